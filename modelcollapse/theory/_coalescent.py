@@ -1,0 +1,232 @@
+r"""Numba kernels of the coalescent dual of multinomial resampling.
+
+Trace the ``n`` samples of a generation back in time: each picks a uniformly random
+parent among the ``n`` samples of the previous generation, so the number ``A`` of
+distinct ancestors is a decreasing Markov chain on ``{1..n}`` whose row ``a`` is the
+occupancy law of ``a`` balls in ``n`` boxes,
+
+.. math:: D_{a+1}(j) = D_a(j)\,\frac{j}{n} + D_a(j-1)\,\frac{n-j+1}{n}, \qquad D_1 = \delta_1 .
+
+Row ``a`` is concentrated on a band of width :math:`O(\sqrt n)` (the number of
+collisions has variance :math:`O(n)`), so rows are kept as windows ``[lo, hi]`` and
+entries below ``CUT`` at the window edges are dropped (each drop loses less than
+``CUT`` of probability mass). Building all rows costs :math:`O(n^{1.5})` time and
+:math:`O(n)` memory.
+
+These kernels are written by hand because no library computes banded occupancy
+transition rows or the triangular Green's-function solve of this chain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Entries of an occupancy row below this value are dropped at the window's edges.
+CUT = 1e-30
+
+
+@njit(cache=True, nogil=True)
+def _advance_row(row, lo, hi, n):
+    """In place: occupancy row of ``a`` balls -> row of ``a + 1`` balls; new (lo, hi)."""
+    inv_n = 1.0 / n
+    # j = hi + 1 receives only from j - 1 = hi
+    row[hi + 1] = row[hi] * (n - hi) * inv_n
+    for j in range(hi, lo, -1):
+        row[j] = row[j] * j * inv_n + row[j - 1] * (n - j + 1) * inv_n
+    row[lo] = row[lo] * lo * inv_n
+    hi += 1
+    if hi > n:
+        hi = n
+    while hi > lo and row[hi] < CUT:
+        row[hi] = 0.0
+        hi -= 1
+    while lo < hi and row[lo] < CUT:
+        row[lo] = 0.0
+        lo += 1
+    return lo, hi
+
+
+@njit(cache=True, nogil=True)
+def green(n, phi):
+    r"""Solve :math:`g_1 = (I-Q)^{-1}\phi`, :math:`g_2 = (I-Q)^{-1} g_1` on states 2..n.
+
+    ``phi`` has length ``n + 1`` (indexed by the number of lineages) and must vanish at
+    ``a = 1`` (the absorbing state). Then :math:`g_1(a) = \sum_{k\ge0} E_a\phi(A_k)` and
+    :math:`g_2(a) = \sum_{k\ge0}(k+1) E_a\phi(A_k)`. Because the chain only decreases,
+    :math:`I - Q` is lower triangular and the solve is a forward substitution,
+    one occupancy row at a time.
+    """
+    g1 = np.zeros(n + 1)
+    g2 = np.zeros(n + 1)
+    row = np.zeros(n + 2)
+    row[1] = 1.0
+    lo = 1
+    hi = 1
+    logdiag = 0.0  # log D_a(a) = sum_{k<a} log(1 - k/n)
+    for a in range(2, n + 1):
+        lo, hi = _advance_row(row, lo, hi, n)
+        logdiag += np.log1p(-(a - 1) / n)
+        denom = -np.expm1(logdiag)  # 1 - D_a(a), accurate when D_a(a) is near 1
+        s1 = 0.0
+        s2 = 0.0
+        top = hi if hi < a else a - 1
+        for j in range(lo, top + 1):
+            s1 += row[j] * g1[j]
+            s2 += row[j] * g2[j]
+        g1[a] = (phi[a] + s1) / denom
+        g2[a] = (g1[a] + s2) / denom
+    return g1, g2
+
+
+@njit(cache=True, nogil=True)
+def build_row_cache(n, budget):
+    """Store occupancy rows 1..L in a ragged array of at most ``budget`` entries.
+
+    Returns ``(data, offsets, los, his, L)``; row ``a`` is
+    ``data[offsets[a] : offsets[a] + his[a] - los[a] + 1]`` over states ``los[a]..his[a]``.
+    """
+    row = np.zeros(n + 2)
+    row[1] = 1.0
+    lo = 1
+    hi = 1
+    los = np.zeros(n + 1, np.int64)
+    his = np.zeros(n + 1, np.int64)
+    offsets = np.zeros(n + 2, np.int64)
+    # first pass: sizes
+    total = 0
+    L = 0
+    for a in range(1, n + 1):
+        if a > 1:
+            lo, hi = _advance_row(row, lo, hi, n)
+        width = hi - lo + 1
+        if total + width > budget:
+            break
+        los[a] = lo
+        his[a] = hi
+        offsets[a] = total
+        total += width
+        L = a
+    data = np.zeros(total)
+    row[:] = 0.0
+    row[1] = 1.0
+    lo = 1
+    hi = 1
+    for a in range(1, L + 1):
+        if a > 1:
+            lo, hi = _advance_row(row, lo, hi, n)
+        off = offsets[a]
+        for j in range(lo, hi + 1):
+            data[off + j - lo] = row[j]
+    return data, offsets, los, his, L
+
+
+@njit(cache=True, nogil=True)
+def forward(n, pi, amax, phis, steps, tol, data, offsets, los, his, L, out, snap_ks, snaps, k0):
+    r"""Propagate the law ``pi`` of the number of lineages ``A_k`` forward in ``k``.
+
+    Runs at most ``steps`` generations starting at generation ``k0`` (``pi`` is the law
+    of ``A_{k0}``). For each generation ``k`` it writes
+    :math:`E\,\phi_r(A_k)` into ``out[k - k0, r]`` *before* stepping, and copies ``pi`` into
+    ``snaps[i]`` when ``k == snap_ks[i]``. Stops early, after recording, once
+    :math:`P(A_k \ge 2) <` ``tol``. Rows ``a <= L`` come from the cache, rows above it
+    are rebuilt from row ``L`` each generation.
+
+    Returns ``(k_next, amax, done)``: the number of the first unrecorded generation, the
+    largest state with mass, and whether the tolerance was reached.
+    """
+    nphi = phis.shape[0]
+    new = np.zeros(n + 1)
+    row = np.zeros(n + 2)
+    nsnap = snap_ks.shape[0]
+    k = k0
+    done = False
+    for _ in range(steps):
+        # record
+        for r in range(nphi):
+            acc = 0.0
+            for a in range(1, amax + 1):
+                acc += pi[a] * phis[r, a]
+            out[k - k0, r] = acc
+        for i in range(nsnap):
+            if snap_ks[i] == k:
+                for a in range(n + 1):
+                    snaps[i, a] = pi[a]
+        alive = 0.0
+        for a in range(2, amax + 1):
+            alive += pi[a]
+        k += 1
+        if alive < tol:
+            done = True
+            break
+        # step: new = sum_a pi[a] D_a, state 1 absorbing
+        new[1] = pi[1]
+        for a in range(2, amax + 1):
+            new[a] = 0.0
+        cached_top = amax if amax < L else L
+        for a in range(2, cached_top + 1):
+            w = pi[a]
+            if w > 0.0:
+                off = offsets[a]
+                lo = los[a]
+                for j in range(lo, his[a] + 1):
+                    new[j] += w * data[off + j - lo]
+        if amax > L:
+            # rebuild rows L+1..amax from the cached row L
+            lo = los[L]
+            hi = his[L]
+            off = offsets[L]
+            for j in range(lo, hi + 1):
+                row[j] = data[off + j - lo]
+            for a in range(L + 1, amax + 1):
+                lo, hi = _advance_row(row, lo, hi, n)
+                w = pi[a]
+                if w > 0.0:
+                    for j in range(lo, hi + 1):
+                        new[j] += w * row[j]
+            for j in range(0, n + 2):
+                row[j] = 0.0
+        for a in range(1, amax + 1):
+            pi[a] = new[a]
+        while amax > 1 and pi[amax] < CUT:
+            pi[amax] = 0.0
+            amax -= 1
+    return k, amax, done
+
+
+@njit(cache=True, nogil=True)
+def collapse_functionals(n, p_desc):
+    r"""``f(a) = 1 - sum_i p_i^a`` and ``q(a) = sum_i p_i^a`` for ``a = 0..n``.
+
+    ``p_desc`` is the support of ``p`` sorted in decreasing order. ``f`` is computed as
+    :math:`\sum_i p_i (1 - p_i^{a-1})` with ``expm1`` so that it keeps full relative
+    accuracy when ``q`` is close to 1; tokens with :math:`p_i^{a-1} < 10^{-20}` are
+    retired and contribute exactly ``p_i`` to ``f`` (error below ``1e-20``).
+    """
+    s = p_desc.shape[0]
+    logp = np.log(p_desc)
+    suffix = np.zeros(s + 1)
+    for i in range(s - 1, -1, -1):
+        suffix[i] = suffix[i + 1] + p_desc[i]
+    f = np.zeros(n + 1)
+    q = np.zeros(n + 1)
+    q[0] = s  # sum_i p_i^0 over the support (never used by the chain)
+    active = s
+    thresh = np.log(1e-20)
+    for a in range(1, n + 1):
+        e = a - 1.0
+        while active > 0 and e * logp[active - 1] < thresh:
+            active -= 1
+        fa = suffix[active]
+        qa = 0.0
+        for i in range(active):
+            t = e * logp[i]
+            fa += p_desc[i] * (-np.expm1(t))
+            qa += p_desc[i] * np.exp(t)
+        f[a] = fa
+        q[a] = qa
+        if active == 0:
+            for b in range(a + 1, n + 1):
+                f[b] = fa
+            break
+    return f, q

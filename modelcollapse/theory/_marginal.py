@@ -1,0 +1,94 @@
+r"""Per-token binomial chains (forward in time), the second exact method.
+
+One token's count in a generation of ``n`` samples is itself a Markov chain,
+:math:`X' \sim \mathrm{Bin}(n, X/n)`, with transition matrix
+:math:`P_{ij} = \binom{n}{j}(i/n)^j(1-i/n)^{n-j}` on ``{0..n}`` (absorbing at 0 and n).
+Dense linear algebra: :math:`O(n^2)` memory, :math:`O(n^3)` for the fundamental matrix,
+so this method is meant for ``n`` up to a few thousand; it is the independent check of
+the coalescent solvers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import linalg, stats
+
+#: Largest ``n`` accepted by the dense marginal method.
+MAX_N = 3000
+
+
+def check_n(n: int) -> None:
+    if n > MAX_N:
+        raise ValueError(
+            f"method='marginal' builds a dense (n+1)x(n+1) matrix and needs n <= {MAX_N}; "
+            f"got n={n}. Use method='coalescent'."
+        )
+
+
+@lru_cache(maxsize=4)
+def wf_matrix(n: int) -> np.ndarray:
+    """Transition matrix of one token's count, rows ``i = 0..n``."""
+    i = np.arange(n + 1)
+    P = stats.binom.pmf(i[None, :], n, (i / n)[:, None])
+    P.setflags(write=False)
+    return P
+
+
+@lru_cache(maxsize=4)
+def _lu(n: int):
+    P = wf_matrix(n)
+    Q = P[1:n, 1:n]
+    return linalg.lu_factor(np.eye(n - 1) - Q)
+
+
+def fundamental_solve(n: int, v: np.ndarray) -> np.ndarray:
+    """:math:`(I-Q)^{-1} v` on the transient states ``1..n-1``."""
+    return linalg.lu_solve(_lu(n), v)
+
+
+def binomial_rows(n: int, probs: np.ndarray) -> np.ndarray:
+    """Rows ``Bin(n, p_g)`` over ``0..n`` for each entry of ``probs``."""
+    j = np.arange(n + 1)
+    return stats.binom.pmf(j[None, :], n, np.asarray(probs)[:, None])
+
+
+def grouped(p: np.ndarray):
+    """Distinct probabilities of the support and their multiplicities."""
+    vals, counts = np.unique(p[p > 0], return_counts=True)
+    return vals, counts.astype(np.float64)
+
+
+def absorbed_green(n: int, start: np.ndarray, h: np.ndarray):
+    r"""``start . sum_k (k+1)^j Q^k h`` for j = 0, 1 as (w1, w2) dot products.
+
+    ``start`` and ``h`` are over ``0..n``; only the transient part ``1..n-1`` is used.
+    Returns :math:`(\sum_k s Q^k h,\ \sum_k (k+1) s Q^k h)`.
+    """
+    if n == 1:
+        return 0.0, 0.0
+    w1 = fundamental_solve(n, h[1:n])
+    w2 = fundamental_solve(n, w1)
+    s = start[1:n]
+    return float(s @ w1), float(s @ w2)
+
+
+def propagate(n: int, start: np.ndarray, funcs: np.ndarray, tol: float, max_steps: int):
+    r"""Rows ``start . P^k f_r`` for ``k = 0, 1, ...`` (backward iteration of ``funcs``).
+
+    Stops after the step at which ``start . P^k 1_{transient}`` drops below ``tol``.
+    """
+    P = wf_matrix(n)
+    F = np.array(funcs, dtype=np.float64).T.copy()  # (n+1, r)
+    transient = np.zeros(n + 1)
+    transient[1:n] = 1.0
+    out = []
+    for _ in range(max_steps):
+        out.append(start @ F)
+        alive = float(start @ transient)
+        if alive < tol:
+            break
+        F = P @ F
+        transient = P @ transient
+    return np.array(out)

@@ -1,0 +1,622 @@
+r"""Exact theory of next-token (categorical) collapse: Seddik et al. 2024 and beyond.
+
+Model: :math:`p^{(0)}` is the real distribution; under ``Replace(n)``,
+:math:`p^{(m)} = X/n` with :math:`X \sim \mathrm{Mult}(n, p^{(m-1)})` for ``m >= 1``
+(neutral Wright--Fisher, population ``n``). ``T`` is the first ``m >= 1`` at which
+:math:`p^{(m)}` is a Dirac mass.
+
+Two exact methods, chosen by ``method=`` and tested against each other:
+
+``"coalescent"``
+    The dual (THEORY.md §3): the ``n`` samples of generation ``m`` have
+    :math:`A_{m-1}` distinct ancestors among the ``n`` samples of generation 1, which
+    are i.i.d. from :math:`p^{(0)}`. Hence :math:`P(T \le m) = E\,q(A_{m-1})` with
+    :math:`q(j) = \sum_i p_i^j` and :math:`P(\text{token } i \text{ lost by } m) =
+    E(1-p_i)^{A_{m-1}}`. Cost is independent of the vocabulary size.
+``"marginal"``
+    Per-token binomial chains forward in time: collapse events "token i fixed" are
+    disjoint, so :math:`P(T \le m) = \sum_i P(X_i^{(m)} = n)`; dense fundamental matrix,
+    ``n <= 3000``.
+
+plus ``"chain"`` (the full multinomial chain in exact rational arithmetic, tiny cases),
+and ``"diffusion"`` (Kimura / Littler approximations).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from ..models import Categorical
+from ..regimes import Mix, Regime, Replace
+from . import _exact, _marginal
+from .distributions import GenerationDistribution
+
+__all__ = [
+    "Estimate",
+    "collapse_time",
+    "diffusion_collapse_time",
+    "diffusion_loss_time",
+    "expected_collapse_time",
+    "expected_surviving_tokens",
+    "forgetting_time",
+    "homozygosity",
+    "token_loss",
+]
+
+#: Largest ``n`` for which ``method="auto"`` runs the exact coalescent solver.
+MAX_EXACT_N = 2_000_000
+#: Default tolerance on the neglected tail mass of distributions.
+DEFAULT_TOL = 1e-12
+#: Entries of the cached occupancy rows (8 bytes each) used by forward propagation.
+ROW_CACHE_BUDGET = 25_000_000
+
+
+class Estimate(float):
+    """A float that remembers how it was computed (``.method``, ``.exact``)."""
+
+    method: str
+    exact: bool
+
+    def __new__(cls, value, method: str, exact: bool):
+        obj = super().__new__(cls, value)
+        obj.method = method
+        obj.exact = exact
+        return obj
+
+    def __repr__(self) -> str:
+        return f"Estimate({float(self)!r}, method={self.method!r}, exact={self.exact})"
+
+
+# ---------------------------------------------------------------------- validation
+def _check_model(model) -> Categorical:
+    if not isinstance(model, Categorical):
+        raise ValueError(f"model must be a Categorical, got {type(model).__name__}")
+    return model
+
+
+def _replace_n(regime, what: str) -> int:
+    if isinstance(regime, Replace):
+        return regime.n
+    if isinstance(regime, Mix):
+        raise ValueError(
+            f"{what} is defined for Replace(n): under Mix the fixed real samples keep "
+            "every token of p^(1) alive, so the model never collapses"
+        )
+    if isinstance(regime, Regime):
+        raise NotImplementedError(
+            f"exact {what} is implemented for Replace(n) only; simulate "
+            f"{type(regime).__name__} with modelcollapse.montecarlo"
+        )
+    raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
+
+
+def _check_tol(tol: float) -> float:
+    tol = float(tol)
+    if not (0 < tol < 1):
+        raise ValueError(f"tol must be in (0, 1), got {tol}")
+    return tol
+
+
+def _check_method(method: str, allowed: tuple[str, ...]) -> str:
+    if method not in allowed:
+        raise ValueError(f"method must be one of {allowed}, got {method!r}")
+    return method
+
+
+# ---------------------------------------------------------------------- engines
+def _coalescent():
+    from . import _coalescent as c  # numba is imported lazily
+
+    return c
+
+
+def _green(n: int, phi: np.ndarray) -> tuple[float, float]:
+    """:math:`(\\sum_k E\\phi(A_k), \\sum_k (k+1)E\\phi(A_k))` from ``A_0 = n``."""
+    if n == 1:
+        return 0.0, 0.0
+    g1, g2 = _coalescent().green(n, np.ascontiguousarray(phi, dtype=np.float64))
+    return float(g1[n]), float(g2[n])
+
+
+def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="",
+               require_done=True):
+    r"""Rows :math:`E\phi_r(A_k)` for ``k = 0..K`` until :math:`P(A_k\ge2) <` ``tol``.
+
+    Returns ``(values[K+1, r], snapshots)``.
+    """
+    c = _coalescent()
+    phis = np.ascontiguousarray(np.atleast_2d(phis), dtype=np.float64)
+    snap_arr = np.asarray(sorted(snap_ks), dtype=np.int64)
+    snaps = np.zeros((snap_arr.size, n + 1))
+    if n == 1:
+        vals = phis[:, 1][None, :]
+        for i in range(snap_arr.size):
+            snaps[i, 1] = 1.0
+        return vals, snaps
+    data, offsets, los, his, L = c.build_row_cache(n, max(ROW_CACHE_BUDGET, 4 * n))
+    pi = np.zeros(n + 1)
+    pi[n] = 1.0
+    amax = n
+    k = 0
+    chunks = []
+    chunk = 4096
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc=desc or "generations", unit="gen", leave=False)
+    try:
+        while k < max_generations:
+            steps = min(chunk, max_generations - k)
+            out = np.zeros((steps, phis.shape[0]))
+            k_next, amax, done = c.forward(
+                n, pi, amax, phis, steps, tol, data, offsets, los, his, L, out,
+                snap_arr, snaps, k,
+            )
+            chunks.append(out[: k_next - k])
+            if bar is not None:
+                bar.update(k_next - k)
+            k = k_next
+            if done:
+                break
+        else:
+            if not require_done:
+                return np.concatenate(chunks, axis=0), snaps
+            raise RuntimeError(
+                f"P(A >= 2) still above tol={tol:g} after max_generations={max_generations}; "
+                "raise max_generations or tol"
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    return np.concatenate(chunks, axis=0), snaps
+
+
+def _default_max_generations(n: int, tol: float) -> int:
+    # P(A_k >= 2) decays like (1 - 1/n)^k; a generous multiple of n ln(1/tol)
+    return int(4 * n * math.log(1.0 / tol) + 1000)
+
+
+# ---------------------------------------------------------------------- functionals
+def _collapse_functionals(p: np.ndarray, n: int):
+    """``f(a) = 1 - sum p_i^a`` (survival) and ``q(a) = sum p_i^a`` (collapse), a = 0..n."""
+    support = np.sort(p[p > 0])[::-1].copy()
+    return _coalescent().collapse_functionals(n, support)
+
+
+def _loss_functionals(pi_: float, n: int):
+    r"""For one token: ``H(a) = (1-p)^a`` (lost by then) and
+    ``phi(a) = (1-p) - (1-p)^a`` (not yet lost, lost eventually), a = 0..n."""
+    a = np.arange(n + 1, dtype=np.float64)
+    if pi_ >= 1.0:
+        return np.zeros(n + 1), np.zeros(n + 1)
+    lg = math.log1p(-pi_)
+    H = np.exp(a * lg)
+    phi = (1.0 - pi_) * (-np.expm1((a - 1.0) * lg))
+    phi[0] = 0.0
+    return H, phi
+
+
+def _forgetting_functionals(count: int, n: int):
+    r"""Token with ``count`` copies among the ``n`` current samples: with ``a`` ancestral
+    lineages (distinct current samples), ``H(a) = C(n-c, a)/C(n, a)`` is the chance that
+    none carries the token; ``phi(a) = (1 - c/n) - H(a)``."""
+    c = count
+    k = np.arange(n, dtype=np.float64)  # k = 0..n-1
+    # log((n-c-k)/(n-k)); -inf once k >= n-c (no carrier-free choice left)
+    terms = np.full(n, -np.inf)
+    ok = k < n - c
+    terms[ok] = np.log1p(-c / (n - k[ok]))
+    logH = np.concatenate([[0.0], np.cumsum(terms)])  # logH[a] = sum_{k<a}
+    H = np.exp(logH)
+    # phi(a) = (1 - c/n)(1 - prod_{k=1}^{a-1} (n-c-k)/(n-k))
+    inner = np.concatenate([[0.0, 0.0], np.cumsum(terms[1:])])[: n + 1]
+    phi = (1.0 - c / n) * (-np.expm1(inner))
+    phi[0] = 0.0
+    return H, phi
+
+
+def _distribution(vals_cdf, vals_tail, c0_tail, defect, n, offset, method):
+    """Assemble a GenerationDistribution from chain rows indexed by k = m - offset."""
+    cdf = np.concatenate([np.zeros(offset), vals_cdf])
+    tail = np.concatenate([np.full(offset, c0_tail), vals_tail])
+    ratio = 1.0 - 1.0 / n if n > 1 else 0.0
+    return GenerationDistribution(cdf, tail, defect=defect, ratio=ratio, method=method)
+
+
+# ---------------------------------------------------------------------- collapse time
+def collapse_time(
+    model: Categorical,
+    regime: Regime,
+    *,
+    method: str = "coalescent",
+    tol: float = DEFAULT_TOL,
+    max_generations: int | None = None,
+    progress: bool = False,
+) -> GenerationDistribution:
+    r"""Law of the total-collapse time ``T`` under ``Replace(n)``.
+
+    :math:`T = \inf\{m \ge 1 : p^{(m)} \text{ is a Dirac mass}\}`, indexed as in
+    Seddik et al. 2024 (:math:`p^{(1)}` is the first fitted model). With the coalescent
+    dual (THEORY.md §3),
+
+    .. math:: P(T > m) = E\,f(A_{m-1}), \quad f(j) = 1 - \sum_i p_i^j,
+
+    where :math:`A_k` is the number of distinct generation-1 ancestors of the ``n``
+    samples of generation ``k+1`` (:math:`A_0 = n`).
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`.
+    regime : Replace
+    method : {"coalescent", "marginal"}
+        Coalescent dual (any vocabulary, :math:`O(n^{1.5})` per pass) or per-token
+        binomial chains (``n <= 3000``).
+    tol : float
+        The law is computed until :math:`P(T > M) <` ``tol``; beyond it the tail is
+        geometric with rate :math:`1 - 1/n`.
+    max_generations : int, optional
+        Safety limit on ``M``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    GenerationDistribution
+        with ``pmf``, ``cdf``, ``sf``, ``mean``, ``var``, ``quantile``.
+    """
+    model = _check_model(model)
+    n = _replace_n(regime, "collapse_time")
+    tol = _check_tol(tol)
+    method = _check_method(method, ("coalescent", "marginal"))
+    max_gen = max_generations or _default_max_generations(n, tol)
+    if model.is_dirac:
+        return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
+    if method == "coalescent":
+        f, q = _collapse_functionals(model.p, n)
+        vals, _ = _propagate(n, np.stack([q, f]), tol, max_gen, progress=progress,
+                             desc="collapse law")
+        return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "coalescent")
+    _marginal.check_n(n)
+    vals_p, counts = _marginal.grouped(model.p)
+    B = counts @ _marginal.binomial_rows(n, vals_p)
+    x = np.arange(n + 1)
+    fixed = (x == n).astype(np.float64)
+    u = x / n - fixed  # p_i - P(fixed) = E[X/n - 1{X=n}]
+    vals = _marginal.propagate(n, B, [fixed, u], tol, max_gen)
+    return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "marginal")
+
+
+def _collapse_moments(model: Categorical, n: int, method: str) -> tuple[float, float]:
+    """Exact ``(E[T], Var[T])`` under ``Replace(n)``."""
+    if model.is_dirac:
+        return 1.0, 0.0
+    if method == "coalescent":
+        f, _ = _collapse_functionals(model.p, n)
+        g1, g2 = _green(n, f)
+    else:
+        _marginal.check_n(n)
+        vals_p, counts = _marginal.grouped(model.p)
+        B = counts @ _marginal.binomial_rows(n, vals_p)
+        x = np.arange(n + 1)
+        u = x / n - (x == n)
+        g1, g2 = _marginal.absorbed_green(n, B, u)
+    mean = 1.0 + g1
+    second = 1.0 + 2.0 * g2 + g1
+    return mean, second - mean * mean
+
+
+def expected_collapse_time(
+    model: Categorical,
+    regime: Regime,
+    *,
+    method: str = "auto",
+    max_exact_n: int = MAX_EXACT_N,
+) -> Estimate:
+    r"""Expected total-collapse time :math:`E[T]` under ``Replace(n)``.
+
+    .. math:: E[T] = 1 + \sum_{k\ge0} E f(A_k) = 1 + \big[(I-Q)^{-1} f\big](n)
+
+    solved by forward substitution on the lower-triangular ancestral chain, one banded
+    occupancy row at a time (:math:`O(n^{1.5})` time, :math:`O(n)` memory).
+
+    Parameters
+    ----------
+    method : {"auto", "coalescent", "marginal", "chain", "diffusion"}
+        ``"auto"`` uses ``"coalescent"`` when ``n <= max_exact_n`` and otherwise falls
+        back to ``"diffusion"``; the returned value's ``.method`` says which was used.
+        ``"chain"`` is the full multinomial chain in exact rational arithmetic
+        (tiny ``n`` and vocabularies). ``"diffusion"`` is Littler's
+        :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`, biased upward by O(1) at finite ``n``.
+
+    Returns
+    -------
+    Estimate
+        A float with attributes ``.method`` and ``.exact``.
+    """
+    model = _check_model(model)
+    n = _replace_n(regime, "expected_collapse_time")
+    method = _check_method(method, ("auto", "coalescent", "marginal", "chain", "diffusion"))
+    if method == "auto":
+        method = "coalescent" if n <= max_exact_n else "diffusion"
+    if method == "diffusion":
+        return Estimate(diffusion_collapse_time(model, regime), "diffusion", False)
+    if method == "chain":
+        return Estimate(float(_exact.expected_collapse_time(model.p, n)), "chain", True)
+    mean, _ = _collapse_moments(model, n, method)
+    return Estimate(mean, method, True)
+
+
+def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
+    r"""Kimura--Littler diffusion value :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`."""
+    model = _check_model(model)
+    n = _replace_n(regime, "diffusion_collapse_time")
+    p = model.p[(model.p > 0) & (model.p < 1)]
+    return float(-2.0 * n * np.sum((1 - p) * np.log1p(-p)))
+
+
+def diffusion_loss_time(x: float, n: int) -> float:
+    r"""Diffusion mean time to loss of a token at frequency ``x``, given loss:
+    :math:`-2n\,x\ln x/(1-x)` (Kimura & Ohta 1969)."""
+    if not 0 < x < 1:
+        raise ValueError(f"x must be in (0, 1), got {x}")
+    return -2.0 * n * x * math.log(x) / (1.0 - x)
+
+
+# ---------------------------------------------------------------------- token loss
+def token_loss(
+    model: Categorical,
+    regime: Regime,
+    token,
+    *,
+    method: str = "coalescent",
+    tol: float = DEFAULT_TOL,
+    max_generations: int | None = None,
+) -> GenerationDistribution:
+    r"""Law of :math:`T_i`, the first generation ``m >= 1`` with :math:`p^{(m)}_i = 0`.
+
+    The law is defective: the token is never lost with probability :math:`p_i` (it is
+    the one that fixes, Seddik Prop. 1); ``.defect`` holds that mass, ``.mean()`` is
+    infinite and ``.conditional()`` gives the law given loss. By the dual,
+    :math:`P(T_i \le m) = E(1-p_i)^{A_{m-1}}`.
+
+    ``token`` is an index or, when the model has labels, a word.
+    """
+    model = _check_model(model)
+    n = _replace_n(regime, "token_loss")
+    tol = _check_tol(tol)
+    method = _check_method(method, ("coalescent", "marginal"))
+    i = model.token_index(token)
+    pi_ = float(model.p[i])
+    max_gen = max_generations or _default_max_generations(n, tol)
+    if pi_ == 0.0:
+        return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
+    if pi_ == 1.0:
+        return GenerationDistribution([0.0], [0.0], defect=1.0, method=method)
+    if method == "coalescent":
+        H, phi = _loss_functionals(pi_, n)
+        vals, _ = _propagate(n, np.stack([H, phi]), tol, max_gen)
+    else:
+        _marginal.check_n(n)
+        b = _marginal.binomial_rows(n, np.array([pi_]))[0]
+        x = np.arange(n + 1)
+        lost = (x == 0).astype(np.float64)
+        h = np.where(x > 0, 1.0 - x / n, 0.0)
+        vals = _marginal.propagate(n, b, [lost, h], tol, max_gen)
+    return _distribution(vals[:, 0], vals[:, 1], 1.0 - pi_, pi_, n, 1, method)
+
+
+class ForgettingTime(GenerationDistribution):
+    """Law of the time to lose a token, conditioned on its loss.
+
+    ``p_loss`` is the probability that the token is ever lost (``1 - count/n``);
+    ``mean()`` and ``var()`` are the exact conditional moments from the Green's function
+    (fundamental matrix) of the chain, not sums of the truncated law.
+    """
+
+    def __init__(self, law: GenerationDistribution, p_loss: float, mean: float, var: float,
+                 count: int, n: int):
+        super().__init__(law._cdf, law._tail, ratio=law.ratio, method=law.method)
+        self.p_loss = p_loss
+        self._mean = mean
+        self._var = var
+        self.count = count
+        self.n = n
+
+    def mean(self) -> float:
+        return self._mean
+
+    def var(self) -> float:
+        return self._var
+
+    def __repr__(self) -> str:
+        return (
+            f"ForgettingTime(count={self.count}, n={self.n}, p_loss={self.p_loss:.6g}, "
+            f"mean={self._mean:.6g}, median={self.median():g}, method={self.method!r})"
+        )
+
+
+def forgetting_time(
+    count: int,
+    n: int,
+    *,
+    method: str = "coalescent",
+    tol: float = DEFAULT_TOL,
+    max_generations: int | None = None,
+) -> ForgettingTime:
+    r"""Time to forget a token seen ``count`` times among the ``n`` current samples.
+
+    Under ``Replace(n)`` the token's count is the Wright--Fisher chain
+    :math:`X' \sim \mathrm{Bin}(n, X/n)` from :math:`X_0 = c`. Its loss time
+    :math:`\tau` is finite with probability :math:`h(c) = 1 - c/n`. Conditioned on loss
+    (Doob h-transform with :math:`h(j) = 1 - j/n`),
+
+    .. math:: E[\tau \mid \text{loss}] = \frac{[(I-Q)^{-1} h](c)}{h(c)}, \qquad
+              P(\tau \le t \mid \text{loss}) = \frac{P_c(X_t = 0)}{h(c)} .
+
+    ``method="marginal"`` uses the dense fundamental matrix of the count chain;
+    ``method="coalescent"`` the dual (the token is lost by ``t`` iff none of the
+    :math:`A_t` ancestral samples carries it: probability
+    :math:`\binom{n-c}{A_t}/\binom{n}{A_t}`), which scales to large ``n``.
+
+    Returns
+    -------
+    ForgettingTime
+        The conditional law (``pmf``, ``cdf``, ``quantile``, ``median``), exact
+        ``mean()``/``var()``, and ``p_loss``.
+    """
+    from ..models import _check_positive_int
+
+    n = _check_positive_int(n, "n", minimum=2)
+    count = _check_positive_int(count, "count")
+    if count >= n:
+        raise ValueError(f"count must be < n (a token with count n is never lost); got "
+                         f"count={count}, n={n}")
+    tol = _check_tol(tol)
+    method = _check_method(method, ("coalescent", "marginal"))
+    max_gen = max_generations or _default_max_generations(n, tol)
+    p_loss = 1.0 - count / n
+    if method == "coalescent":
+        H, phi = _forgetting_functionals(count, n)
+        vals, _ = _propagate(n, np.stack([H, phi]), tol, max_gen)
+        g1, g2 = _green(n, phi)
+    else:
+        _marginal.check_n(n)
+        start = np.zeros(n + 1)
+        start[count] = 1.0
+        x = np.arange(n + 1)
+        lost = (x == 0).astype(np.float64)
+        h = np.where(x > 0, 1.0 - x / n, 0.0)
+        vals = _marginal.propagate(n, start, [lost, h], tol, max_gen)
+        g1, g2 = _marginal.absorbed_green(n, start, h)
+    law = _distribution(vals[:, 0], vals[:, 1], 0.0, 1.0 - p_loss, n, 0, method)
+    cond = law.conditional()
+    mean = g1 / p_loss
+    second = (2.0 * g2 - g1) / p_loss
+    return ForgettingTime(cond, p_loss, mean, second - mean * mean, count, n)
+
+
+# ---------------------------------------------------------------------- surviving tokens
+def expected_surviving_tokens(
+    model: Categorical, regime: Regime, m, *, method: str = "coalescent"
+):
+    r"""Expected support size :math:`E|\mathrm{supp}\,p^{(m)}|` under ``Replace(n)``.
+
+    .. math:: E|\mathrm{supp}\,p^{(m)}| = \sum_i \big(1 - E(1-p_i)^{A_{m-1}}\big),
+              \quad m \ge 1,
+
+    and the support size of :math:`p^{(0)}` at ``m = 0``. ``m`` may be an int or an
+    array of ints; the result has the same shape.
+    """
+    model = _check_model(model)
+    n = _replace_n(regime, "expected_surviving_tokens")
+    method = _check_method(method, ("coalescent", "marginal"))
+    ms = np.asarray(m)
+    if ms.dtype.kind not in "iu" or np.any(ms < 0):
+        raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
+    flat = ms.ravel().astype(np.int64)
+    vals_p, counts = _marginal.grouped(model.p)
+    out = np.empty(flat.size)
+    out[flat == 0] = counts.sum()
+    ks = sorted({int(x) - 1 for x in flat if x >= 1})
+    if ks:
+        with np.errstate(divide="ignore"):
+            lg = np.log1p(-vals_p)  # -inf for a Dirac token, which always survives
+        if method == "coalescent":
+            snaps = _propagate(n, np.zeros((1, n + 1)), 0.0, max(ks) + 1, snap_ks=ks,
+                               require_done=False)[1]
+            res = {}
+            for idx, k in enumerate(ks):
+                law = snaps[idx]
+                a_idx = np.flatnonzero(law > 0)
+                # survival of each group given a lineages: 1 - (1 - p)^a
+                surv = -np.expm1(np.outer(a_idx.astype(np.float64), lg))
+                res[k] = float(law[a_idx] @ (surv @ counts))
+        else:
+            _marginal.check_n(n)
+            B = counts[:, None] * _marginal.binomial_rows(n, vals_p)
+            start = B.sum(axis=0)
+            alive = (np.arange(n + 1) > 0).astype(np.float64)
+            P = _marginal.wf_matrix(n)
+            res = {}
+            v = alive
+            for k in range(max(ks) + 1):
+                if k in ks:
+                    res[k] = float(start @ v)
+                v = P @ v
+        for j, x in enumerate(flat):
+            if x >= 1:
+                out[j] = res[int(x) - 1]
+    if ms.ndim == 0:
+        return float(out[0])
+    return out.reshape(ms.shape)
+
+
+# ---------------------------------------------------------------------- homozygosity
+def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
+    r"""Expected homozygosity :math:`S_m = E\sum_i (p^{(m)}_i)^2`.
+
+    ``Replace(n)`` (Seddik Thm 1, eq. 6): :math:`S_m = 1 - (1-1/n)^m (1-S_0)`.
+
+    ``Mix(real=N, synthetic=n)``, :math:`\alpha = n/(N+n)`,
+    :math:`\beta = \alpha[(1+1/N)\alpha - 1/N]`: the per-token recursion
+    :math:`\nu^{(m+1)} = (1-\alpha)(1+2\alpha)p/N + (1-1/N)(1-\alpha^2)p^2 + \beta\nu^{(m)}`
+    from :math:`S_1 = 1/N + (1-1/N)S_0` gives, for ``m >= 1``,
+
+    .. math:: S_m = L + \beta^{m-1}(S_1 - L), \quad
+              L = \frac{(1+2\alpha)/N + (1-1/N)(1+\alpha)S_0}{1 + (1+1/N)\alpha}.
+
+    This corrects a sign in the transient term of Seddik et al.'s printed eq. (9); see
+    :mod:`modelcollapse.proofs.seddik_theorem2`. ``exact=True`` evaluates in rational
+    arithmetic (``fractions.Fraction``) for scalar ``m``.
+    """
+    model = _check_model(model)
+    ms = np.asarray(m)
+    if ms.dtype.kind not in "iu" or np.any(ms < 0):
+        raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
+    if exact:
+        if ms.ndim != 0:
+            raise ValueError("exact=True takes a scalar m")
+        p = [Fraction(x).limit_denominator(10**15) for x in model.p]
+        return _homozygosity_exact(p, regime, int(ms))
+    S0 = model.homozygosity
+    mf = ms.astype(np.float64)
+    if isinstance(regime, Replace):
+        n = regime.n
+        out = 1.0 - np.exp(mf * math.log1p(-1.0 / n)) * (1.0 - S0) if n > 1 else np.ones_like(mf)
+    elif isinstance(regime, Mix):
+        N, n = regime.real, regime.synthetic
+        a = n / (N + n)
+        beta = a * ((1 + 1 / N) * a - 1 / N)
+        S1 = 1 / N + (1 - 1 / N) * S0
+        L = ((1 + 2 * a) / N + (1 - 1 / N) * (1 + a) * S0) / (1 + (1 + 1 / N) * a)
+        out = np.where(mf >= 1, L + beta ** np.maximum(mf - 1, 0) * (S1 - L), S0)
+    else:
+        _replace_n(regime, "homozygosity")
+        raise AssertionError  # pragma: no cover
+    if ms.ndim == 0:
+        return float(out)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _homozygosity_exact(p, regime, m: int) -> Fraction:
+    S0 = sum(x * x for x in p)
+    if m == 0:
+        return S0
+    if isinstance(regime, Replace):
+        n = regime.n
+        return 1 - (1 - Fraction(1, n)) ** m * (1 - S0)
+    if isinstance(regime, Mix):
+        N, n = regime.real, regime.synthetic
+        a = Fraction(n, N + n)
+        beta = a * ((1 + Fraction(1, N)) * a - Fraction(1, N))
+        S1 = Fraction(1, N) + (1 - Fraction(1, N)) * S0
+        L = ((1 + 2 * a) / N + (1 - Fraction(1, N)) * (1 + a) * S0) / (
+            1 + (1 + Fraction(1, N)) * a)
+        return L + beta ** (m - 1) * (S1 - L)
+    _replace_n(regime, "homozygosity")
+    raise AssertionError  # pragma: no cover

@@ -1,0 +1,197 @@
+"""Distributions over generations (non-negative integers), possibly defective."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["GenerationDistribution"]
+
+
+class GenerationDistribution:
+    r"""Law of a random generation :math:`T \in \{0, 1, 2, \dots\} \cup \{\infty\}`.
+
+    Stored as two arrays over ``m = 0..M``: ``cdf[m] = P(T <= m)`` and
+    ``tail[m] = P(m < T < infinity)``, plus ``defect = P(T = infinity)`` (a token that is
+    never lost, say). Keeping ``tail`` separate from ``cdf`` keeps both ends accurate:
+    early probabilities far below ``1e-16`` and late tail masses both keep their relative
+    precision. Beyond ``M`` the finite tail is extrapolated geometrically,
+    :math:`P(m < T < \infty) = \mathrm{tail}[M]\, r^{m-M}`, with the chain's slowest
+    decay rate ``r`` (for the coalescent, :math:`r = 1 - 1/n`); ``tail[M]`` is below the
+    requested tolerance, so the extrapolation changes nothing at that level.
+
+    Parameters
+    ----------
+    cdf, tail : array_like
+        Arrays of equal length ``M + 1``.
+    defect : float
+        :math:`P(T = \infty)`.
+    ratio : float
+        Geometric decay rate of the tail beyond ``M`` (``0 <= ratio < 1``).
+    method : str
+        How the law was computed (reported by ``repr``).
+    """
+
+    def __init__(self, cdf, tail, *, defect: float = 0.0, ratio: float = 0.0, method: str = ""):
+        cdf = np.asarray(cdf, dtype=np.float64)
+        tail = np.asarray(tail, dtype=np.float64)
+        if cdf.shape != tail.shape or cdf.ndim != 1 or cdf.size == 0:
+            raise ValueError("cdf and tail must be 1-D arrays of the same, positive length")
+        if not 0.0 <= ratio < 1.0:
+            raise ValueError(f"ratio must be in [0, 1), got {ratio}")
+        self._cdf = np.clip(cdf, 0.0, 1.0)
+        self._tail = np.clip(tail, 0.0, 1.0)
+        self._cdf.setflags(write=False)
+        self._tail.setflags(write=False)
+        self.defect = float(defect)
+        self.ratio = float(ratio)
+        self.method = method
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def horizon(self) -> int:
+        """Last generation ``M`` computed explicitly."""
+        return self._cdf.size - 1
+
+    def _tail_at(self, m: np.ndarray) -> np.ndarray:
+        M = self.horizon
+        out = np.empty(m.shape)
+        inside = m <= M
+        out[inside] = self._tail[np.clip(m[inside], 0, M)]
+        beyond = ~inside
+        if np.any(beyond):
+            out[beyond] = self._tail[M] * self.ratio ** (m[beyond] - M).astype(np.float64)
+        out[m < 0] = 1.0 - self.defect
+        return out
+
+    def _cdf_at(self, m: np.ndarray) -> np.ndarray:
+        M = self.horizon
+        out = np.empty(m.shape)
+        inside = m <= M
+        out[inside] = self._cdf[np.clip(m[inside], 0, M)]
+        beyond = ~inside
+        if np.any(beyond):
+            out[beyond] = 1.0 - self.defect - self._tail_at(m[beyond])
+        out[m < 0] = 0.0
+        return out
+
+    @staticmethod
+    def _as_int_array(m):
+        arr = np.asarray(m)
+        if arr.dtype.kind == "f":
+            if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)):
+                raise ValueError("generations must be integers")
+        elif arr.dtype.kind not in "iu":
+            raise ValueError(f"generations must be integers, got {m!r}")
+        return arr.astype(np.int64)
+
+    @staticmethod
+    def _ret(arr, like):
+        return float(arr) if np.ndim(like) == 0 else arr
+
+    # ----------------------------------------------------------------- public
+    def cdf(self, m):
+        """:math:`P(T \\le m)`."""
+        mm = self._as_int_array(m)
+        return self._ret(self._cdf_at(np.atleast_1d(mm)).reshape(mm.shape), m)
+
+    def sf(self, m):
+        """:math:`P(T > m)` (includes the defect :math:`P(T=\\infty)`)."""
+        mm = self._as_int_array(m)
+        return self._ret((self._tail_at(np.atleast_1d(mm)) + self.defect).reshape(mm.shape), m)
+
+    def pmf(self, m):
+        """:math:`P(T = m)`, computed from whichever of cdf and tail is more accurate."""
+        mm = self._as_int_array(m)
+        m1 = np.atleast_1d(mm)
+        c1 = self._cdf_at(m1)
+        c0 = self._cdf_at(m1 - 1)
+        t1 = self._tail_at(m1)
+        t0 = self._tail_at(m1 - 1)
+        use_cdf = c1 < 0.5 * (1.0 - self.defect)
+        out = np.where(use_cdf, c1 - c0, t0 - t1)
+        out = np.clip(out, 0.0, 1.0)
+        return self._ret(out.reshape(mm.shape), m)
+
+    def mean(self) -> float:
+        r""":math:`E[T] = \sum_{m\ge0} P(T>m)`; infinite when the law is defective."""
+        if self.defect > 0:
+            return math.inf
+        return self._moment_sums()[0]
+
+    def var(self) -> float:
+        r""":math:`\mathrm{Var}\,T` from :math:`E[T^2] = \sum_{m\ge0}(2m+1)P(T>m)`."""
+        if self.defect > 0:
+            return math.inf
+        s1, s2 = self._moment_sums()
+        return s2 - s1 * s1
+
+    def std(self) -> float:
+        return math.sqrt(self.var())
+
+    def _moment_sums(self):
+        M = self.horizon
+        t = self._tail
+        m = np.arange(M + 1, dtype=np.float64)
+        r = self.ratio
+        # geometric continuation: sum_{j>=1} tail[M] r^j and sum_j (2(M+j)+1) tail[M] r^j
+        g0 = t[M] * r / (1 - r)
+        g1 = t[M] * (2 * M + 1) * r / (1 - r) + 2 * t[M] * r / (1 - r) ** 2
+        s1 = math.fsum(t) + g0
+        s2 = math.fsum((2 * m + 1) * t) + g1
+        return s1, s2
+
+    def quantile(self, q):
+        """Smallest ``m`` with :math:`P(T \\le m) \\ge q` (``inf`` if never reached)."""
+        qa = np.asarray(q, dtype=np.float64)
+        if np.any(~np.isfinite(qa)) or np.any((qa < 0) | (qa > 1)):
+            raise ValueError(f"q must lie in [0, 1], got {q!r}")
+        out = np.array([self._quantile1(float(x)) for x in np.atleast_1d(qa)])
+        if np.ndim(q) == 0:
+            return float(out[0])
+        return out.reshape(qa.shape)
+
+    def _quantile1(self, q: float) -> float:
+        if q > 1.0 - self.defect:
+            return math.inf
+        # prefer the tail array when q is close to the total mass
+        need_tail = (1.0 - self.defect) - q  # P(m < T < inf) must be <= need_tail
+        if q <= 0.5 * (1.0 - self.defect):
+            idx = int(np.searchsorted(self._cdf, q, side="left"))
+        else:
+            rev = self._tail[::-1]
+            # tail is non-increasing: first m with tail[m] <= need_tail
+            k = int(np.searchsorted(rev, need_tail, side="right"))
+            idx = self._tail.size - k
+        if idx <= self.horizon:
+            return float(idx)
+        M = self.horizon
+        tM = self._tail[M]
+        if need_tail <= 0 or self.ratio == 0.0:
+            return math.inf if need_tail <= 0 and tM > 0 else float(M + 1)
+        steps = math.ceil(math.log(need_tail / tM) / math.log(self.ratio))
+        return float(M + max(steps, 1))
+
+    def median(self) -> float:
+        return self.quantile(0.5)
+
+    def conditional(self) -> GenerationDistribution:
+        """The law of ``T`` given ``T < infinity``."""
+        mass = 1.0 - self.defect
+        if mass <= 0:
+            raise ValueError("the event never happens: cannot condition on it")
+        return GenerationDistribution(
+            self._cdf / mass, self._tail / mass, defect=0.0, ratio=self.ratio,
+            method=self.method,
+        )
+
+    def __repr__(self) -> str:
+        parts = [f"horizon={self.horizon}"]
+        if self.defect:
+            parts.append(f"P(never)={self.defect:.6g}")
+        else:
+            parts.append(f"mean={self.mean():.6g}")
+        if self.method:
+            parts.append(f"method={self.method!r}")
+        return f"GenerationDistribution({', '.join(parts)})"
