@@ -1,0 +1,188 @@
+"""The ``modelcollapse`` command line.
+
+Subcommands:
+
+``verify``
+    Run every registered theorem's checks; one row per check; exit 1 if any fails.
+``collapse-time``
+    Expected total-collapse time (and quantiles) of a categorical model under
+    ``Replace(n)``.
+``forget``
+    Time to forget a token seen ``count`` times among ``n``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from . import __version__
+
+
+def _parse_p(text: str):
+    try:
+        return [float(x) for x in text.replace(";", ",").split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--p must be comma-separated numbers, got {text!r}") from None
+
+
+def _model_from_args(args):
+    from .models import Categorical
+
+    given = [x is not None for x in (args.p, args.zipf, args.wordfreq, args.uniform)]
+    if sum(given) != 1:
+        raise ValueError("give exactly one of --p, --zipf, --wordfreq, --uniform")
+    if args.p is not None:
+        return Categorical(args.p), f"p={args.p}"
+    if args.uniform is not None:
+        return Categorical.uniform(args.uniform), f"uniform({args.uniform})"
+    if args.zipf is not None:
+        return (Categorical.zipf(args.zipf, args.exponent),
+                f"zipf({args.zipf}, exponent={args.exponent})")
+    return (Categorical.from_wordfreq(args.wordfreq, top=args.top),
+            f"wordfreq {args.wordfreq!r}, top {args.top}")
+
+
+def _cmd_collapse_time(args) -> int:
+    from . import theory
+    from .regimes import Replace
+
+    model, desc = _model_from_args(args)
+    regime = Replace(args.n)
+    t0 = time.perf_counter()
+    est = theory.expected_collapse_time(model, regime, method=args.method,
+                                        max_exact_n=args.max_exact_n)
+    result = {"model": desc, "vocabulary": model.size, "support": model.support_size,
+              "n": args.n, "expected_collapse_time": float(est), "method": est.method,
+              "exact": est.exact,
+              "diffusion": theory.diffusion_collapse_time(model, regime)}
+    if args.quantiles and est.exact:
+        law = theory.collapse_time(model, regime, progress=args.progress)
+        qs = [float(q) for q in args.quantiles.split(",")]
+        result["quantiles"] = {str(q): law.quantile(q) for q in qs}
+        result["std"] = law.std()
+    result["seconds"] = round(time.perf_counter() - t0, 3)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"model      : {desc} ({model.support_size} tokens in the support)")
+    print(f"regime     : Replace(n={args.n}) (fully synthetic)")
+    kind = "exact" if est.exact else "approximation"
+    print(f"E[T]       : {float(est):.6f} generations  [method={est.method}, {kind}]")
+    print(f"diffusion  : {result['diffusion']:.6f} generations (Kimura-Littler)")
+    if "quantiles" in result:
+        print(f"std        : {result['std']:.6f}")
+        for q, v in result["quantiles"].items():
+            print(f"quantile {q:<5}: {v:.0f}")
+    print(f"time       : {result['seconds']} s")
+    return 0
+
+
+def _cmd_forget(args) -> int:
+    from . import theory
+
+    t0 = time.perf_counter()
+    ft = theory.forgetting_time(args.count, args.n, method=args.method)
+    result = {"count": args.count, "n": args.n, "p_loss": ft.p_loss, "mean": ft.mean(),
+              "std": ft.var() ** 0.5, "median": ft.median(),
+              "quantiles": {"0.1": ft.quantile(0.1), "0.9": ft.quantile(0.9)},
+              "method": ft.method, "seconds": round(time.perf_counter() - t0, 3)}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"token seen {args.count} times among n={args.n}; P(ever lost) = {ft.p_loss:.6g}")
+    print(f"given loss: mean {ft.mean():.4f}, std {result['std']:.4f}, median {ft.median():.0f}"
+          f", 10%-90% [{ft.quantile(0.1):.0f}, {ft.quantile(0.9):.0f}] generations")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from . import proofs
+
+    t0 = time.perf_counter()
+    rows = proofs.run(args.only)
+    header = ("theorem", "claim", "method", "value", "reference", "verdict")
+    table = [(r.theorem, r.claim, r.method, r.value, r.reference,
+              "PASS" if r.passed else "FAIL") for r in rows]
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as fh:
+            fh.write("| " + " | ".join(header) + " |\n")
+            fh.write("|" + "---|" * len(header) + "\n")
+            for row in table:
+                fh.write("| " + " | ".join(s.replace("|", "\\|") for s in row) + " |\n")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump([r.as_dict() for r in rows], fh, indent=2)
+    widths = [min(max(len(h), *(len(row[i]) for row in table)), cap)
+              for i, (h, cap) in enumerate(zip(header, (22, 58, 30, 16, 30, 7), strict=True))]
+
+    def line(cells):
+        return "  ".join((c if len(c) <= w else c[: w - 1] + "…").ljust(w)
+                         for c, w in zip(cells, widths, strict=True))
+
+    print(line(header))
+    print(line(["-" * w for w in widths]))
+    for row in table:
+        print(line(row))
+    failed = sum(not r.passed for r in rows)
+    secs = time.perf_counter() - t0
+    print(f"\n{len(rows) - failed} passed, {failed} failed ({len(rows)} checks, {secs:.1f} s)")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelcollapse",
+        description="Exact and Monte Carlo theory of model collapse.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("verify", help="run every registered theorem's checks")
+    v.add_argument("--only", help="run theorems whose key contains this text")
+    v.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
+    v.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    v.set_defaults(func=_cmd_verify)
+
+    c = sub.add_parser("collapse-time",
+                       help="expected total-collapse time of a categorical model")
+    g = c.add_argument_group("model (give exactly one)")
+    g.add_argument("--p", type=_parse_p, help="probabilities, comma-separated")
+    g.add_argument("--uniform", type=int, metavar="K", help="uniform over K tokens")
+    g.add_argument("--zipf", type=int, metavar="K", help="Zipf law over K tokens")
+    g.add_argument("--exponent", type=float, default=1.0, help="Zipf exponent (default 1)")
+    g.add_argument("--wordfreq", metavar="LANG", help="real word frequencies (e.g. en)")
+    g.add_argument("--top", type=int, default=50_000, help="words kept with --wordfreq")
+    c.add_argument("--n", type=int, required=True, help="samples per generation")
+    c.add_argument("--method", default="auto",
+                   choices=["auto", "coalescent", "marginal", "chain", "diffusion"])
+    c.add_argument("--max-exact-n", type=int, default=2_000_000,
+                   help="largest n for which auto uses the exact solver")
+    c.add_argument("--quantiles", default="0.05,0.5,0.95",
+                   help="quantiles of T to report ('' for none)")
+    c.add_argument("--progress", action="store_true", help="show a progress bar")
+    c.add_argument("--json", action="store_true", help="print JSON")
+    c.set_defaults(func=_cmd_collapse_time)
+
+    f = sub.add_parser("forget", help="time to forget a token seen COUNT times among N")
+    f.add_argument("--count", type=int, required=True)
+    f.add_argument("--n", type=int, required=True)
+    f.add_argument("--method", default="coalescent", choices=["coalescent", "marginal"])
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=_cmd_forget)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        parser.exit(2, f"modelcollapse {args.command}: error: {exc}\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
