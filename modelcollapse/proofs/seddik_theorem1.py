@@ -67,10 +67,9 @@ def checks() -> list[Check]:
     p = [Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]
     n = 4
     exact_S = _exact.homozygosity(p, n, 5)
-    model_small = Categorical([float(x) for x in p])
     for m in (1, 3, 5):
         rows.append(equal(KEY, f"(6) S_{m}, p=(1/2,1/3,1/6), n={n}", "multinomial chain (Fraction)",
-                          theory.homozygosity(model_small, Replace(n), m, exact=True),
+                          theory.homozygosity(p, Replace(n), m, exact=True),
                           exact_S[m]))
 
     # (6) per-token binomial chains, floating point

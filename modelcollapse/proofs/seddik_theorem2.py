@@ -108,11 +108,10 @@ def checks() -> list[Check]:
     # exact rational enumeration, tiny case
     p = [Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]
     N, n = 2, 3
-    model = Categorical([float(x) for x in p])
     exact = _exact.mix_homozygosity(p, N, n, 4)
     S0 = sum(x * x for x in p)
     for m in (1, 2, 3, 4):
-        ours = theory.homozygosity(model, Mix(N, n), m, exact=True)
+        ours = theory.homozygosity(p, Mix(N, n), m, exact=True)
         rows.append(equal(KEY, f"S_{m}, p=(1/2,1/3,1/6), N={N}, n={n}",
                           "exact enumeration (Fraction)", ours, exact[m]))
     for m in (2, 3):

@@ -572,17 +572,22 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
 
     This corrects a sign in the transient term of Seddik et al.'s printed eq. (9); see
     :mod:`modelcollapse.proofs.seddik_theorem2`. ``exact=True`` evaluates in rational
-    arithmetic (``fractions.Fraction``) for scalar ``m``.
+    arithmetic (``fractions.Fraction``) for scalar ``m``; ``model`` may then also be a
+    sequence of ``Fraction`` probabilities (a ``Categorical`` is converted from its
+    float64 values exactly).
     """
-    model = _check_model(model)
     ms = np.asarray(m)
     if ms.dtype.kind not in "iu" or np.any(ms < 0):
         raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
     if exact:
         if ms.ndim != 0:
             raise ValueError("exact=True takes a scalar m")
-        p = [Fraction(x).limit_denominator(10**15) for x in model.p]
-        return _homozygosity_exact(p, regime, int(ms))
+        p = model.p if isinstance(model, Categorical) else model
+        p = [x if isinstance(x, Fraction) else Fraction(float(x)) for x in p]
+        if sum(p) != 1:
+            raise ValueError("exact=True needs probabilities that sum to exactly 1")
+        return homozygosity_from_S0(sum(x * x for x in p), regime, int(ms))
+    model = _check_model(model)
     S0 = model.homozygosity
     mf = ms.astype(np.float64)
     if isinstance(regime, Replace):
@@ -603,8 +608,8 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     return np.asarray(out, dtype=np.float64)
 
 
-def _homozygosity_exact(p, regime, m: int) -> Fraction:
-    S0 = sum(x * x for x in p)
+def homozygosity_from_S0(S0: Fraction, regime: Regime, m: int) -> Fraction:
+    """The closed forms of :func:`homozygosity` in exact arithmetic, from :math:`S_0`."""
     if m == 0:
         return S0
     if isinstance(regime, Replace):

@@ -1,0 +1,132 @@
+"""Property-based tests of the published bounds, in exact arithmetic where algebraic."""
+
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from modelcollapse import Categorical, Mix, Replace, theory
+from modelcollapse.proofs import seddik_theorem1, seddik_theorem2
+from modelcollapse.theory import _exact
+from modelcollapse.theory.categorical import homozygosity_from_S0
+
+mpmath.mp.dps = 50
+MIX_DERIVATION = seddik_theorem2.derive()
+
+
+@st.composite
+def rational_simplex(draw, max_s=3, max_den=12):
+    s = draw(st.integers(1, max_s))
+    weights = draw(st.lists(st.integers(1, max_den), min_size=s, max_size=s))
+    total = sum(weights)
+    return [Fraction(w, total) for w in weights]
+
+
+@given(p=rational_simplex(), n=st.integers(1, 5), m=st.integers(1, 6))
+def test_seddik_eq7_exact(p, n, m):
+    rho = _exact.collapse_cdf(p, n, m)[m]
+    lo, hi = theory.seddik_collapse_probability_bounds(p, n, m, exact=True)
+    assert isinstance(lo, Fraction) and isinstance(hi, Fraction)
+    assert lo <= rho <= hi
+
+
+@given(p=rational_simplex(), n=st.integers(1, 5))
+def test_seddik_eq8_exact(p, n):
+    ET = _exact.expected_collapse_time(p, n)
+    lo, hi = theory.seddik_expected_collapse_time_bounds(p, n, exact=True)
+    assert lo <= ET <= hi
+
+
+@given(p=rational_simplex(max_s=3), n=st.integers(1, 5), m=st.integers(0, 5))
+def test_seddik_eq6_exact(p, n, m):
+    S = _exact.homozygosity(p, n, max(m, 1))[m]
+    assert theory.homozygosity(p, Replace(n), m, exact=True) == S
+
+
+def _mp(x):
+    return mpmath.mpf(x.numerator) / x.denominator
+
+
+@given(num=st.integers(1, 9), den=st.integers(10, 40), n=st.integers(1, 6), k=st.integers(1, 6))
+def test_suresh_bernoulli_bounds(num, den, n, k):
+    p0 = Fraction(num, den)
+    surv = _exact.token_survival([p0, 1 - p0], n, 0, k)[k]
+    g = mpmath.mpf(1)
+    for _ in range(k - 1):
+        g = 1 - mpmath.exp(-g)
+    e = mpmath.exp(-n * _mp(p0) * g)
+    lower = 1 - e
+    upper = 1 - max(0, 1 - 3 * n * _mp(p0) ** 2 - 3 * k * _mp(p0)) * e
+    assert lower <= _mp(surv) <= upper
+    lo, hi = theory.suresh_bernoulli_bounds(float(p0), n, k)  # float version agrees
+    assert lo == pytest.approx(float(lower), rel=1e-12)
+    assert hi == pytest.approx(float(upper), rel=1e-12)
+
+
+@given(p=rational_simplex(max_s=3, max_den=9), n=st.integers(1, 5), k=st.integers(1, 5))
+def test_suresh_unigram_bounds(p, n, k):
+    distinct = sum(_exact.token_survival(p, n, i, k)[k] for i in range(len(p)))
+    lo, hi = theory.suresh_unigram_bounds([float(x) for x in p], n, k)
+    # evaluate the bounds at 50 digits too
+    g = mpmath.mpf(1)
+    for _ in range(k - 1):
+        g = 1 - mpmath.exp(-g)
+    lo_mp = sum(1 - mpmath.exp(-n * _mp(x) * g) for x in p)
+    hi_mp = sum(1 - mpmath.exp(-n * _mp(x) * g)
+                * max(0, 1 - 3 * n * _mp(x) ** 2 - 3 * k * _mp(x)) for x in p)
+    assert lo_mp <= _mp(distinct) <= hi_mp
+    assert lo == pytest.approx(float(lo_mp), rel=1e-12)
+    assert hi == pytest.approx(float(hi_mp), rel=1e-12)
+
+
+@given(lam=st.floats(0.01, 8.0), k=st.integers(1, 12))
+def test_suresh_poisson_identity_by_generating_function(lam, k):
+    # P(C_k = 0) = G_1(G(...G(0))) with Poisson pgf G(z) = exp(z - 1), iterated in mpmath
+    z = mpmath.mpf(0)
+    for _ in range(k - 1):
+        z = mpmath.exp(z - 1)
+    zero = mpmath.exp(lam * (z - 1))
+    assert theory.suresh_poisson_survival(lam, 1, k) == pytest.approx(float(1 - zero), rel=1e-12)
+
+
+@given(k=st.integers(1, 3000))
+def test_suresh_g_range(k):
+    g = theory.suresh_g(k)
+    assert 1 / k <= g <= 3 / k
+
+
+def test_g_limit():
+    assert 5000 * theory.suresh_g(5000) == pytest.approx(2.0, rel=2e-3)
+
+
+@given(N=st.integers(1, 30), n=st.integers(2, 30), num=st.integers(1, 99), m=st.integers(1, 15))
+def test_mix_closed_form_matches_sympy_derivation(N, n, num, m):
+    # rsolve's generic solution divides by n - 1 (beta = 0 at n = 1); the exact
+    # enumeration test below covers n = 1
+    sol = MIX_DERIVATION["solution"]
+    Ns, ns, S0s = sp.symbols("N n S_0", positive=True)
+    ms = sp.symbols("m", integer=True, nonnegative=True)
+    sym = sp.nsimplify(sol.subs({Ns: N, ns: n, S0s: sp.Rational(num, 100), ms: m}))
+    val = homozygosity_from_S0(Fraction(num, 100), Mix(N, n), m)
+    assert sp.Rational(val.numerator, val.denominator) == sym
+
+
+@given(p=rational_simplex(max_s=3, max_den=6), N=st.integers(1, 3), n=st.integers(1, 3),
+       m=st.integers(1, 3))
+def test_mix_closed_form_matches_exact_enumeration(p, N, n, m):
+    assert theory.homozygosity(p, Mix(N, n), m, exact=True) == (
+        _exact.mix_homozygosity(p, N, n, m)[m])
+
+
+def test_replace_closed_form_is_derived():
+    assert seddik_theorem1.derive()["proved"]
+
+
+def test_homozygosity_array_shapes():
+    model = Categorical.uniform(4)
+    out = theory.homozygosity(model, Replace(10), np.arange(5))
+    assert out.shape == (5,) and out[0] == pytest.approx(0.25)
