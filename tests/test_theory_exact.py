@@ -155,8 +155,8 @@ def test_homozygosity_exact_rationals():
     chain = _exact.homozygosity(p, 4, 5)
     mix = _exact.mix_homozygosity(p, 2, 3, 4)
     for m in range(5):
-        assert theory.homozygosity(model, Replace(4), m, exact=True) == chain[m]
-        assert theory.homozygosity(model, Mix(2, 3), m, exact=True) == mix[m]
+        assert theory.homozygosity(p, Replace(4), m, exact=True) == chain[m]
+        assert theory.homozygosity(p, Mix(2, 3), m, exact=True) == mix[m]
         assert theory.homozygosity(model, Replace(4), m) == pytest.approx(float(chain[m]))
         assert theory.homozygosity(model, Mix(2, 3), m) == pytest.approx(float(mix[m]))
 

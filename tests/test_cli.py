@@ -1,0 +1,93 @@
+import json
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+
+from modelcollapse import __version__
+from modelcollapse.cli import main
+from modelcollapse.theory import _exact
+
+
+def test_collapse_time_json(capsys):
+    assert main(["collapse-time", "--p", "0.5,0.3,0.2", "--n", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = _exact.expected_collapse_time(
+        [Fraction(1, 2), Fraction(3, 10), Fraction(1, 5)], 5)
+    assert out["expected_collapse_time"] == pytest.approx(float(expected), rel=1e-12)
+    assert out["method"] == "coalescent" and out["exact"] is True
+    assert set(out["quantiles"]) == {"0.05", "0.5", "0.95"}
+
+
+def test_collapse_time_text_and_methods(capsys):
+    assert main(["collapse-time", "--zipf", "100", "--n", "300", "--method", "marginal",
+                 "--quantiles", ""]) == 0
+    text = capsys.readouterr().out
+    assert "method=marginal, exact" in text and "Kimura" in text
+    assert main(["collapse-time", "--uniform", "10", "--n", "5000", "--max-exact-n", "100"]) == 0
+    assert "method=diffusion, approximation" in capsys.readouterr().out
+
+
+def test_collapse_time_wordfreq(capsys):
+    pytest.importorskip("wordfreq")
+    assert main(["collapse-time", "--wordfreq", "en", "--top", "2000", "--n", "1000",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["vocabulary"] == 2000 and out["expected_collapse_time"] > 1000
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["collapse-time", "--p", "0.5,0.6", "--n", "4"], "sum to 1"),
+        (["collapse-time", "--zipf", "10", "--n", "0"], "n must be >= 1"),
+        (["collapse-time", "--n", "4"], "exactly one of"),
+        (["collapse-time", "--uniform", "3", "--zipf", "3", "--n", "4"], "exactly one of"),
+        (["collapse-time", "--p", "a,b", "--n", "4"], "comma-separated"),
+        (["forget", "--count", "5", "--n", "5"], "count must be < n"),
+        (["verify", "--only", "no-such-theorem"], "no theorem key"),
+    ],
+)
+def test_bad_arguments_exit_2_with_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_forget(capsys):
+    assert main(["forget", "--count", "1", "--n", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mean"] == pytest.approx(2.0) and out["p_loss"] == 0.5
+
+
+def test_verify_all_pass_and_writes_tables(tmp_path, capsys):
+    md, js = tmp_path / "v.md", tmp_path / "v.json"
+    assert main(["verify", "--markdown", str(md), "--json", str(js)]) == 0
+    text = capsys.readouterr().out
+    assert " 0 failed" in text
+    rows = json.loads(js.read_text())
+    assert len(rows) > 50 and all(r["passed"] for r in rows)
+    theorems = {r["theorem"] for r in rows}
+    assert {"seddik2024.thm1", "seddik2024.prop1", "seddik2024.thm2",
+            "suresh2025.rates", "duality.exact-solvers"} <= theorems
+    assert md.read_text().startswith("| theorem | claim |")
+
+
+def test_verify_reports_a_failing_check(monkeypatch, capsys):
+    from modelcollapse.proofs import _registry
+
+    def broken():
+        return [_registry.zcheck("x", "wrong on purpose", "sim", 1.0, 0.0, 0.1)]
+
+    fake = _registry.Theorem("fake.broken", "t", "s", "st", broken)
+    monkeypatch.setattr(_registry, "theorems", lambda: [fake])
+    assert main(["verify"]) == 1
+    assert "1 failed" in capsys.readouterr().out
+
+
+def test_version_and_module_entry_point():
+    out = subprocess.run([sys.executable, "-m", "modelcollapse", "--version"],
+                         capture_output=True, text=True, check=True)
+    assert __version__ in out.stdout
