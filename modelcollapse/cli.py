@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("collapse-time",
                        help="expected total-collapse time of a categorical model")
     g = c.add_argument_group("model (give exactly one)")
-    g.add_argument("--p", type=_parse_p, help="probabilities, comma-separated")
+    g.add_argument("--p", type=_parse_p,
+                   help="probabilities, comma-separated (write --p=-0.1,... if the first "
+                        "number is negative)")
     g.add_argument("--uniform", type=int, metavar="K", help="uniform over K tokens")
     g.add_argument("--zipf", type=int, metavar="K", help="Zipf law over K tokens")
     g.add_argument("--exponent", type=float, default=1.0, help="Zipf exponent (default 1)")

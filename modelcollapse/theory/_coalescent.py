@@ -122,15 +122,18 @@ def build_row_cache(n, budget):
 
 
 @njit(cache=True, nogil=True)
-def forward(n, pi, amax, phis, steps, tol, data, offsets, los, his, L, out, snap_ks, snaps, k0):
+def forward(n, pi, amax, phis, steps, tol, kspec, data, offsets, los, his, L, out, snap_ks,
+            snaps, k0):
     r"""Propagate the law ``pi`` of the number of lineages ``A_k`` forward in ``k``.
 
     Runs at most ``steps`` generations starting at generation ``k0`` (``pi`` is the law
     of ``A_{k0}``). For each generation ``k`` it writes
     :math:`E\,\phi_r(A_k)` into ``out[k - k0, r]`` *before* stepping, and copies ``pi`` into
     ``snaps[i]`` when ``k == snap_ks[i]``. Stops early, after recording, once
-    :math:`P(A_k \ge 2) <` ``tol``. Rows ``a <= L`` come from the cache, rows above it
-    are rebuilt from row ``L`` each generation.
+    :math:`P(A_k \ge 2) <` ``tol``, or once no state above ``kspec`` has mass (then the
+    rest of the law is a finite sum of geometric terms, see ``spectral_tail``). Rows
+    ``a <= L`` come from the cache, rows above it are rebuilt from row ``L`` each
+    generation.
 
     Returns ``(k_next, amax, done)``: the number of the first unrecorded generation, the
     largest state with mass, and whether the tolerance was reached.
@@ -156,7 +159,7 @@ def forward(n, pi, amax, phis, steps, tol, data, offsets, los, his, L, out, snap
         for a in range(2, amax + 1):
             alive += pi[a]
         k += 1
-        if alive < tol:
+        if alive < tol or amax <= kspec:
             done = True
             break
         # step: new = sum_a pi[a] D_a, state 1 absorbing
@@ -230,3 +233,60 @@ def collapse_functionals(n, p_desc):
                 f[b] = fa
             break
     return f, q
+
+
+def occupancy_block(n, K):
+    """Dense occupancy rows ``D_a(j)`` for ``a, j = 1..K`` (index 0 unused)."""
+    D = np.zeros((K + 1, K + 1))
+    row = np.zeros(K + 2)
+    row[1] = 1.0
+    D[1, 1] = 1.0
+    for a in range(2, K + 1):
+        new = np.zeros(K + 2)
+        j = np.arange(1, a + 1)
+        new[1 : a + 1] = row[1 : a + 1] * j / n + row[0:a] * (n - j + 1) / n
+        row = new
+        D[a, 1 : a + 1] = row[1 : a + 1]
+    return D
+
+
+def spectral_tail(n, pi, phis):
+    r"""Exact continuation of :math:`E\phi_r(A_{k+j})`, ``j >= 0``, once ``pi`` lives on
+    ``{1..K}`` with ``K`` small.
+
+    The chain restricted to ``{2..K}`` is lower triangular with distinct eigenvalues
+    :math:`\lambda_a = \prod_{i<a}(1 - i/n)`; its right eigenvectors form a unit lower
+    triangular ``V`` with :math:`v_a(b) = \sum_{a\le c<b} D_b(c) v_a(c) /
+    (\lambda_a - \lambda_b)`. For a functional with :math:`\phi(1) = 0`,
+    :math:`E\phi(A_{k+j}) = \sum_a c_a \lambda_a^j`,
+    :math:`c_a = (\pi V)_a (V^{-1}\phi)_a`. ``K`` is kept small (the entries of ``V``
+    grow roughly like binomial coefficients), so this loses only a few digits.
+
+    Returns ``(coefs[r, K-1], rates[K-1])`` over states ``a = 2..K``.
+    """
+    K = int(np.max(np.flatnonzero(pi))) if np.any(pi[2:] > 0) else 1
+    if K < 2:
+        return np.zeros((phis.shape[0], 0)), np.zeros(0)
+    D = occupancy_block(n, K)
+    a = np.arange(2, K + 1)
+    # log lambda_a, and exact differences lambda_a - lambda_b via expm1 of log ratios
+    loglam = np.concatenate([[0.0, 0.0], np.cumsum(np.log1p(-np.arange(1, K) / n))])
+    lam = np.exp(loglam[a])
+    m = K - 1
+    V = np.eye(m)
+    for ia in range(m):
+        A = a[ia]
+        for ib in range(ia + 1, m):
+            B = a[ib]
+            diff = np.exp(loglam[B]) * np.expm1(loglam[A] - loglam[B])  # lambda_A - lambda_B
+            acc = 0.0
+            for ic in range(ia, ib):
+                acc += D[B, a[ic]] * V[ic, ia]
+            V[ib, ia] = acc / diff
+    x = pi[2 : K + 1] @ V  # (pi V)_a
+    coefs = np.zeros((phis.shape[0], m))
+    for r in range(phis.shape[0]):
+        phi = phis[r, 2 : K + 1]
+        y = np.linalg.solve(V, phi)  # unit lower triangular
+        coefs[r] = x * y
+    return coefs, lam

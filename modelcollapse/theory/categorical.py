@@ -52,6 +52,9 @@ MAX_EXACT_N = 2_000_000
 DEFAULT_TOL = 1e-12
 #: Entries of the cached occupancy rows (8 bytes each) used by forward propagation.
 ROW_CACHE_BUDGET = 25_000_000
+#: Once the ancestral chain lives on at most this many states, the rest of the law is
+#: summed exactly by eigen-decomposition (kept small: see ``spectral_tail``).
+SPECTRAL_STATES = 10
 
 
 class Estimate(float):
@@ -122,20 +125,26 @@ def _green(n: int, phi: np.ndarray) -> tuple[float, float]:
 
 
 def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="",
-               require_done=True):
-    r"""Rows :math:`E\phi_r(A_k)` for ``k = 0..K`` until :math:`P(A_k\ge2) <` ``tol``.
+               require_done=True, tail_row=None):
+    r"""Rows :math:`E\phi_r(A_k)` for ``k = 0..K``.
 
-    Returns ``(values[K+1, r], snapshots)``.
+    Stops when :math:`P(A_k\ge2) <` ``tol``, or, when ``tail_row`` is given, as soon as
+    the chain lives on at most ``SPECTRAL_STATES`` states: the rest of row ``tail_row``
+    is then an exact finite sum of geometric terms (``_coalescent.spectral_tail``).
+
+    Returns ``(values[K+1, r], snapshots, tail_terms)``; ``tail_terms`` is ``None`` or
+    ``(coefs, rates)`` continuing row ``tail_row`` from ``k = K``.
     """
     c = _coalescent()
     phis = np.ascontiguousarray(np.atleast_2d(phis), dtype=np.float64)
     snap_arr = np.asarray(sorted(snap_ks), dtype=np.int64)
     snaps = np.zeros((snap_arr.size, n + 1))
+    kspec = SPECTRAL_STATES if tail_row is not None else 0
     if n == 1:
         vals = phis[:, 1][None, :]
         for i in range(snap_arr.size):
             snaps[i, 1] = 1.0
-        return vals, snaps
+        return vals, snaps, None
     data, offsets, los, his, L = c.build_row_cache(n, max(ROW_CACHE_BUDGET, 4 * n))
     pi = np.zeros(n + 1)
     pi[n] = 1.0
@@ -153,7 +162,7 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
             steps = min(chunk, max_generations - k)
             out = np.zeros((steps, phis.shape[0]))
             k_next, amax, done = c.forward(
-                n, pi, amax, phis, steps, tol, data, offsets, los, his, L, out,
+                n, pi, amax, phis, steps, tol, kspec, data, offsets, los, his, L, out,
                 snap_arr, snaps, k,
             )
             chunks.append(out[: k_next - k])
@@ -164,7 +173,7 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
                 break
         else:
             if not require_done:
-                return np.concatenate(chunks, axis=0), snaps
+                return np.concatenate(chunks, axis=0), snaps, None
             raise RuntimeError(
                 f"P(A >= 2) still above tol={tol:g} after max_generations={max_generations}; "
                 "raise max_generations or tol"
@@ -172,7 +181,13 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
     finally:
         if bar is not None:
             bar.close()
-    return np.concatenate(chunks, axis=0), snaps
+    vals = np.concatenate(chunks, axis=0)
+    terms = None
+    if tail_row is not None and amax <= kspec:
+        # the kernel stops before stepping: pi is the law of A_K, the last recorded row
+        coefs, rates = c.spectral_tail(n, pi, phis[tail_row : tail_row + 1])
+        terms = (coefs[0], rates)
+    return vals, snaps, terms
 
 
 def _default_max_generations(n: int, tol: float) -> int:
@@ -219,12 +234,17 @@ def _forgetting_functionals(count: int, n: int):
     return H, phi
 
 
-def _distribution(vals_cdf, vals_tail, c0_tail, defect, n, offset, method):
-    """Assemble a GenerationDistribution from chain rows indexed by k = m - offset."""
+def _distribution(vals_cdf, vals_tail, c0_tail, defect, n, offset, method, tail_terms=None):
+    """Assemble a GenerationDistribution from chain rows indexed by k = m - offset.
+
+    Beyond the last row the tail continues exactly with ``tail_terms`` when given, else
+    geometrically at the slowest rate of the chain, ``1 - 1/n``.
+    """
     cdf = np.concatenate([np.zeros(offset), vals_cdf])
     tail = np.concatenate([np.full(offset, c0_tail), vals_tail])
     ratio = 1.0 - 1.0 / n if n > 1 else 0.0
-    return GenerationDistribution(cdf, tail, defect=defect, ratio=ratio, method=method)
+    return GenerationDistribution(cdf, tail, defect=defect, ratio=ratio,
+                                  tail_terms=tail_terms, method=method)
 
 
 # ---------------------------------------------------------------------- collapse time
@@ -278,9 +298,9 @@ def collapse_time(
         return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
     if method == "coalescent":
         f, q = _collapse_functionals(model.p, n)
-        vals, _ = _propagate(n, np.stack([q, f]), tol, max_gen, progress=progress,
-                             desc="collapse law")
-        return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "coalescent")
+        vals, _, terms = _propagate(n, np.stack([q, f]), tol, max_gen, progress=progress,
+                                    desc="collapse law", tail_row=1)
+        return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "coalescent", terms)
     _marginal.check_n(n)
     vals_p, counts = _marginal.grouped(model.p)
     B = counts @ _marginal.binomial_rows(n, vals_p)
@@ -356,7 +376,7 @@ def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
     model = _check_model(model)
     n = _replace_n(regime, "diffusion_collapse_time")
     p = model.p[(model.p > 0) & (model.p < 1)]
-    return float(-2.0 * n * np.sum((1 - p) * np.log1p(-p)))
+    return float(-2.0 * n * np.sum((1 - p) * np.log1p(-p))) + 0.0  # no -0.0
 
 
 def diffusion_loss_time(x: float, n: int) -> float:
@@ -397,9 +417,10 @@ def token_loss(
         return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
     if pi_ == 1.0:
         return GenerationDistribution([0.0], [0.0], defect=1.0, method=method)
+    terms = None
     if method == "coalescent":
         H, phi = _loss_functionals(pi_, n)
-        vals, _ = _propagate(n, np.stack([H, phi]), tol, max_gen)
+        vals, _, terms = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1)
     else:
         _marginal.check_n(n)
         b = _marginal.binomial_rows(n, np.array([pi_]))[0]
@@ -407,7 +428,7 @@ def token_loss(
         lost = (x == 0).astype(np.float64)
         h = np.where(x > 0, 1.0 - x / n, 0.0)
         vals = _marginal.propagate(n, b, [lost, h], tol, max_gen)
-    return _distribution(vals[:, 0], vals[:, 1], 1.0 - pi_, pi_, n, 1, method)
+    return _distribution(vals[:, 0], vals[:, 1], 1.0 - pi_, pi_, n, 1, method, terms)
 
 
 class ForgettingTime(GenerationDistribution):
@@ -420,7 +441,8 @@ class ForgettingTime(GenerationDistribution):
 
     def __init__(self, law: GenerationDistribution, p_loss: float, mean: float, var: float,
                  count: int, n: int):
-        super().__init__(law._cdf, law._tail, ratio=law.ratio, method=law.method)
+        super().__init__(law._cdf, law._tail, ratio=law.ratio,
+                         tail_terms=(law._coefs, law._rates), method=law.method)
         self.p_loss = p_loss
         self._mean = mean
         self._var = var
@@ -480,9 +502,10 @@ def forgetting_time(
     method = _check_method(method, ("coalescent", "marginal"))
     max_gen = max_generations or _default_max_generations(n, tol)
     p_loss = 1.0 - count / n
+    terms = None
     if method == "coalescent":
         H, phi = _forgetting_functionals(count, n)
-        vals, _ = _propagate(n, np.stack([H, phi]), tol, max_gen)
+        vals, _, terms = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1)
         g1, g2 = _green(n, phi)
     else:
         _marginal.check_n(n)
@@ -493,7 +516,7 @@ def forgetting_time(
         h = np.where(x > 0, 1.0 - x / n, 0.0)
         vals = _marginal.propagate(n, start, [lost, h], tol, max_gen)
         g1, g2 = _marginal.absorbed_green(n, start, h)
-    law = _distribution(vals[:, 0], vals[:, 1], 0.0, 1.0 - p_loss, n, 0, method)
+    law = _distribution(vals[:, 0], vals[:, 1], 0.0, 1.0 - p_loss, n, 0, method, terms)
     cond = law.conditional()
     mean = g1 / p_loss
     second = (2.0 * g2 - g1) / p_loss
@@ -528,7 +551,7 @@ def expected_surviving_tokens(
             lg = np.log1p(-vals_p)  # -inf for a Dirac token, which always survives
         if method == "coalescent":
             snaps = _propagate(n, np.zeros((1, n + 1)), 0.0, max(ks) + 1, snap_ks=ks,
-                               require_done=False)[1]
+                               require_done=False)[1]  # snapshots
             res = {}
             for idx, k in enumerate(ks):
                 law = snaps[idx]

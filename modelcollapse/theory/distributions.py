@@ -29,11 +29,16 @@ class GenerationDistribution:
         :math:`P(T = \infty)`.
     ratio : float
         Geometric decay rate of the tail beyond ``M`` (``0 <= ratio < 1``).
+    tail_terms : (coefs, rates), optional
+        An exact continuation :math:`P(M+j < T < \infty) = \sum_a c_a r_a^j`, ``j >= 0``
+        (a finite sum of geometric terms, as for a chain reduced to a few states);
+        replaces the single geometric term built from ``ratio``.
     method : str
         How the law was computed (reported by ``repr``).
     """
 
-    def __init__(self, cdf, tail, *, defect: float = 0.0, ratio: float = 0.0, method: str = ""):
+    def __init__(self, cdf, tail, *, defect: float = 0.0, ratio: float = 0.0,
+                 tail_terms=None, method: str = ""):
         cdf = np.asarray(cdf, dtype=np.float64)
         tail = np.asarray(tail, dtype=np.float64)
         if cdf.shape != tail.shape or cdf.ndim != 1 or cdf.size == 0:
@@ -47,6 +52,13 @@ class GenerationDistribution:
         self.defect = float(defect)
         self.ratio = float(ratio)
         self.method = method
+        if tail_terms is None:
+            coefs, rates = np.array([self._tail[-1]]), np.array([self.ratio])
+        else:
+            coefs, rates = (np.asarray(x, dtype=np.float64) for x in tail_terms)
+            if coefs.shape != rates.shape or np.any((rates < 0) | (rates >= 1)):
+                raise ValueError("tail_terms must be (coefs, rates) with rates in [0, 1)")
+        self._coefs, self._rates = coefs, rates
 
     # ----------------------------------------------------------------- helpers
     @property
@@ -61,9 +73,18 @@ class GenerationDistribution:
         out[inside] = self._tail[np.clip(m[inside], 0, M)]
         beyond = ~inside
         if np.any(beyond):
-            out[beyond] = self._tail[M] * self.ratio ** (m[beyond] - M).astype(np.float64)
+            out[beyond] = self._tail_beyond((m[beyond] - M).astype(np.float64))
         out[m < 0] = 1.0 - self.defect
         return out
+
+    def _tail_beyond(self, j: np.ndarray) -> np.ndarray:
+        """Continuation of the tail, ``j = m - M >= 0`` generations past the horizon."""
+        if self._rates.size == 0:
+            return np.zeros(j.shape)
+        with np.errstate(divide="ignore"):
+            logr = np.log(self._rates)
+        terms = self._coefs[None, :] * np.exp(np.multiply.outer(j, logr))
+        return np.maximum(terms.sum(axis=1), 0.0)
 
     def _cdf_at(self, m: np.ndarray) -> np.ndarray:
         M = self.horizon
@@ -134,10 +155,10 @@ class GenerationDistribution:
         M = self.horizon
         t = self._tail
         m = np.arange(M + 1, dtype=np.float64)
-        r = self.ratio
-        # geometric continuation: sum_{j>=1} tail[M] r^j and sum_j (2(M+j)+1) tail[M] r^j
-        g0 = t[M] * r / (1 - r)
-        g1 = t[M] * (2 * M + 1) * r / (1 - r) + 2 * t[M] * r / (1 - r) ** 2
+        c, r = self._coefs, self._rates
+        # continuation: sum_{j>=1} c r^j and sum_{j>=1} (2(M+j)+1) c r^j, term by term
+        g0 = math.fsum(c * r / (1 - r))
+        g1 = math.fsum(c * ((2 * M + 1) * r / (1 - r) + 2 * r / (1 - r) ** 2))
         s1 = math.fsum(t) + g0
         s2 = math.fsum((2 * m + 1) * t) + g1
         return s1, s2
@@ -167,11 +188,22 @@ class GenerationDistribution:
         if idx <= self.horizon:
             return float(idx)
         M = self.horizon
-        tM = self._tail[M]
-        if need_tail <= 0 or self.ratio == 0.0:
-            return math.inf if need_tail <= 0 and tM > 0 else float(M + 1)
-        steps = math.ceil(math.log(need_tail / tM) / math.log(self.ratio))
-        return float(M + max(steps, 1))
+        if need_tail <= 0:
+            return math.inf
+        # the continuation is non-increasing: exponential then binary search on j
+        hi = 1
+        while self._tail_beyond(np.array([float(hi)]))[0] > need_tail:
+            hi *= 2
+            if hi > 2**62:
+                return math.inf
+        lo = hi // 2
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._tail_beyond(np.array([float(mid)]))[0] <= need_tail:
+                hi = mid
+            else:
+                lo = mid + 1
+        return float(M + max(hi, 1))
 
     def median(self) -> float:
         return self.quantile(0.5)
@@ -183,7 +215,7 @@ class GenerationDistribution:
             raise ValueError("the event never happens: cannot condition on it")
         return GenerationDistribution(
             self._cdf / mass, self._tail / mass, defect=0.0, ratio=self.ratio,
-            method=self.method,
+            tail_terms=(self._coefs / mass, self._rates), method=self.method,
         )
 
     def __repr__(self) -> str:
