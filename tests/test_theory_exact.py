@@ -195,3 +195,21 @@ def test_errors_are_clear():
         theory.collapse_time(model, Replace(5), tol=0)
     with pytest.raises(ValueError, match="m must be"):
         theory.homozygosity(model, Replace(5), -1)
+
+
+@pytest.mark.parametrize("n", [12, 500, 10**6])
+def test_spectral_continuation_matches_matrix_powers(n):
+    from modelcollapse.theory import _coalescent
+
+    K = 8
+    rng = np.random.default_rng(n)
+    pi = np.zeros(n + 1)
+    pi[1 : K + 1] = rng.random(K)
+    pi /= pi.sum()
+    phi = np.zeros((1, n + 1))
+    phi[0, 2:] = rng.random(n - 1)
+    coefs, lam = _coalescent.spectral_tail(n, pi, phi)
+    D = _coalescent.occupancy_block(n, K)[1:, 1:]  # rows/cols 1..K, independent of V
+    for j in (0, 1, 7, 100, 3 * n):
+        law = pi[1 : K + 1] @ np.linalg.matrix_power(D, j)
+        assert coefs[0] @ lam**j == pytest.approx(law @ phi[0, 1 : K + 1], rel=1e-9, abs=1e-300)

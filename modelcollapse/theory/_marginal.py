@@ -60,6 +60,26 @@ def grouped(p: np.ndarray):
     return vals, counts.astype(np.float64)
 
 
+def first_generation_law(n: int, p: np.ndarray) -> np.ndarray:
+    r"""Summed laws of the tokens' counts in generation 1, :math:`\sum_i \mathrm{Bin}(n, p_i)`
+    (tokens with equal probability are grouped)."""
+    vals, counts = grouped(p)
+    return counts @ binomial_rows(n, vals)
+
+
+def collapse_functionals(n: int):
+    """``1{x = n}`` (token fixed) and ``x/n - 1{x = n}`` (its share, if not yet fixed)."""
+    x = np.arange(n + 1)
+    fixed = (x == n).astype(np.float64)
+    return fixed, x / n - fixed
+
+
+def loss_functionals(n: int):
+    """``1{x = 0}`` (lost) and ``h(x) = 1 - x/n`` on ``x >= 1`` (not yet lost, lost later)."""
+    x = np.arange(n + 1)
+    return (x == 0).astype(np.float64), np.where(x > 0, 1.0 - x / n, 0.0)
+
+
 def absorbed_green(n: int, start: np.ndarray, h: np.ndarray):
     r"""``start . sum_k (k+1)^j Q^k h`` for j = 0, 1 as (w1, w2) dot products.
 

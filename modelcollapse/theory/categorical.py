@@ -96,6 +96,13 @@ def _replace_n(regime, what: str) -> int:
     raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
 
 
+def _check_generations(m) -> np.ndarray:
+    ms = np.asarray(m)
+    if ms.dtype.kind not in "iu" or np.any(ms < 0):
+        raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
+    return ms
+
+
 def _check_tol(tol: float) -> float:
     tol = float(tol)
     if not (0 < tol < 1):
@@ -302,11 +309,8 @@ def collapse_time(
                                     desc="collapse law", tail_row=1)
         return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "coalescent", terms)
     _marginal.check_n(n)
-    vals_p, counts = _marginal.grouped(model.p)
-    B = counts @ _marginal.binomial_rows(n, vals_p)
-    x = np.arange(n + 1)
-    fixed = (x == n).astype(np.float64)
-    u = x / n - fixed  # p_i - P(fixed) = E[X/n - 1{X=n}]
+    B = _marginal.first_generation_law(n, model.p)
+    fixed, u = _marginal.collapse_functionals(n)  # p_i - P(fixed) = E[X/n - 1{X=n}]
     vals = _marginal.propagate(n, B, [fixed, u], tol, max_gen)
     return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "marginal")
 
@@ -320,11 +324,8 @@ def _collapse_moments(model: Categorical, n: int, method: str) -> tuple[float, f
         g1, g2 = _green(n, f)
     else:
         _marginal.check_n(n)
-        vals_p, counts = _marginal.grouped(model.p)
-        B = counts @ _marginal.binomial_rows(n, vals_p)
-        x = np.arange(n + 1)
-        u = x / n - (x == n)
-        g1, g2 = _marginal.absorbed_green(n, B, u)
+        B = _marginal.first_generation_law(n, model.p)
+        g1, g2 = _marginal.absorbed_green(n, B, _marginal.collapse_functionals(n)[1])
     mean = 1.0 + g1
     second = 1.0 + 2.0 * g2 + g1
     return mean, second - mean * mean
@@ -424,10 +425,7 @@ def token_loss(
     else:
         _marginal.check_n(n)
         b = _marginal.binomial_rows(n, np.array([pi_]))[0]
-        x = np.arange(n + 1)
-        lost = (x == 0).astype(np.float64)
-        h = np.where(x > 0, 1.0 - x / n, 0.0)
-        vals = _marginal.propagate(n, b, [lost, h], tol, max_gen)
+        vals = _marginal.propagate(n, b, list(_marginal.loss_functionals(n)), tol, max_gen)
     return _distribution(vals[:, 0], vals[:, 1], 1.0 - pi_, pi_, n, 1, method, terms)
 
 
@@ -511,9 +509,7 @@ def forgetting_time(
         _marginal.check_n(n)
         start = np.zeros(n + 1)
         start[count] = 1.0
-        x = np.arange(n + 1)
-        lost = (x == 0).astype(np.float64)
-        h = np.where(x > 0, 1.0 - x / n, 0.0)
+        lost, h = _marginal.loss_functionals(n)
         vals = _marginal.propagate(n, start, [lost, h], tol, max_gen)
         g1, g2 = _marginal.absorbed_green(n, start, h)
     law = _distribution(vals[:, 0], vals[:, 1], 0.0, 1.0 - p_loss, n, 0, method, terms)
@@ -538,9 +534,7 @@ def expected_surviving_tokens(
     model = _check_model(model)
     n = _replace_n(regime, "expected_surviving_tokens")
     method = _check_method(method, ("coalescent", "marginal"))
-    ms = np.asarray(m)
-    if ms.dtype.kind not in "iu" or np.any(ms < 0):
-        raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
+    ms = _check_generations(m)
     flat = ms.ravel().astype(np.int64)
     vals_p, counts = _marginal.grouped(model.p)
     out = np.empty(flat.size)
@@ -561,9 +555,8 @@ def expected_surviving_tokens(
                 res[k] = float(law[a_idx] @ (surv @ counts))
         else:
             _marginal.check_n(n)
-            B = counts[:, None] * _marginal.binomial_rows(n, vals_p)
-            start = B.sum(axis=0)
-            alive = (np.arange(n + 1) > 0).astype(np.float64)
+            start = _marginal.first_generation_law(n, model.p)
+            alive = 1.0 - _marginal.loss_functionals(n)[0]
             P = _marginal.wf_matrix(n)
             res = {}
             v = alive
@@ -599,9 +592,7 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     sequence of ``Fraction`` probabilities (a ``Categorical`` is converted from its
     float64 values exactly).
     """
-    ms = np.asarray(m)
-    if ms.dtype.kind not in "iu" or np.any(ms < 0):
-        raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
+    ms = _check_generations(m)
     if exact:
         if ms.ndim != 0:
             raise ValueError("exact=True takes a scalar m")
