@@ -284,8 +284,11 @@ def collapse_time(
         Coalescent dual (any vocabulary, :math:`O(n^{1.5})` per pass) or per-token
         binomial chains (``n <= 3000``).
     tol : float
-        The law is computed until :math:`P(T > M) <` ``tol``; beyond it the tail is
-        geometric with rate :math:`1 - 1/n`.
+        The coalescent law is propagated explicitly until the ancestral chain has at
+        most ``SPECTRAL_STATES`` states, and continued exactly beyond (a finite sum of
+        geometric terms from its eigen-decomposition); it stops earlier if
+        :math:`P(T > M) <` ``tol``, and the marginal method always stops there. Past
+        such a stop the tail is extrapolated geometrically with rate :math:`1 - 1/n`.
     max_generations : int, optional
         Safety limit on ``M``.
     progress : bool

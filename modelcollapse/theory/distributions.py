@@ -16,10 +16,11 @@ class GenerationDistribution:
     ``tail[m] = P(m < T < infinity)``, plus ``defect = P(T = infinity)`` (a token that is
     never lost, say). Keeping ``tail`` separate from ``cdf`` keeps both ends accurate:
     early probabilities far below ``1e-16`` and late tail masses both keep their relative
-    precision. Beyond ``M`` the finite tail is extrapolated geometrically,
-    :math:`P(m < T < \infty) = \mathrm{tail}[M]\, r^{m-M}`, with the chain's slowest
-    decay rate ``r`` (for the coalescent, :math:`r = 1 - 1/n`); ``tail[M]`` is below the
-    requested tolerance, so the extrapolation changes nothing at that level.
+    precision. Beyond ``M`` the finite tail continues as a sum of geometric terms: exact
+    ones (``tail_terms``, from the eigen-decomposition of a chain reduced to a few
+    states) or, by default, one term :math:`\mathrm{tail}[M]\, r^{m-M}` with the chain's
+    slowest decay rate ``r`` (for the coalescent, :math:`r = 1 - 1/n`), used when
+    ``tail[M]`` is already below the requested tolerance.
 
     Parameters
     ----------
