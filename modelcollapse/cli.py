@@ -85,7 +85,7 @@ def _cmd_forget(args) -> int:
     from . import theory
 
     t0 = time.perf_counter()
-    ft = theory.forgetting_time(args.count, args.n, method=args.method)
+    ft = theory.forgetting_time(args.count, args.n, method=args.method, progress=args.progress)
     result = {"count": args.count, "n": args.n, "p_loss": ft.p_loss, "mean": ft.mean(),
               "std": ft.var() ** 0.5, "median": ft.median(),
               "quantiles": {"0.1": ft.quantile(0.1), "0.9": ft.quantile(0.9)},
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--count", type=int, required=True)
     f.add_argument("--n", type=int, required=True)
     f.add_argument("--method", default="coalescent", choices=["coalescent", "marginal"])
+    f.add_argument("--progress", action="store_true", help="show a progress bar")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=_cmd_forget)
     return parser

@@ -400,6 +400,7 @@ def token_loss(
     method: str = "coalescent",
     tol: float = DEFAULT_TOL,
     max_generations: int | None = None,
+    progress: bool = False,
 ) -> GenerationDistribution:
     r"""Law of :math:`T_i`, the first generation ``m >= 1`` with :math:`p^{(m)}_i = 0`.
 
@@ -424,7 +425,8 @@ def token_loss(
     terms = None
     if method == "coalescent":
         H, phi = _loss_functionals(pi_, n)
-        vals, _, terms = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1)
+        vals, _, terms = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1,
+                                    progress=progress, desc="token-loss law")
     else:
         _marginal.check_n(n)
         b = _marginal.binomial_rows(n, np.array([pi_]))[0]
@@ -470,6 +472,7 @@ def forgetting_time(
     method: str = "coalescent",
     tol: float = DEFAULT_TOL,
     max_generations: int | None = None,
+    progress: bool = False,
 ) -> ForgettingTime:
     r"""Time to forget a token seen ``count`` times among the ``n`` current samples.
 
@@ -506,7 +509,8 @@ def forgetting_time(
     terms = None
     if method == "coalescent":
         H, phi = _forgetting_functionals(count, n)
-        vals, _, terms = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1)
+        vals, _, terms = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1,
+                                    progress=progress, desc="forgetting law")
         g1, g2 = _green(n, phi)
     else:
         _marginal.check_n(n)
