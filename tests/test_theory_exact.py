@@ -162,6 +162,18 @@ def test_homozygosity_exact_rationals():
         assert theory.homozygosity(model, Mix(2, 3), m) == pytest.approx(float(mix[m]))
 
 
+def test_homozygosity_edge_cases():
+    model = Categorical([0.5, 0.25, 0.25])
+    # n = 1: p^(1) is a Dirac mass, S_0 = 3/8 at m = 0
+    assert list(theory.homozygosity(model, Replace(1), np.arange(3))) == [0.375, 1.0, 1.0]
+    assert theory.homozygosity(model, Replace(1), 0, exact=True) == Fraction(3, 8)
+    # a Categorical is taken exactly from its float64 values, renormalised
+    assert theory.homozygosity(Categorical.uniform(3), Replace(4), 3, exact=True) == (
+        1 - Fraction(3, 4) ** 3 * Fraction(2, 3))
+    with pytest.raises(ValueError, match="exactly 1"):
+        theory.homozygosity([Fraction(1, 2), Fraction(1, 3)], Replace(4), 1, exact=True)
+
+
 def test_large_vocabulary_exact_value_near_diffusion():
     # Kimura-Littler diffusion is an independent approximation; its bias is a few
     # generations, so at n = 1e5 the two agree to better than 1e-4 relative.

@@ -603,46 +603,44 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     if exact:
         if ms.ndim != 0:
             raise ValueError("exact=True takes a scalar m")
-        p = model.p if isinstance(model, Categorical) else model
-        p = [x if isinstance(x, Fraction) else Fraction(float(x)) for x in p]
-        if sum(p) != 1:
-            raise ValueError("exact=True needs probabilities that sum to exactly 1")
+        if isinstance(model, Categorical):
+            # the exact rational law of the stored float64 values
+            p = [Fraction(float(x)) for x in model.p]
+            total = sum(p)
+            p = [x / total for x in p]
+        else:
+            p = [x if isinstance(x, Fraction) else Fraction(x) for x in model]
+            if sum(p) != 1:
+                raise ValueError("exact=True needs probabilities that sum to exactly 1")
         return homozygosity_from_S0(sum(x * x for x in p), regime, int(ms))
     model = _check_model(model)
-    S0 = model.homozygosity
-    mf = ms.astype(np.float64)
-    if isinstance(regime, Replace):
-        n = regime.n
-        out = 1.0 - np.exp(mf * math.log1p(-1.0 / n)) * (1.0 - S0) if n > 1 else np.ones_like(mf)
-    elif isinstance(regime, Mix):
-        N, n = regime.real, regime.synthetic
-        a = n / (N + n)
-        beta = a * ((1 + 1 / N) * a - 1 / N)
-        S1 = 1 / N + (1 - 1 / N) * S0
-        L = ((1 + 2 * a) / N + (1 - 1 / N) * (1 + a) * S0) / (1 + (1 + 1 / N) * a)
-        out = np.where(mf >= 1, L + beta ** np.maximum(mf - 1, 0) * (S1 - L), S0)
-    else:
-        _replace_n(regime, "homozygosity")
-        raise AssertionError  # pragma: no cover
+    out = homozygosity_from_S0(model.homozygosity, regime, ms.astype(np.float64))
     if ms.ndim == 0:
         return float(out)
     return np.asarray(out, dtype=np.float64)
 
 
-def homozygosity_from_S0(S0: Fraction, regime: Regime, m: int) -> Fraction:
-    """The closed forms of :func:`homozygosity` in exact arithmetic, from :math:`S_0`."""
-    if m == 0:
-        return S0
+def homozygosity_from_S0(S0, regime: Regime, m):
+    """The closed forms of :func:`homozygosity` from :math:`S_0`: in exact arithmetic when
+    ``S0`` is a ``Fraction`` and ``m`` an int, in float64 (``m`` may be an array) otherwise.
+    """
+    exact = isinstance(S0, Fraction)
+    one = Fraction(1) if exact else 1.0
     if isinstance(regime, Replace):
         n = regime.n
-        return 1 - (1 - Fraction(1, n)) ** m * (1 - S0)
+        if exact:
+            decay = (1 - one / n) ** m
+        else:  # exp(m log1p(-1/n)) keeps full relative accuracy for large m
+            decay = np.exp(m * math.log1p(-1.0 / n)) if n > 1 else np.where(m == 0, 1.0, 0.0)
+        return 1 - decay * (1 - S0)
     if isinstance(regime, Mix):
         N, n = regime.real, regime.synthetic
-        a = Fraction(n, N + n)
-        beta = a * ((1 + Fraction(1, N)) * a - Fraction(1, N))
-        S1 = Fraction(1, N) + (1 - Fraction(1, N)) * S0
-        L = ((1 + 2 * a) / N + (1 - Fraction(1, N)) * (1 + a) * S0) / (
-            1 + (1 + Fraction(1, N)) * a)
-        return L + beta ** (m - 1) * (S1 - L)
+        a = one * n / (N + n)
+        beta = a * ((1 + one / N) * a - one / N)
+        S1 = one / N + (1 - one / N) * S0
+        L = ((1 + 2 * a) / N + (1 - one / N) * (1 + a) * S0) / (1 + (1 + one / N) * a)
+        if exact:
+            return S0 if m == 0 else L + beta ** (m - 1) * (S1 - L)
+        return np.where(m >= 1, L + beta ** np.maximum(m - 1, 0) * (S1 - L), S0)
     _replace_n(regime, "homozygosity")
     raise AssertionError  # pragma: no cover
