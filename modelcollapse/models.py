@@ -47,6 +47,13 @@ def _check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_categorical(model) -> Categorical:
+    """``model`` itself if it is a :class:`Categorical`, else a ``ValueError``."""
+    if not isinstance(model, Categorical):
+        raise ValueError(f"model must be a Categorical, got {type(model).__name__}")
+    return model
+
+
 @dataclass(frozen=True, eq=False)
 class Categorical:
     r"""A next-token (categorical) distribution :math:`p` on :math:`\{0, \dots, s-1\}`.

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models import Categorical, _check_positive_int
+from ..models import _check_positive_int, check_categorical
 from ..regimes import Mix, Replace
 
 __all__ = ["categorical_paths", "collapse_times"]
-
-
-def _check_categorical(model) -> np.ndarray:
-    if not isinstance(model, Categorical):
-        raise ValueError(f"model must be a Categorical, got {type(model).__name__}")
-    return model.p
 
 
 def categorical_paths(model, regime, generations: int, *, replicates: int, seed=None):
@@ -26,7 +20,7 @@ def categorical_paths(model, regime, generations: int, *, replicates: int, seed=
     Returns an array of shape ``(replicates, generations + 1, s)``.
     ``seed`` is anything accepted by :func:`numpy.random.default_rng`.
     """
-    p0 = _check_categorical(model)
+    p0 = check_categorical(model).p
     generations = _check_positive_int(generations, "generations")
     replicates = _check_positive_int(replicates, "replicates")
     rng = np.random.default_rng(seed)
@@ -55,7 +49,7 @@ def collapse_times(model, regime, *, replicates: int, seed=None,
     Returns ``(T, winner)``: the first generation at which ``p^(m)`` is a Dirac mass,
     and the token it collapsed onto, for each replicate.
     """
-    p0 = _check_categorical(model)
+    p0 = check_categorical(model).p
     if not isinstance(regime, Replace):
         raise ValueError("collapse_times needs Replace(n): other regimes do not collapse")
     replicates = _check_positive_int(replicates, "replicates")

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..models import Categorical
+from ..models import Categorical, check_categorical
 from ..regimes import Mix, Regime, Replace
 from . import _exact, _marginal
 from .distributions import GenerationDistribution
@@ -74,12 +74,6 @@ class Estimate(float):
 
 
 # ---------------------------------------------------------------------- validation
-def _check_model(model) -> Categorical:
-    if not isinstance(model, Categorical):
-        raise ValueError(f"model must be a Categorical, got {type(model).__name__}")
-    return model
-
-
 def _replace_n(regime, what: str) -> int:
     if isinstance(regime, Replace):
         return regime.n
@@ -299,7 +293,7 @@ def collapse_time(
     GenerationDistribution
         with ``pmf``, ``cdf``, ``sf``, ``mean``, ``var``, ``quantile``.
     """
-    model = _check_model(model)
+    model = check_categorical(model)
     n = _replace_n(regime, "collapse_time")
     tol = _check_tol(tol)
     method = _check_method(method, ("coalescent", "marginal"))
@@ -362,7 +356,7 @@ def expected_collapse_time(
     Estimate
         A float with attributes ``.method`` and ``.exact``.
     """
-    model = _check_model(model)
+    model = check_categorical(model)
     n = _replace_n(regime, "expected_collapse_time")
     method = _check_method(method, ("auto", "coalescent", "marginal", "chain", "diffusion"))
     if method == "auto":
@@ -377,7 +371,7 @@ def expected_collapse_time(
 
 def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
     r"""Kimura--Littler diffusion value :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`."""
-    model = _check_model(model)
+    model = check_categorical(model)
     n = _replace_n(regime, "diffusion_collapse_time")
     p = model.p[(model.p > 0) & (model.p < 1)]
     return float(-2.0 * n * np.sum((1 - p) * np.log1p(-p))) + 0.0  # no -0.0
@@ -411,7 +405,7 @@ def token_loss(
 
     ``token`` is an index or, when the model has labels, a word.
     """
-    model = _check_model(model)
+    model = check_categorical(model)
     n = _replace_n(regime, "token_loss")
     tol = _check_tol(tol)
     method = _check_method(method, ("coalescent", "marginal"))
@@ -538,7 +532,7 @@ def expected_surviving_tokens(
     and the support size of :math:`p^{(0)}` at ``m = 0``. ``m`` may be an int or an
     array of ints; the result has the same shape.
     """
-    model = _check_model(model)
+    model = check_categorical(model)
     n = _replace_n(regime, "expected_surviving_tokens")
     method = _check_method(method, ("coalescent", "marginal"))
     ms = _check_generations(m)
@@ -613,7 +607,7 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
             if sum(p) != 1:
                 raise ValueError("exact=True needs probabilities that sum to exactly 1")
         return homozygosity_from_S0(sum(x * x for x in p), regime, int(ms))
-    model = _check_model(model)
+    model = check_categorical(model)
     out = homozygosity_from_S0(model.homozygosity, regime, ms.astype(np.float64))
     if ms.ndim == 0:
         return float(out)
