@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -45,6 +46,29 @@ def _check_positive_int(value, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def exact_probabilities(p) -> list[Fraction]:
+    """Probabilities as ``fractions.Fraction``, for exact rational arithmetic.
+
+    ``Fraction``/``int`` entries are taken as they are and must sum to exactly 1 (a
+    ``ValueError`` otherwise). Float entries (and a :class:`Categorical`) are replaced
+    by the nearest rationals with denominator at most ``10**12`` (so ``1/3`` stays
+    ``1/3``), renormalised to sum to exactly 1.
+    """
+    values = p.p if isinstance(p, Categorical) else list(p)
+    if all(isinstance(x, (Fraction, int)) and not isinstance(x, bool) for x in values):
+        fr = [Fraction(x) for x in values]
+        if sum(fr) != 1:
+            raise ValueError(
+                f"exact probabilities must sum to exactly 1, got {sum(fr)}")
+        return fr
+    fr = [x if isinstance(x, Fraction) else Fraction(float(x)).limit_denominator(10**12)
+          for x in values]
+    total = sum(fr)
+    if total <= 0:
+        raise ValueError("probabilities must have a positive total")
+    return [x / total for x in fr]
 
 
 def check_categorical(model) -> Categorical:

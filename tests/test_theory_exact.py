@@ -167,7 +167,7 @@ def test_homozygosity_edge_cases():
     # n = 1: p^(1) is a Dirac mass, S_0 = 3/8 at m = 0
     assert list(theory.homozygosity(model, Replace(1), np.arange(3))) == [0.375, 1.0, 1.0]
     assert theory.homozygosity(model, Replace(1), 0, exact=True) == Fraction(3, 8)
-    # a Categorical is taken exactly from its float64 values, renormalised
+    # a Categorical is converted to nearby rationals (1/3 stays 1/3), renormalised
     assert theory.homozygosity(Categorical.uniform(3), Replace(4), 3, exact=True) == (
         1 - Fraction(3, 4) ** 3 * Fraction(2, 3))
     with pytest.raises(ValueError, match="exactly 1"):

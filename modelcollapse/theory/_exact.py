@@ -14,16 +14,14 @@ from math import comb, factorial
 
 import sympy
 
+from ..models import exact_probabilities
+
 MAX_STATES = 400
 
 
 def _fractions(p) -> tuple[Fraction, ...]:
-    fr = tuple(Fraction(x).limit_denominator(10**12) if not isinstance(x, Fraction) else x
-               for x in p)
-    total = sum(fr)
-    if total != 1:
-        raise ValueError(f"exact probabilities must sum to 1 exactly, got {total}")
-    return tuple(x for x in fr if x > 0)
+    """The support of ``p`` as exact rationals (see ``models.exact_probabilities``)."""
+    return tuple(x for x in exact_probabilities(p) if x > 0)
 
 
 @lru_cache(maxsize=64)
@@ -127,8 +125,7 @@ def homozygosity(p, n: int, generations: int) -> list[Fraction]:
 
 def token_survival(p, n: int, token: int, generations: int) -> list[Fraction]:
     """Exact :math:`P(p^{(m)}_i > 0)` for ``m = 0..generations`` (token in the support)."""
-    full = [Fraction(x).limit_denominator(10**12) if not isinstance(x, Fraction) else x
-            for x in p]
+    full = exact_probabilities(p)
     support = [i for i, x in enumerate(full) if x > 0]
     if token not in support:
         return [Fraction(0)] * (generations + 1)

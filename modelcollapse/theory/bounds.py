@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..models import Categorical, _check_positive_int
+from ..models import Categorical, _check_positive_int, exact_probabilities
 from ..regimes import Replace
 
 __all__ = [
@@ -38,15 +38,9 @@ def _n_of(regime) -> int:
 
 
 def _p_and_stats(model, exact: bool):
-    if isinstance(model, Categorical):
-        p = model.p
-    else:
-        p = model
+    p = model.p if isinstance(model, Categorical) else model
     if exact:
-        fr = [x if isinstance(x, Fraction) else Fraction(x).limit_denominator(10**15)
-              for x in p]
-        if sum(fr) != 1:
-            raise ValueError("exact=True needs probabilities summing to exactly 1")
+        fr = exact_probabilities(p)
         S0 = sum(x * x for x in fr)
         s_tilde = sum(1 for x in fr if x > 0)
         return S0, s_tilde

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..models import Categorical, check_categorical
+from ..models import Categorical, check_categorical, exact_probabilities
 from ..regimes import Mix, Regime, Replace
 from . import _exact, _marginal
 from .distributions import GenerationDistribution
@@ -590,22 +590,14 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     This corrects a sign in the transient term of Seddik et al.'s printed eq. (9); see
     :mod:`modelcollapse.proofs.seddik_theorem2`. ``exact=True`` evaluates in rational
     arithmetic (``fractions.Fraction``) for scalar ``m``; ``model`` may then also be a
-    sequence of ``Fraction`` probabilities (a ``Categorical`` is converted from its
-    float64 values exactly).
+    sequence of ``Fraction`` probabilities (converted by
+    :func:`modelcollapse.models.exact_probabilities`).
     """
     ms = _check_generations(m)
     if exact:
         if ms.ndim != 0:
             raise ValueError("exact=True takes a scalar m")
-        if isinstance(model, Categorical):
-            # the exact rational law of the stored float64 values
-            p = [Fraction(float(x)) for x in model.p]
-            total = sum(p)
-            p = [x / total for x in p]
-        else:
-            p = [x if isinstance(x, Fraction) else Fraction(x) for x in model]
-            if sum(p) != 1:
-                raise ValueError("exact=True needs probabilities that sum to exactly 1")
+        p = exact_probabilities(model)
         return homozygosity_from_S0(sum(x * x for x in p), regime, int(ms))
     model = check_categorical(model)
     out = homozygosity_from_S0(model.homozygosity, regime, ms.astype(np.float64))
