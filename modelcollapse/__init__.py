@@ -7,14 +7,26 @@
 
 from importlib import import_module
 
-from .models import Categorical
-from .regimes import Accumulate, Mix, MostRecent, RandomlySampled, Regime, Replace
+from .models import Categorical, Gaussian, GaussianMixture, LinearRegression
+from .regimes import (
+    Accumulate,
+    AccumulateSubsample,
+    Mix,
+    MostRecent,
+    RandomlySampled,
+    Regime,
+    Replace,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Accumulate",
+    "AccumulateSubsample",
     "Categorical",
+    "Gaussian",
+    "GaussianMixture",
+    "LinearRegression",
     "Mix",
     "MostRecent",
     "RandomlySampled",

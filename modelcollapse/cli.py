@@ -9,6 +9,9 @@ Subcommands:
     ``Replace(n)``.
 ``forget``
     Time to forget a token seen ``count`` times among ``n``.
+``simulate``
+    Monte Carlo simulation of any model under any regime; prints a summary and writes
+    the per-(replicate, generation) statistics to an ``.npz`` file.
 """
 
 from __future__ import annotations
@@ -133,6 +136,124 @@ def _cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
+REGIME_NAMES = ("replace", "mix", "mix-fresh", "accumulate", "accumulate-subsample",
+                "most-recent", "randomly-sampled")
+
+
+def _regime_from_args(args):
+    from . import regimes as R
+
+    name = args.regime
+    if name in ("mix", "mix-fresh"):
+        if args.real is None:
+            raise ValueError(f"--regime {name} needs --real N (real samples per generation)")
+        return R.Mix(real=args.real, synthetic=args.n, fresh=name == "mix-fresh")
+    if args.real is not None:
+        raise ValueError("--real applies to --regime mix / mix-fresh only")
+    if name == "most-recent":
+        if args.window is None:
+            raise ValueError("--regime most-recent needs --window W")
+        return R.MostRecent(args.n, args.window)
+    if args.window is not None:
+        raise ValueError("--window applies to --regime most-recent only")
+    return {"replace": R.Replace, "accumulate": R.Accumulate,
+            "accumulate-subsample": R.AccumulateSubsample,
+            "randomly-sampled": R.RandomlySampled}[name](args.n)
+
+
+def _sim_model_from_args(args):
+    from .models import Gaussian, GaussianMixture, LinearRegression
+
+    if args.model == "categorical":
+        return _model_from_args(args)
+    if any(x is not None for x in (args.p, args.zipf, args.wordfreq, args.uniform)):
+        raise ValueError("--p/--uniform/--zipf/--wordfreq describe a categorical model; "
+                         f"they do not apply to --model {args.model}")
+    dim = 1 if args.dim is None else args.dim
+    if args.model == "gaussian":
+        return (Gaussian([0.0] * dim, args.var, estimator=args.estimator),
+                f"N(0, {args.var:g} I_{dim}), {args.estimator} fit")
+    if args.model == "mixture":
+        dim = 2 if args.dim is None else args.dim
+        return (GaussianMixture.blob(dim, components=args.components),
+                f"one N(0, I_{dim}) blob fitted by EM with {args.components} components")
+    return (LinearRegression.isotropic(dim, noise=args.noise, design=args.design),
+            f"linear regression d={dim}, noise={args.noise:g}, {args.design} design")
+
+
+def _cmd_simulate(args) -> int:
+    import numpy as np
+
+    from . import montecarlo
+
+    model, desc = _sim_model_from_args(args)
+    regime = _regime_from_args(args)
+    gens = None if args.generations == "collapse" else _parse_int(args.generations,
+                                                                  "--generations")
+    stats = None if args.statistics is None else \
+        tuple(x.strip() for x in args.statistics.split(",") if x.strip())
+    tokens = () if not args.tokens else \
+        tuple(int(t) if t.strip().lstrip("-").isdigit() else t.strip()
+              for t in args.tokens.split(","))
+    res = montecarlo.simulate(
+        model, regime, gens, replicates=args.replicates, backend=args.backend,
+        seed=args.seed, statistics=stats, tokens=tokens, temperature=args.temperature,
+        eps=args.eps, progress=args.progress)
+    path = res.save(args.out) if args.out else None
+    summary = {"model": desc, "regime": repr(regime), "backend": args.backend,
+               "seed": args.seed, "replicates": res.replicates,
+               "generations": res.generations, "interrupted": res.interrupted,
+               "seconds": round(res.elapsed, 3), "final": {}, "file": str(path or "")}
+    for name, arr in res.statistics.items():
+        last = arr[:, -1]
+        if last.ndim > 1:
+            continue
+        finite = last[np.isfinite(last)]
+        if finite.size:
+            summary["final"][name] = {
+                "mean": float(finite.mean()),
+                "se": float(finite.std(ddof=1) / np.sqrt(finite.size)) if finite.size > 1
+                else float("nan"),
+                "median": float(np.median(finite))}
+    if res.collapse_time is not None:
+        ct = res.collapse_time
+        done = ct[ct >= 0]
+        summary["collapse_time"] = {
+            "collapsed": int(done.size),
+            "mean": float(done.mean()) if done.size else None,
+            "se": float(done.std(ddof=1) / np.sqrt(done.size)) if done.size > 1 else None,
+            "quantiles": {str(q): float(np.quantile(done, q)) for q in (0.05, 0.5, 0.95)}
+            if done.size else {}}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"model      : {desc}")
+    print(f"regime     : {regime!r}")
+    print(f"backend    : {args.backend}, seed {args.seed}, {res.replicates} replicates, "
+          f"{res.generations} generations{' (interrupted)' if res.interrupted else ''}, "
+          f"{res.elapsed:.2f} s")
+    if summary["final"]:
+        print(f"\nat generation {res.generations} (mean ± s.e. over replicates; median):")
+        for name, v in summary["final"].items():
+            print(f"  {name:14s} {v['mean']:.6g} ± {v['se']:.2g}   median {v['median']:.6g}")
+    if res.collapse_time is not None:
+        c = summary["collapse_time"]
+        print(f"\ncollapsed  : {c['collapsed']} of {res.replicates} replicates")
+        if c["collapsed"]:
+            q = ", ".join(f"q{k}={v:g}" for k, v in c["quantiles"].items())
+            print(f"collapse T : mean {c['mean']:.6g} ± {c['se'] or 0:.2g}; {q}")
+    if path:
+        print(f"\nwritten    : {path}")
+    return 0
+
+
+def _parse_int(text, name):
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer or 'collapse', got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelcollapse",
@@ -175,6 +296,46 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--progress", action="store_true", help="show a progress bar")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=_cmd_forget)
+
+    s = sub.add_parser("simulate", help="Monte Carlo simulation of recursive training")
+    s.add_argument("--model", default="categorical",
+                   choices=["categorical", "gaussian", "mixture", "regression"])
+    g = s.add_argument_group("categorical model (give exactly one)")
+    g.add_argument("--p", type=_parse_p, help="probabilities, comma-separated")
+    g.add_argument("--uniform", type=int, metavar="K", help="uniform over K tokens")
+    g.add_argument("--zipf", type=int, metavar="K", help="Zipf law over K tokens")
+    g.add_argument("--exponent", type=float, default=1.0, help="Zipf exponent (default 1)")
+    g.add_argument("--wordfreq", metavar="LANG", help="real word frequencies (e.g. en)")
+    g.add_argument("--top", type=int, default=50_000, help="words kept with --wordfreq")
+    g.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    g.add_argument("--tokens", help="tokens (indices or words) whose probability and loss "
+                                    "time to record, comma-separated")
+    h = s.add_argument_group("continuous models")
+    h.add_argument("--dim", type=int, help="dimension (default 1; 2 for mixture)")
+    h.add_argument("--var", type=float, default=1.0, help="Gaussian variance (default 1)")
+    h.add_argument("--estimator", default="unbiased", choices=["unbiased", "mle"])
+    h.add_argument("--components", type=int, default=2, help="mixture components fitted")
+    h.add_argument("--noise", type=float, default=1.0, help="regression noise sigma")
+    h.add_argument("--design", default="fixed", choices=["fixed", "fresh"])
+    h.add_argument("--eps", type=float, default=0.01,
+                   help="Gaussian collapse threshold on the std ratio (default 0.01)")
+    s.add_argument("--regime", default="replace", choices=REGIME_NAMES)
+    s.add_argument("--n", type=int, required=True,
+                   help="samples per generation (synthetic samples for mix)")
+    s.add_argument("--real", type=int, help="real samples per generation (mix)")
+    s.add_argument("--window", type=int, help="models in the window (most-recent)")
+    s.add_argument("--generations", default="100",
+                   help="generations, or 'collapse' to run a categorical Replace chain "
+                        "until every replicate collapsed (default 100)")
+    s.add_argument("--replicates", type=int, default=1000)
+    s.add_argument("--backend", default="numba", choices=["numba", "numpy", "jax"])
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--statistics", help="statistics to record, comma-separated "
+                                        "(default: all of the model's)")
+    s.add_argument("--out", metavar="FILE.npz", help="write the result here")
+    s.add_argument("--progress", action="store_true", help="show a progress bar")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s.set_defaults(func=_cmd_simulate)
     return parser
 
 

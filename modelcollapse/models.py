@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["Categorical"]
+__all__ = ["Categorical", "Gaussian", "GaussianMixture", "LinearRegression"]
 
 #: Largest deviation of ``sum(p)`` from 1 that is accepted (and then normalised away).
 SUM_TOLERANCE = 1e-9
@@ -237,3 +237,220 @@ class Categorical:
             f"Categorical(size={self.size}, support={self.support_size}, "
             f"max_p={self.p.max():.4g}, S0={self.homozygosity:.4g})"
         )
+
+
+# ---------------------------------------------------------------------- continuous models
+ESTIMATORS = ("unbiased", "mle")
+
+
+def _check_estimator(estimator) -> str:
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be 'unbiased' or 'mle', got {estimator!r}")
+    return estimator
+
+
+def _as_mean_cov(mean, cov, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """``mean`` as a 1-D float64 vector and ``cov`` as a symmetric positive-definite
+    matrix; a scalar ``cov`` is a variance (1-D) or ``cov * I``."""
+    mu = np.atleast_1d(np.asarray(mean, dtype=np.float64))
+    if mu.ndim != 1 or mu.size == 0:
+        raise ValueError(f"{name}mean must be a scalar or a 1-D vector, got shape {mu.shape}")
+    if not np.all(np.isfinite(mu)):
+        raise ValueError(f"{name}mean must be finite")
+    d = mu.size
+    c = np.asarray(cov, dtype=np.float64)
+    if c.ndim == 0:
+        c = float(c) * np.eye(d)
+    elif c.ndim == 1 and d == 1 and c.size == 1:
+        c = c.reshape(1, 1)
+    if c.shape != (d, d):
+        raise ValueError(f"{name}cov must be a scalar or a {d}x{d} matrix, got shape {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"{name}cov must be finite")
+    if not np.allclose(c, c.T, rtol=1e-12, atol=0.0):
+        raise ValueError(f"{name}cov must be symmetric")
+    c = (c + c.T) / 2
+    try:
+        np.linalg.cholesky(c)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name}cov must be positive definite") from None
+    return mu, c
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float64)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Gaussian:
+    r"""A Gaussian :math:`N(\mu, \Sigma)` in ``d`` dimensions, refitted each generation by
+    the sample mean and the sample covariance (Shumailov et al. 2024, §3 and Thm 3.1).
+
+    One generation on ``M`` samples is, exactly (Cochran's theorem),
+    :math:`\mu' = \mu + \Sigma^{1/2} Z/\sqrt M` and
+    :math:`\Sigma' = \Sigma^{1/2} W \Sigma^{1/2}/\mathrm{den}` with :math:`Z \sim N(0, I)`
+    and :math:`W \sim \mathrm{Wishart}_d(M-1, I)` independent; ``den = M - 1`` for
+    ``estimator="unbiased"`` and ``den = M`` for ``"mle"``. The headline results differ:
+    the unbiased variance is a martingale yet tends to 0 almost surely; the MLE variance
+    decays in expectation as :math:`((M-1)/M)^t`.
+
+    Parameters
+    ----------
+    mean : float or array_like, shape (d,)
+    cov : float or array_like, shape (d, d)
+        Variance (1-D), ``cov * I`` (a scalar in ``d`` dimensions) or a symmetric
+        positive-definite matrix.
+    estimator : {"unbiased", "mle"}
+    """
+
+    mean: np.ndarray = 0.0
+    cov: np.ndarray = 1.0
+    estimator: str = "unbiased"
+
+    def __post_init__(self):
+        mu, c = _as_mean_cov(self.mean, self.cov)
+        object.__setattr__(self, "mean", _frozen(mu))
+        object.__setattr__(self, "cov", _frozen(c))
+        object.__setattr__(self, "estimator", _check_estimator(self.estimator))
+
+    @property
+    def dim(self) -> int:
+        return int(self.mean.size)
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of a 1-D Gaussian."""
+        if self.dim != 1:
+            raise ValueError("std is defined for a 1-D Gaussian; use cov")
+        return float(np.sqrt(self.cov[0, 0]))
+
+    def __repr__(self) -> str:
+        if self.dim == 1:
+            return (f"Gaussian(mean={self.mean[0]:.6g}, var={self.cov[0, 0]:.6g}, "
+                    f"estimator={self.estimator!r})")
+        return f"Gaussian(dim={self.dim}, estimator={self.estimator!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianMixture:
+    r"""A Gaussian mixture :math:`\sum_k w_k N(\mu_k, \Sigma_k)`, refitted each generation
+    by expectation-maximisation with ``components`` components (Shumailov et al. 2024:
+    two components fitted to 1,000 samples per generation, from one 2-D blob).
+
+    EM is warm-started from the previous generation's fit; generation 1 starts from
+    ``components`` sample points spread along the leading principal axis (evenly spaced
+    ranks of the projection), the sample covariance and equal weights. It runs until the
+    mean log-likelihood improves by less than ``tol`` or for ``max_iter`` iterations.
+    ``reg_covar`` is added to the diagonal of every fitted covariance (as scikit-learn
+    does) so that a component on one point stays non-singular.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covs: np.ndarray
+    components: int | None = None
+    max_iter: int = 100
+    tol: float = 1e-8
+    reg_covar: float = 1e-6
+
+    def __post_init__(self):
+        w = np.atleast_1d(np.asarray(self.weights, dtype=np.float64))
+        K = w.size
+        means = np.asarray(self.means, dtype=np.float64)
+        if means.ndim == 1 and K == means.size:  # 1-D components given as scalars
+            means = means.reshape(K, 1)
+        if means.ndim != 2 or means.shape[0] != K:
+            raise ValueError(f"means must have shape ({K}, d), got {means.shape}")
+        d = means.shape[1]
+        covs = np.asarray(self.covs, dtype=np.float64)
+        if covs.ndim == 1 and covs.size == K and d == 1:
+            covs = covs.reshape(K, 1, 1)
+        if covs.shape != (K, d, d):
+            raise ValueError(f"covs must have shape ({K}, {d}, {d}), got {covs.shape}")
+        _as_probability_vector(w, "weights")
+        checked = [_as_mean_cov(means[k], covs[k], f"component {k} ") for k in range(K)]
+        object.__setattr__(self, "weights", _frozen(w / w.sum()))
+        object.__setattr__(self, "means", _frozen(np.array([m for m, _ in checked])))
+        object.__setattr__(self, "covs", _frozen(np.array([c for _, c in checked])))
+        comps = K if self.components is None else self.components
+        object.__setattr__(self, "components", _check_positive_int(comps, "components"))
+        object.__setattr__(self, "max_iter", _check_positive_int(self.max_iter, "max_iter"))
+        for name in ("tol", "reg_covar"):
+            v = float(getattr(self, name))
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"{name} must be finite and >= 0, got {v}")
+            object.__setattr__(self, name, v)
+
+    @classmethod
+    def blob(cls, dim: int = 2, components: int = 2, **kwargs) -> GaussianMixture:
+        """One standard Gaussian blob in ``dim`` dimensions, fitted with ``components``
+        components (Shumailov et al.'s GMM experiment)."""
+        dim = _check_positive_int(dim, "dim")
+        return cls([1.0], np.zeros((1, dim)), np.eye(dim)[None], components=components,
+                   **kwargs)
+
+    @property
+    def dim(self) -> int:
+        return int(self.means.shape[1])
+
+    def __repr__(self) -> str:
+        return (f"GaussianMixture(dim={self.dim}, true_components={self.weights.size}, "
+                f"fitted_components={self.components})")
+
+
+DESIGNS = ("fixed", "fresh")
+
+
+@dataclass(frozen=True, eq=False)
+class LinearRegression:
+    r"""Linear regression :math:`y = x^\top w + \sigma\varepsilon`, :math:`x \sim N(0, I_d)`,
+    refitted each generation by least squares (minimum-norm when under-determined),
+    the setting of Gerstgrasser et al. 2024 and Dohmatob et al. 2024.
+
+    The next generation's labels are the previous model's predictions plus fresh noise
+    :math:`\sigma\varepsilon`. ``design="fixed"``: every generation relabels the same
+    design rows (drawn once per replicate; under :class:`~modelcollapse.regimes.Mix` the
+    real and the synthetic rows are two fixed blocks); ``design="fresh"``: new rows
+    :math:`x \sim N(0, I_d)` for every sample. The test error is
+    :math:`\lVert \hat w - w\rVert^2`, the excess risk on a fresh isotropic input.
+
+    Parameters
+    ----------
+    w : array_like, shape (d,)
+        True weights of the real data.
+    noise : float
+        Label noise standard deviation :math:`\sigma > 0`.
+    design : {"fixed", "fresh"}
+    """
+
+    w: np.ndarray
+    noise: float = 1.0
+    design: str = "fixed"
+
+    def __post_init__(self):
+        w = np.atleast_1d(np.asarray(self.w, dtype=np.float64))
+        if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)):
+            raise ValueError(f"w must be a finite non-empty 1-D vector, got {self.w!r}")
+        object.__setattr__(self, "w", _frozen(w))
+        noise = float(self.noise)
+        if not np.isfinite(noise) or noise <= 0:
+            raise ValueError(f"noise must be finite and > 0, got {self.noise!r}")
+        object.__setattr__(self, "noise", noise)
+        if self.design not in DESIGNS:
+            raise ValueError(f"design must be 'fixed' or 'fresh', got {self.design!r}")
+
+    @classmethod
+    def isotropic(cls, dim: int, noise: float = 1.0, design: str = "fixed"):
+        """True weights :math:`w = (1, \\dots, 1)/\\sqrt d` (unit norm)."""
+        dim = _check_positive_int(dim, "dim")
+        return cls(np.full(dim, 1.0 / np.sqrt(dim)), noise=noise, design=design)
+
+    @property
+    def dim(self) -> int:
+        return int(self.w.size)
+
+    def __repr__(self) -> str:
+        return (f"LinearRegression(dim={self.dim}, noise={self.noise:.6g}, "
+                f"design={self.design!r})")

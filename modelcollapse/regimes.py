@@ -8,9 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .models import _check_positive_int
 
-__all__ = ["Accumulate", "Mix", "MostRecent", "RandomlySampled", "Regime", "Replace"]
+__all__ = [
+    "Accumulate",
+    "AccumulateSubsample",
+    "Mix",
+    "MostRecent",
+    "RandomlySampled",
+    "Regime",
+    "Replace",
+]
 
 
 class Regime:
@@ -33,20 +43,28 @@ class Replace(Regime):
 
 @dataclass(frozen=True)
 class Mix(Regime):
-    r"""Partially synthetic (Seddik et al. §3.2): the *same* ``real`` samples every
-    generation plus ``synthetic`` fresh samples of the previous model:
-    :math:`p^{(m+1)} = (1-\alpha) p^{(1)} + \alpha\, \hat p_n(p^{(m)})`,
-    :math:`\alpha = n/(N+n)`, with :math:`p^{(1)}` fitted to the ``N`` real samples.
+    r"""Partially synthetic: ``real`` real samples plus ``synthetic`` fresh samples of the
+    previous model each generation; generation 1 is fitted to the ``real`` samples only.
+
+    ``fresh=False`` (Seddik et al. §3.2): the *same* ``N`` real samples every
+    generation, so :math:`p^{(m+1)} = (1-\alpha) p^{(1)} + \alpha\, \hat p_n(p^{(m)})`,
+    :math:`\alpha = n/(N+n)`. ``fresh=True``: ``N`` new real samples every generation,
+    :math:`p^{(m+1)} = (1-\alpha)\hat p_N(p^{(0)}) + \alpha\, \hat p_n(p^{(m)})` (mutation /
+    immigration in population genetics: stationary, no collapse).
     """
 
     real: int
     synthetic: int
+    fresh: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "real", _check_positive_int(self.real, "real"))
         object.__setattr__(
             self, "synthetic", _check_positive_int(self.synthetic, "synthetic")
         )
+        if not isinstance(self.fresh, (bool, np.bool_)):
+            raise ValueError(f"fresh must be True or False, got {self.fresh!r}")
+        object.__setattr__(self, "fresh", bool(self.fresh))
 
     @property
     def alpha(self) -> float:
@@ -56,8 +74,9 @@ class Mix(Regime):
 
 @dataclass(frozen=True)
 class MostRecent(Regime):
-    r"""Most recent models: ``floor(n/window)`` samples from each of the last ``window``
-    models (Seddik et al. §3.3)."""
+    r"""Most recent models (Seddik et al. §3.3): generation ``m`` is trained on
+    ``floor(n/k)`` samples from each of the ``k = min(window, m)`` latest models
+    :math:`p^{(m-k)}, \dots, p^{(m-1)}` (:math:`p^{(0)}` is the real distribution)."""
 
     n: int
     window: int
@@ -74,7 +93,8 @@ class MostRecent(Regime):
 
 @dataclass(frozen=True)
 class RandomlySampled(Regime):
-    r"""``n`` samples, each from a model drawn uniformly among ``p^(0) .. p^(m-1)``."""
+    r"""Generation ``m`` is trained on ``n`` samples, each from a model drawn uniformly
+    among :math:`p^{(0)}, \dots, p^{(m-1)}` (Seddik et al. §3.3)."""
 
     n: int
 
@@ -84,8 +104,22 @@ class RandomlySampled(Regime):
 
 @dataclass(frozen=True)
 class Accumulate(Regime):
-    r"""All data so far: each generation adds ``n`` samples of the latest model to the
-    pool of real and earlier synthetic data (Gerstgrasser et al. 2024)."""
+    r"""All data so far (Gerstgrasser et al. 2024): generation 1 is fitted to ``n`` real
+    samples; generation ``m`` to those plus ``n`` samples of each of
+    :math:`p^{(1)}, \dots, p^{(m-1)}` (``m n`` samples in all)."""
+
+    n: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
+
+
+@dataclass(frozen=True)
+class AccumulateSubsample(Regime):
+    r"""Accumulate, then subsample (Kazdan et al. 2024): the pool grows as under
+    :class:`Accumulate` (``n`` real samples, then ``n`` samples of each new model), and
+    generation ``m`` is fitted to ``n`` samples drawn *without replacement* from the
+    pool of ``m n``."""
 
     n: int
 

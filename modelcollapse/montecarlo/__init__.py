@@ -1,10 +1,23 @@
 """Monte Carlo simulation of recursive training.
 
-For now this holds the plain reference simulators (readable NumPy loops on raw
-multinomial draws) that the proofs use as their seeded simulation evidence; the fast
-Numba/JAX engine builds on them.
+:func:`simulate` runs any model under any regime on the ``numpy``, ``numba`` or ``jax``
+backend and returns a :class:`SimulationResult`; :func:`reference_simulate` is the
+plain raw-sample oracle the fast kernels are tested against.
 """
 
-from ._reference import categorical_paths, collapse_times
+from ._engine import BACKENDS, Problem, SimulationResult, load, simulate
+from ._reference import categorical_paths, collapse_times, reference_simulate
+from ._stats import DESCRIPTIONS, STATISTICS
 
-__all__ = ["categorical_paths", "collapse_times"]
+__all__ = [
+    "BACKENDS",
+    "DESCRIPTIONS",
+    "STATISTICS",
+    "Problem",
+    "SimulationResult",
+    "categorical_paths",
+    "collapse_times",
+    "load",
+    "reference_simulate",
+    "simulate",
+]

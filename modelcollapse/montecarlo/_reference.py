@@ -1,15 +1,223 @@
-"""Reference simulators: plain NumPy multinomial loops, obviously correct, not fast."""
+"""Reference simulators: plain NumPy loops on raw samples, obviously correct, not fast.
+
+:func:`reference_simulate` is the oracle of the fast kernels: it draws every training
+sample one by one (tokens, points, labelled rows), refits the model on the raw data, and
+states the semantics of every regime in a few readable lines. The two older helpers
+:func:`categorical_paths` and :func:`collapse_times` (multinomial draws on the full
+vector, the way the papers' scripts do it) serve the proofs and the benchmarks.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..models import _check_positive_int, check_categorical
-from ..regimes import Mix, Replace
+from ..models import (
+    Categorical,
+    Gaussian,
+    GaussianMixture,
+    LinearRegression,
+    _check_positive_int,
+    check_categorical,
+)
+from ..regimes import (
+    Accumulate,
+    AccumulateSubsample,
+    Mix,
+    MostRecent,
+    RandomlySampled,
+    Replace,
+)
+from . import _em, _stats
 
-__all__ = ["categorical_paths", "collapse_times"]
+__all__ = ["categorical_paths", "collapse_times", "reference_simulate", "sources"]
+
+REAL = 0  # index of the real distribution p^(0) among the models
 
 
+def sources(regime, m: int, rng) -> list[tuple[int, int]]:
+    """The fresh data of generation ``m >= 1`` as ``(model index, sample count)`` pairs;
+    model 0 is the real distribution. (Mix's real block and the accumulated pools are
+    handled by the caller.)"""
+    if isinstance(regime, (Replace, Accumulate, AccumulateSubsample)):
+        return [(m - 1, regime.n)]
+    if isinstance(regime, Mix):
+        return [(m - 1, regime.synthetic)] if m >= 2 else []
+    if isinstance(regime, MostRecent):
+        k = min(regime.window, m)
+        return [(j, regime.n // k) for j in range(m - k, m)]
+    if isinstance(regime, RandomlySampled):
+        alloc = rng.multinomial(regime.n, np.full(m, 1.0 / m))
+        return [(j, int(a)) for j, a in enumerate(alloc) if a]
+    raise ValueError(f"unknown regime {regime!r}")
+
+
+class _RawModel:
+    """Raw-sample operations of one replicate: ``sample(theta, k)``, ``fit(data)``,
+    ``concat(blocks)``, ``take(data, idx)`` and ``stats(theta)``."""
+
+
+class _RawCategorical(_RawModel):
+    def __init__(self, model, problem, rng):
+        self.p0, self.V, self.rng = model.p, model.size, rng
+        self.T = problem.temperature
+        self.tokens = np.asarray(problem.tokens, dtype=np.int64)
+        self.p1 = None
+        self.real = self.p0
+
+    def sample(self, theta, k, j):
+        q = theta if j == REAL else _stats.tempered(theta[None], self.T)[0]
+        return self.rng.choice(self.V, size=k, p=q)
+
+    def fit(self, data, prev):
+        return np.bincount(data, minlength=self.V) / data.size
+
+    def stats(self, theta, names):
+        return _stats.categorical_stats(theta[None], self.p0, None if self.p1 is None
+                                        else self.p1[None], self.tokens, names)
+
+
+class _RawGaussian(_RawModel):
+    def __init__(self, model, problem, rng):
+        self.model, self.rng = model, rng
+        self.real = (model.mean, model.cov)
+        self.ddof = 1 if model.estimator == "unbiased" else 0
+
+    def sample(self, theta, k, j):
+        return self.rng.multivariate_normal(theta[0], theta[1], size=k, method="cholesky")
+
+    def fit(self, data, prev):
+        mean = data.mean(axis=0)
+        diff = data - mean
+        return mean, diff.T @ diff / (data.shape[0] - self.ddof)
+
+    def stats(self, theta, names):
+        return _stats.gaussian_stats(theta[0][None], theta[1][None], self.model.mean,
+                                     self.model.cov, names)
+
+
+class _RawMixture(_RawModel):
+    def __init__(self, model, problem, rng):
+        self.model, self.rng = model, rng
+        self.real = (model.weights, model.means, model.covs)
+
+    def sample(self, theta, k, j):
+        w, mu, cov = theta
+        comp = self.rng.choice(w.size, size=k, p=w)
+        out = np.empty((k, mu.shape[1]))
+        for i, c in enumerate(comp):
+            out[i] = self.rng.multivariate_normal(mu[c], cov[c], method="cholesky")
+        return out
+
+    def fit(self, data, prev):
+        m = self.model
+        if prev is self.real:
+            start = _em.em_init(data[None], m.components)
+        else:
+            start = tuple(a[None] for a in prev)
+        w, mu, cov = _em.em_fit(data[None], *start, max_iter=m.max_iter, tol=m.tol,
+                                reg_covar=m.reg_covar)
+        return w[0], mu[0], cov[0]
+
+    def stats(self, theta, names):
+        w, mu, cov = theta
+        if w.size != self.model.components:  # the real mixture has another size
+            K, d = self.model.components, self.model.dim
+            w, mu, cov = np.full(K, np.nan), np.full((K, d), np.nan), np.full((K, d, d),
+                                                                                np.nan)
+        return _stats.mixture_stats(w[None], mu[None], cov[None], names)
+
+
+class _RawRegression(_RawModel):
+    """A sample is a labelled row ``(x, y)``; with a fixed design the rows' ``x`` are
+    the fixed design's rows, in the order the regime assigns them."""
+
+    def __init__(self, model, problem, rng):
+        self.model, self.rng = model, rng
+        self.real = model.w
+        self.d = model.dim
+        self.X_syn = self.X_real = None
+
+    def fixed_design(self, n_syn, n_real):
+        self.X_syn = self.rng.standard_normal((n_syn, self.d))
+        if n_real:
+            self.X_real = self.rng.standard_normal((n_real, self.d))
+
+    def sample(self, theta, k, j, rows=None):
+        if self.model.design == "fresh":
+            X = self.rng.standard_normal((k, self.d))
+        else:
+            X = rows
+        y = X @ theta + self.model.noise * self.rng.standard_normal(k)
+        return np.column_stack([X, y])
+
+    def fit(self, data, prev):
+        return np.linalg.lstsq(data[:, :-1], data[:, -1], rcond=None)[0]
+
+    def stats(self, theta, names):
+        return _stats.regression_stats(theta[None], self.model.w, names)
+
+
+_RAW = {Categorical: _RawCategorical, Gaussian: _RawGaussian,
+        GaussianMixture: _RawMixture, LinearRegression: _RawRegression}
+
+
+def _one_replicate(problem, generations, rng, names):
+    model, regime = problem.model, problem.regime
+    raw = _RAW[type(model)](model, problem, rng)
+    fixed = isinstance(model, LinearRegression) and model.design == "fixed"
+    if fixed:
+        n_syn = regime.synthetic if isinstance(regime, Mix) else regime.n
+        raw.fixed_design(n_syn, regime.real if isinstance(regime, Mix) else 0)
+    thetas = [raw.real]
+    rows = [raw.stats(raw.real, names)]
+    pool = None
+    real_block = None
+    for m in range(1, generations + 1):
+        srcs = sources(regime, m, rng)
+        blocks = []
+        start = 0
+        for j, k in srcs:  # fixed design: consecutive blocks of the design's rows
+            if fixed:
+                blocks.append(raw.sample(thetas[j], k, j, rows=raw.X_syn[start:start + k]))
+                start += k
+            else:
+                blocks.append(raw.sample(thetas[j], k, j))
+        if isinstance(regime, Mix):
+            if real_block is None or regime.fresh:
+                if fixed:
+                    real_block = raw.sample(raw.real, regime.real, REAL, rows=raw.X_real)
+                else:
+                    real_block = raw.sample(raw.real, regime.real, REAL)
+            blocks.insert(0, real_block)
+        data = np.concatenate(blocks)
+        if isinstance(regime, (Accumulate, AccumulateSubsample)):
+            pool = data if pool is None else np.concatenate([pool, data])
+            data = pool
+            if isinstance(regime, AccumulateSubsample):
+                data = pool[rng.choice(pool.shape[0], size=regime.n, replace=False)]
+        theta = raw.fit(data, thetas[-1])
+        thetas.append(theta)
+        if m == 1 and isinstance(raw, _RawCategorical):
+            raw.p1 = theta
+        rows.append(raw.stats(theta, names))
+    return {k: np.concatenate([r[k] for r in rows]) for k in names}
+
+
+def reference_simulate(problem, generations: int, *, replicates: int, seed=None) -> dict:
+    """Simulate ``problem`` (a :class:`~modelcollapse.montecarlo._engine.Problem`) on
+    raw samples; replicate ``r`` uses ``default_rng(SeedSequence(seed).spawn(R)[r])``.
+
+    Returns ``{statistic: array (replicates, generations + 1, ...)}`` for every
+    statistic of the model's family.
+    """
+    names = _stats.STATISTICS[_stats.family(problem.model)]
+    seeds = np.random.SeedSequence(seed).spawn(replicates)
+    reps = [_one_replicate(problem, generations, np.random.default_rng(s), names)
+            for s in seeds]
+    return {k: np.stack([r[k] for r in reps]) for k in names}
+
+
+# ---------------------------------------------------------------------- paper-style loops
 def categorical_paths(model, regime, generations: int, *, replicates: int, seed=None):
     r"""Simulate :math:`p^{(0)}, \dots, p^{(\text{generations})}` for each replicate.
 
@@ -30,14 +238,15 @@ def categorical_paths(model, regime, generations: int, *, replicates: int, seed=
         n = regime.n
         for m in range(1, generations + 1):
             out[:, m] = rng.multinomial(n, out[:, m - 1]) / n
-    elif isinstance(regime, Mix):
+    elif isinstance(regime, Mix) and not regime.fresh:
         N, n, a = regime.real, regime.synthetic, regime.alpha
         out[:, 1] = rng.multinomial(N, np.broadcast_to(p0, (replicates, p0.size))) / N
         for m in range(2, generations + 1):
             out[:, m] = (1 - a) * out[:, 1] + a * rng.multinomial(n, out[:, m - 1]) / n
     else:
         raise NotImplementedError(
-            f"the reference simulator covers Replace and Mix, not {type(regime).__name__}"
+            f"categorical_paths covers Replace and Mix(fresh=False), not {regime!r}; "
+            "use montecarlo.simulate"
         )
     return out
 

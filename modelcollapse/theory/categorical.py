@@ -588,9 +588,17 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
               L = \frac{(1+2\alpha)/N + (1-1/N)(1+\alpha)S_0}{1 + (1+1/N)\alpha}.
 
     This corrects a sign in the transient term of Seddik et al.'s printed eq. (9); see
-    :mod:`modelcollapse.proofs.seddik_theorem2`. ``exact=True`` evaluates in rational
-    arithmetic (``fractions.Fraction``) for scalar ``m``; ``model`` may then also be a
-    sequence of ``Fraction`` probabilities (converted by
+    :mod:`modelcollapse.proofs.seddik_theorem2`.
+
+    ``Mix(real=N, synthetic=n, fresh=True)`` (new real samples every generation):
+    :math:`E p^{(m)} = p^{(0)}` and :math:`V_m = S_m - S_0` obeys
+    :math:`V_1 = (1-S_0)/N`, :math:`V_{m+1} = \beta' V_m + (1-S_0)/(N+n)` with
+    :math:`\beta' = \alpha^2(1-1/n)`, so
+    :math:`S_m = S_0 + V_\infty + \beta'^{m-1}(V_1 - V_\infty)`,
+    :math:`V_\infty = (1-S_0)/((N+n)(1-\beta'))`: stationary, no collapse.
+
+    ``exact=True`` evaluates in rational arithmetic (``fractions.Fraction``) for scalar
+    ``m``; ``model`` may then also be a sequence of ``Fraction`` probabilities (converted by
     :func:`modelcollapse.models.exact_probabilities`).
     """
     ms = _check_generations(m)
@@ -619,6 +627,17 @@ def homozygosity_from_S0(S0, regime: Regime, m):
         else:  # exp(m log1p(-1/n)) keeps full relative accuracy for large m
             decay = np.exp(m * math.log1p(-1.0 / n)) if n > 1 else np.where(m == 0, 1.0, 0.0)
         return 1 - decay * (1 - S0)
+    if isinstance(regime, Mix) and regime.fresh:
+        # V_m = sum_i Var p_i^(m) = S_m - S_0: V_1 = (1-S_0)/N and
+        # V_{m+1} = beta V_m + (1-S_0)/(N+n), beta = alpha^2 (1-1/n)
+        N, n = regime.real, regime.synthetic
+        a = one * n / (N + n)
+        beta = a * a * (1 - one / n)
+        V1 = (1 - S0) / N
+        Vinf = (1 - S0) / (N + n) / (1 - beta)
+        if exact:
+            return S0 if m == 0 else S0 + Vinf + beta ** (m - 1) * (V1 - Vinf)
+        return np.where(m >= 1, S0 + Vinf + beta ** np.maximum(m - 1, 0) * (V1 - Vinf), S0)
     if isinstance(regime, Mix):
         N, n = regime.real, regime.synthetic
         a = one * n / (N + n)

@@ -1,0 +1,58 @@
+"""The contract between :func:`~modelcollapse.montecarlo.simulate` and a backend.
+
+A backend module ``_<backend>.py`` exposes ``KERNELS = {family: KernelClass}`` for the
+families ``"categorical"``, ``"gaussian"``, ``"mixture"`` and ``"regression"``. The
+engine drives a kernel chunk by chunk (progress bar, Ctrl-C between chunks)::
+
+    k = KernelClass(problem, replicates, seed_seq)   # problem: _engine.Problem
+    parts = [k.initial()]                            # generation 0 (the real model)
+    parts += [k.advance(g0, g1)]                     # generations g0+1 .. g1
+    k.collapse_time, k.loss_time, k.absorbed()
+
+``initial()`` and ``advance()`` return ``{name: array}`` for the names of
+``kernel_names(problem)`` (the requested statistics, ``tv_*`` being derived by the
+engine from ``l1_*``), each of shape ``(replicates, generations_in_chunk, ...)`` and
+float64 (see :mod:`._stats` for the definitions and shapes). ``collapse_time`` is an
+int64 array ``(replicates,)`` (``-1`` while not collapsed) or ``None`` for families
+without one; ``loss_time`` is ``(replicates, len(problem.tokens))`` for Categorical
+(``-1`` while the token is present), else ``None``. The semantics of every regime are
+those of :func:`._reference.reference_simulate` (raw samples); a kernel must agree
+with it in distribution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._engine import kernel_names
+
+
+class Kernel:
+    """Base class: stores the problem and the per-replicate seeds."""
+
+    collapse_time = None
+    loss_time = None
+
+    def __init__(self, problem, replicates: int, seed_seq: np.random.SeedSequence):
+        self.problem = problem
+        self.model = problem.model
+        self.regime = problem.regime
+        self.R = replicates
+        self.seed_seq = seed_seq
+        self.names = kernel_names(problem)
+
+    def replicate_seeds(self) -> list[np.random.SeedSequence]:
+        """``SeedSequence(seed).spawn(R)``: replicate ``r``'s own stream."""
+        return self.seed_seq.spawn(self.R)
+
+    def default_chunk(self, target: int) -> int:
+        return max(1, min(target, 100))
+
+    def absorbed(self) -> bool:
+        return self.collapse_time is not None and bool(np.all(self.collapse_time >= 0))
+
+    def initial(self) -> dict:
+        raise NotImplementedError
+
+    def advance(self, g0: int, g1: int) -> dict:
+        raise NotImplementedError

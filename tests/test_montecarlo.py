@@ -1,0 +1,423 @@
+"""The Monte Carlo engine: fast kernels against the raw-sample reference, against the
+exact theory, and against each other; the result object; the engine's contract.
+
+Statistical checks are seeded (deterministic). Distribution checks use a two-sample
+Kolmogorov--Smirnov test at significance 1e-3 (the null is the kernel and the
+reference having the same law); each family of checks has a negative control that
+must reject. Theory checks require |z| < 5.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from modelcollapse import (
+    Accumulate,
+    AccumulateSubsample,
+    Categorical,
+    Gaussian,
+    GaussianMixture,
+    LinearRegression,
+    Mix,
+    MostRecent,
+    RandomlySampled,
+    Replace,
+    montecarlo,
+    theory,
+)
+from modelcollapse.montecarlo import Problem, reference_simulate, simulate
+
+ALPHA = 1e-3
+FAST = ("numpy", "numba")
+
+
+def ks_p(a, b) -> float:
+    """Two-sample KS p-value; values are rounded to 1e-10 so that discrete statistics
+    computed in different orders of summation compare equal."""
+    return stats.ks_2samp(np.round(np.ravel(a), 10), np.round(np.ravel(b), 10)).pvalue
+
+
+def zscore(sample, mean, var) -> float:
+    sample = np.asarray(sample, dtype=np.float64)
+    return (sample.mean() - mean) / np.sqrt(var / sample.size)
+
+
+# ---------------------------------------------------------------------- categorical
+CAT = Categorical([0.4, 0.3, 0.15, 0.1, 0.05])
+CAT_REGIMES = [Replace(12), Mix(6, 10), Mix(6, 10, fresh=True), Accumulate(8),
+               AccumulateSubsample(8), MostRecent(12, 3), RandomlySampled(10)]
+
+
+@pytest.fixture(scope="module")
+def cat_reference():
+    out = {}
+    for reg in CAT_REGIMES:
+        pr = Problem(CAT, reg, statistics=("homozygosity", "l1_first"), tokens=(4,))
+        out[reg] = reference_simulate(pr, 6, replicates=600, seed=11)
+    return out
+
+
+@pytest.mark.parametrize("backend", FAST)
+@pytest.mark.parametrize("regime", CAT_REGIMES, ids=repr)
+def test_categorical_kernels_match_reference(backend, regime, cat_reference):
+    ref = cat_reference[regime]
+    sim = simulate(CAT, regime, 6, replicates=600, backend=backend, seed=5,
+                   statistics=("homozygosity", "l1_first"))
+    for name in ("homozygosity", "l1_first"):
+        assert sim[name].shape == (600, 7)
+        assert ks_p(ref[name][:, -1], sim[name][:, -1]) > ALPHA, name
+
+
+def test_categorical_negative_control(cat_reference):
+    """The same KS check rejects a kernel run with another n."""
+    ref = cat_reference[Replace(12)]["homozygosity"][:, -1]
+    for backend in FAST:
+        sim = simulate(CAT, Replace(8), 6, replicates=600, backend=backend, seed=5,
+                       statistics="homozygosity")
+        assert ks_p(ref, sim["homozygosity"][:, -1]) < ALPHA
+
+
+@pytest.mark.parametrize("backend", FAST)
+def test_temperature_matches_reference(backend):
+    model = Categorical.zipf(20, 1.0)
+    for T in (0.5, 2.0):
+        for reg in (Replace(30), Mix(10, 20)):
+            pr = Problem(model, reg, temperature=T, statistics=("entropy",))
+            ref = reference_simulate(pr, 5, replicates=500, seed=3)["entropy"][:, -1]
+            sim = simulate(model, reg, 5, replicates=500, backend=backend, seed=4,
+                           temperature=T, statistics="entropy")["entropy"][:, -1]
+            assert ks_p(ref, sim) > ALPHA, (T, reg)
+    # negative control: tempering changes the law
+    cold = simulate(model, Replace(30), 5, replicates=500, backend=backend, seed=4,
+                    temperature=0.5, statistics="entropy")["entropy"][:, -1]
+    plain = simulate(model, Replace(30), 5, replicates=500, backend=backend, seed=4,
+                     statistics="entropy")["entropy"][:, -1]
+    assert ks_p(cold, plain) < ALPHA
+    assert cold.mean() < plain.mean()  # T < 1 sharpens: lower entropy
+
+
+@pytest.mark.parametrize("backend", FAST)
+def test_categorical_exact_invariants(backend):
+    n = 37
+    res = simulate(Categorical.zipf(50, 1.2), Replace(n), 20, replicates=50,
+                   backend=backend, seed=1, tokens=range(50))
+    P = res["token_prob"]
+    assert np.allclose(P.sum(axis=2), 1.0)
+    counts = P[:, 1:] * n
+    assert np.allclose(counts, np.round(counts), atol=1e-9)
+    support = res["support_size"]
+    assert np.array_equal(support[:, 1:], np.count_nonzero(P[:, 1:], axis=2))
+    assert np.all(np.diff(support[:, 1:], axis=1) <= 0)  # Replace never revives a token
+    assert np.allclose(res["tv_real"], res["l1_real"] / 2)
+    assert np.all(np.isnan(res["l1_first"][:, 0]))
+    assert np.allclose(res["l1_first"][:, 1], 0.0)
+    # loss times agree with the recorded probabilities
+    lt = res.token_loss_time
+    for r in range(5):
+        for j in range(50):
+            zeros = np.flatnonzero(P[r, :, j] == 0)
+            assert lt[r, j] == (zeros[0] if zeros.size else -1)
+
+
+def test_fresh_mix_tokens_come_back():
+    """With fresh real data a token lost at one generation can return (no collapse)."""
+    res = simulate(Categorical.uniform(30), Mix(5, 5, fresh=True), 40, replicates=20,
+                   backend="numba", seed=0, statistics="support_size")
+    s = res["support_size"][:, 1:]
+    assert np.any(np.diff(s, axis=1) > 0)
+
+
+# ---------------------------------------------------------------------- theory vs simulation
+@pytest.mark.parametrize("backend", FAST)
+def test_collapse_time_against_exact_law(backend):
+    model, reg = Categorical([0.5, 0.3, 0.2]), Replace(20)
+    law = theory.collapse_time(model, reg)
+    res = simulate(model, reg, None, replicates=4000, backend=backend, seed=2,
+                   statistics=())
+    T = res.collapse_time
+    assert np.all(T >= 1) and res.generations == T.max()
+    assert abs(zscore(T, law.mean(), law.var())) < 5
+    # the whole law: chi-square over deciles of the exact law
+    edges = np.unique([law.quantile(q) for q in np.linspace(0.1, 0.9, 9)])
+    obs = np.histogram(T, bins=np.r_[0, edges + 0.5, np.inf])[0]  # bins (e_k, e_k+1]
+    probs = np.diff(np.r_[0.0, law.cdf(edges.astype(int)), 1.0])
+    assert stats.chisquare(obs, probs * T.size).pvalue > ALPHA
+    # negative control: the law of another n is rejected
+    other = theory.collapse_time(model, Replace(25))
+    probs_other = np.diff(np.r_[0.0, other.cdf(edges.astype(int)), 1.0])
+    assert stats.chisquare(obs, probs_other * T.size).pvalue < ALPHA
+
+
+@pytest.mark.parametrize("backend", FAST)
+def test_token_loss_and_surviving_tokens_against_theory(backend):
+    model, reg = Categorical.zipf(40, 1.0), Replace(60)
+    res = simulate(model, reg, 30, replicates=3000, backend=backend, seed=8,
+                   tokens=(10, 39), statistics=("support_size", "token_prob"))
+    for j, tok in enumerate((10, 39)):
+        law = theory.token_loss(model, reg, tok)
+        lost = res.token_loss_time[:, j]
+        # P(lost by generation 30) against the exact cdf, binomial variance
+        p = float(law.cdf(30))
+        assert abs(zscore(lost >= 0, p, p * (1 - p))) < 5
+        # E p_i^(m) = p_i and Var p_i^(m) = p_i (1 - p_i) (1 - (1 - 1/n)^m), exactly
+        m = 30
+        pi = model.p[tok]
+        var = pi * (1 - pi) * (1 - (1 - 1 / reg.n) ** m)
+        assert abs(zscore(res["token_prob"][:, m, j], pi, var)) < 5
+    ms = np.array([1, 5, 30])
+    expected = theory.expected_surviving_tokens(model, reg, ms)
+    for m, e in zip(ms, expected, strict=True):
+        s = res["support_size"][:, m]
+        assert abs(zscore(s, e, s.var(ddof=1))) < 5
+    # negative control: the theory of another n is rejected
+    wrong = theory.expected_surviving_tokens(model, Replace(40), 30)
+    s = res["support_size"][:, 30]
+    assert abs(zscore(s, wrong, s.var(ddof=1))) > 5
+
+
+@pytest.mark.parametrize("regime", [Replace(15), Mix(8, 12), Mix(8, 12, fresh=True)],
+                         ids=repr)
+def test_homozygosity_against_closed_forms(regime):
+    """E S_m of theory.homozygosity (Seddik Thms 1-2, and the fresh-mix recursion)
+    against simulation; sample-variance z-scores."""
+    model = Categorical([0.5, 0.25, 0.15, 0.1])
+    res = simulate(model, regime, 12, replicates=4000, backend="numba", seed=21,
+                   statistics="homozygosity")
+    for m in (1, 4, 12):
+        S = res["homozygosity"][:, m]
+        assert abs(zscore(S, theory.homozygosity(model, regime, m), S.var(ddof=1))) < 5
+
+
+def test_fresh_mix_homozygosity_exact_rational():
+    """The fresh-mix closed form against brute-force enumeration of the chain in
+    rational arithmetic (2 tokens, N = 2, n = 2)."""
+    from fractions import Fraction as F
+    from math import comb
+
+    N, n = 2, 2
+    p = F(1, 3)
+    reg = Mix(N, n, fresh=True)
+
+    def binom(k, x, q):
+        return comb(k, x) * q**x * (1 - q) ** (k - x)
+
+    # law of p^(1) = Bin(N, p)/N; then p' = (R + S)/(N + n), R ~ Bin(N, p), S ~ Bin(n, p)
+    law = {F(x, N): binom(N, x, p) for x in range(N + 1)}
+    for m in range(1, 5):
+        S = sum(w * (q * q + (1 - q) * (1 - q)) for q, w in law.items())
+        assert S == theory.homozygosity([p, 1 - p], reg, m, exact=True)
+        new = {}
+        for q, w in law.items():
+            for r in range(N + 1):
+                for s in range(n + 1):
+                    key = F(r + s, N + n)
+                    new[key] = new.get(key, 0) + w * binom(N, r, p) * binom(n, s, q)
+        law = new
+
+
+# ---------------------------------------------------------------------- continuous (numpy)
+GAUSS_CASES = [
+    (Gaussian(), Replace(5)), (Gaussian(estimator="mle"), Mix(5, 5)),
+    (Gaussian(), Mix(5, 5, fresh=True)), (Gaussian(), Accumulate(4)),
+    (Gaussian(), AccumulateSubsample(5)), (Gaussian(), MostRecent(6, 3)),
+    (Gaussian(), RandomlySampled(5)),
+    (Gaussian([0.0, 1.0], [[1.0, 0.3], [0.3, 2.0]], estimator="mle"), Replace(4)),
+    (Gaussian([0.0, 1.0], [[1.0, 0.3], [0.3, 2.0]]), RandomlySampled(5)),
+]
+
+
+@pytest.mark.parametrize("model,regime", GAUSS_CASES, ids=lambda x: repr(x))
+def test_numpy_gaussian_matches_reference(model, regime):
+    pr = Problem(model, regime, statistics=("logdet_ratio", "w2"))
+    ref = reference_simulate(pr, 5, replicates=500, seed=1)
+    sim = simulate(model, regime, 5, replicates=500, backend="numpy", seed=2,
+                   statistics=("logdet_ratio", "w2"))
+    for name in ("logdet_ratio", "w2"):
+        assert ks_p(ref[name][:, -1], sim[name][:, -1]) > ALPHA, name
+
+
+REG_CASES = [(LinearRegression.isotropic(3, design=d), r) for d in ("fixed", "fresh")
+             for r in (Replace(8), Mix(8, 6), Accumulate(8), AccumulateSubsample(8),
+                       MostRecent(8, 2), RandomlySampled(8))]
+
+
+@pytest.mark.parametrize("model,regime", REG_CASES, ids=lambda x: repr(x))
+def test_numpy_regression_matches_reference(model, regime):
+    pr = Problem(model, regime, statistics=("test_error",))
+    ref = reference_simulate(pr, 4, replicates=400, seed=1)["test_error"][:, -1]
+    sim = simulate(model, regime, 4, replicates=400, backend="numpy", seed=2,
+                   statistics="test_error")["test_error"][:, -1]
+    assert ks_p(ref, sim) > ALPHA
+
+
+def test_numpy_mixture_matches_reference():
+    model = GaussianMixture.blob(2, components=2, max_iter=30)
+    pr = Problem(model, Replace(40), statistics=("weights",))
+    ref = reference_simulate(pr, 3, replicates=120, seed=1)["weights"][:, -1].min(axis=1)
+    sim = simulate(model, Replace(40), 3, replicates=120, backend="numpy", seed=2,
+                   statistics="weights")["weights"][:, -1].min(axis=1)
+    assert ks_p(ref, sim) > ALPHA
+    assert np.allclose(ref.sum() + 0 * sim.sum(), ref.sum())
+
+
+def test_continuous_negative_control():
+    pr = Problem(Gaussian(), Replace(5), statistics=("logdet_ratio",))
+    ref = reference_simulate(pr, 5, replicates=500, seed=1)["logdet_ratio"][:, -1]
+    sim = simulate(Gaussian(), Replace(8), 5, replicates=500, backend="numpy", seed=2,
+                   statistics="logdet_ratio")["logdet_ratio"][:, -1]
+    assert ks_p(ref, sim) < ALPHA
+
+
+def test_gaussian_against_exact_moments():
+    """Unbiased: E log sigma_t^2 = t [psi((M-1)/2) + log(2/(M-1))] with variance
+    t psi'((M-1)/2); MLE: E sigma_t^2 = ((M-1)/M)^t (log-moment and mean checks)."""
+    from scipy.special import polygamma, psi
+
+    M, t = 10, 8
+    res = simulate(Gaussian(), Replace(M), t, replicates=4000, backend="numpy", seed=3,
+                   statistics=("logdet_ratio", "mean_sq_error"))
+    mu = t * (psi((M - 1) / 2) + np.log(2 / (M - 1)))
+    var = t * polygamma(1, (M - 1) / 2)
+    assert abs(zscore(res["logdet_ratio"][:, t], mu, var)) < 5
+    # E (mu_t - mu_0)^2 = t sigma^2/M (a sum of t independent N(0, sigma_s^2/M) steps);
+    # check the log-free statistic at small t where rare paths do not dominate
+    e = res["mean_sq_error"][:, 2]
+    assert abs(zscore(e, 2 / M, e.var(ddof=1))) < 5
+    mle = simulate(Gaussian(estimator="mle"), Replace(M), t, replicates=4000,
+                   backend="numpy", seed=3, statistics="var")["var"][:, t, 0]
+    assert abs(zscore(mle, ((M - 1) / M) ** t, mle.var(ddof=1))) < 5
+    assert abs(zscore(mle, 1.0, mle.var(ddof=1))) > 5  # negative control
+
+
+def test_regression_against_gerstgrasser():
+    """Fixed design: E test error = t sigma^2 d/(T-d-1) (replace) and
+    sigma^2 d/(T-d-1) sum_{i<=t} 1/i^2 (accumulate)."""
+    d, T, t = 3, 12, 5
+    model = LinearRegression.isotropic(d, noise=1.0)
+    base = d / (T - d - 1)
+    rep = simulate(model, Replace(T), t, replicates=6000, backend="numpy", seed=4,
+                   statistics="test_error")["test_error"][:, t]
+    acc = simulate(model, Accumulate(T), t, replicates=6000, backend="numpy", seed=4,
+                   statistics="test_error")["test_error"][:, t]
+    assert abs(zscore(rep, t * base, rep.var(ddof=1))) < 5
+    harmonic = sum(1 / i**2 for i in range(1, t + 1))
+    assert abs(zscore(acc, base * harmonic, acc.var(ddof=1))) < 5
+    assert abs(zscore(acc, t * base, acc.var(ddof=1))) > 5  # accumulate is not replace
+
+
+# ---------------------------------------------------------------------- engine contract
+@pytest.mark.parametrize("backend", FAST)
+def test_seeding_is_reproducible(backend):
+    a = simulate(CAT, Mix(5, 9), 5, replicates=8, backend=backend, seed=42)
+    b = simulate(CAT, Mix(5, 9), 5, replicates=8, backend=backend, seed=42)
+    c = simulate(CAT, Mix(5, 9), 5, replicates=8, backend=backend, seed=43)
+    assert np.array_equal(a["homozygosity"], b["homozygosity"])
+    assert not np.array_equal(a["homozygosity"], c["homozygosity"])
+
+
+def test_numba_replicate_streams_and_thread_independence():
+    import numba
+
+    a = simulate(CAT, Replace(20), 30, replicates=8, backend="numba", seed=7)
+    b = simulate(CAT, Replace(20), 30, replicates=4, backend="numba", seed=7)
+    assert np.array_equal(a["homozygosity"][:4], b["homozygosity"])
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        c = simulate(CAT, Replace(20), 30, replicates=8, backend="numba", seed=7)
+    finally:
+        numba.set_num_threads(old)
+    assert np.array_equal(a["homozygosity"], c["homozygosity"])
+    assert np.array_equal(a.collapse_time, c.collapse_time)
+
+
+def test_chunking_does_not_change_results():
+    a = simulate(CAT, Accumulate(9), 12, replicates=6, backend="numba", seed=1, chunk=5)
+    b = simulate(CAT, Accumulate(9), 12, replicates=6, backend="numba", seed=1, chunk=12)
+    assert np.array_equal(a["l1_real"], b["l1_real"])
+
+
+def test_save_and_load_roundtrip(tmp_path):
+    model = Categorical([0.5, 0.5], labels=["yes", "no"])
+    res = simulate(model, Replace(10), 6, replicates=5, backend="numpy", seed=9,
+                   tokens=["no"])
+    path = res.save(tmp_path / "run")
+    assert path.suffix == ".npz"
+    back = montecarlo.load(path)
+    assert back.seed == 9 and back.backend == "numpy" and back.tokens == (1,)
+    assert back.regime == Replace(10)
+    assert np.array_equal(back.model.p, model.p) and back.model.labels == ("yes", "no")
+    for k in res.names:
+        assert np.array_equal(back[k], res[k], equal_nan=True)
+    assert np.array_equal(back.collapse_time, res.collapse_time)
+    # the saved parameters reproduce the run
+    again = simulate(back.model, back.regime, back.generations, replicates=back.replicates,
+                     backend=back.backend, seed=back.seed, tokens=back.tokens)
+    assert np.array_equal(again["homozygosity"], res["homozygosity"])
+    g = simulate(Gaussian([0, 0], 2.0), Mix(4, 4, fresh=True), 3, replicates=3,
+                 backend="numpy", seed=1)
+    g2 = montecarlo.load(g.save(tmp_path / "g.npz"))
+    assert g2.regime == Mix(4, 4, fresh=True) and np.array_equal(g2.model.cov, 2 * np.eye(2))
+
+
+def test_interrupt_returns_finished_generations(monkeypatch):
+    from modelcollapse.montecarlo import _numpy
+
+    calls = {"n": 0}
+    original = _numpy.CategoricalKernel.advance
+
+    def flaky(self, g0, g1):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, g0, g1)
+
+    monkeypatch.setattr(_numpy.CategoricalKernel, "advance", flaky)
+    res = simulate(CAT, Replace(10), 100, replicates=4, backend="numpy", seed=0, chunk=10)
+    assert res.interrupted and res.generations == 20
+    assert res["homozygosity"].shape == (4, 21)
+
+
+def test_progress_bar(capsys):
+    simulate(CAT, Replace(10), 30, replicates=3, backend="numpy", seed=0, progress=True,
+             chunk=10)
+    assert "30/30" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"backend": "torch"}, "backend must be one of"),
+    ({"statistics": ("nope",)}, "unknown statistic 'nope'"),
+    ({"temperature": 0.0}, "temperature must be"),
+    ({"replicates": 0}, "replicates must be >= 1"),
+    ({"tokens": (99,)}, "out of range"),
+    ({"eps": 2.0}, "eps must be in"),
+])
+def test_bad_arguments(kwargs, match):
+    args = {"replicates": 2, "backend": "numpy", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        simulate(CAT, Replace(5), 3, **args)
+
+
+def test_bad_model_and_regime_combinations():
+    with pytest.raises(ValueError, match="temperature applies to Categorical"):
+        simulate(Gaussian(), Replace(5), 3, temperature=2.0, backend="numpy")
+    with pytest.raises(ValueError, match="generations=None"):
+        simulate(CAT, Mix(3, 3), None, backend="numpy")
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        simulate(Gaussian(), Replace(1), 3, backend="numpy")
+    with pytest.raises(ValueError, match="at least 3 samples"):
+        simulate(Gaussian([0, 0], 1.0), MostRecent(2, 2), 3, backend="numpy")
+    with pytest.raises(ValueError, match="model must be"):
+        simulate([0.5, 0.5], Replace(3), 3, backend="numpy")
+    with pytest.raises(ValueError, match="regime must be"):
+        simulate(CAT, "replace", 3, backend="numpy")
+    with pytest.raises(ValueError, match="fresh must be"):
+        Mix(3, 3, fresh="yes")
+    with pytest.raises(ValueError, match="estimator"):
+        Gaussian(estimator="biased")
+    with pytest.raises(ValueError, match="positive definite"):
+        Gaussian([0, 0], [[1, 2], [2, 1]])
+    with pytest.raises(ValueError, match="design"):
+        LinearRegression([1.0], design="random")
