@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -30,28 +29,13 @@ from ..regimes import (
     RandomlySampled,
     Replace,
 )
-from ._kernel import Kernel
+from ._numba_continuous import KERNELS as _CONTINUOUS
+from ._numba_continuous import _Threaded
 
 #: Order of the categorical statistics in the kernel's output rows.
 CAT_STATS = ("support_size", "homozygosity", "entropy", "l1_real", "kl_real", "l1_first",
              "kl_first")
 REPLACE, MIX_FIXED, MIX_FRESH, ACCUMULATE, SUBSAMPLE, MOST_RECENT, RANDOMLY = range(7)
-
-
-def threads() -> int:
-    """Worker threads: numba's thread count (``NUMBA_NUM_THREADS``)."""
-    return max(1, numba.get_num_threads())
-
-
-def run_replicates(fn, R: int):
-    """Call ``fn(r)`` for every replicate on a thread pool (the kernels release the GIL)."""
-    nt = min(threads(), R)
-    if nt == 1:
-        for r in range(R):
-            fn(r)
-        return
-    with ThreadPoolExecutor(max_workers=nt) as pool:
-        list(pool.map(fn, range(R)))
 
 
 # ---------------------------------------------------------------------- compiled parts
@@ -379,24 +363,35 @@ def _categorical_chunk(rng, code, n, N, window, T, g0, g1, p0, P, P1, aux, ring,
                 lt[j] = m
 
 
+@njit(nogil=True, cache=True)
+def _categorical_many(rngs, idx, fast, code, n, N, window, T, g0, g1, p0, P, P1, aux, ring,
+                      sup, nsup, cnt, tokens, want, out, tokout, ct, lt):
+    """The chunk of every replicate in ``idx`` (one thread's block)."""
+    for r in idx:
+        if fast:
+            _replace_chunk(rngs[r], n, g0, g1, p0, P[r], P1[r], sup[r], nsup[r], cnt[r],
+                           tokens, want, out[r], tokout[r], ct[r:r + 1], lt[r])
+        else:
+            _categorical_chunk(rngs[r], code, n, N, window, T, g0, g1, p0, P[r], P1[r],
+                               aux[r], ring[r], sup[r], nsup[r], tokens, want, out[r],
+                               tokout[r], ct[r:r + 1], lt[r])
+
+
 # ---------------------------------------------------------------------- kernel
 _CODES = {Replace: REPLACE, Accumulate: ACCUMULATE, AccumulateSubsample: SUBSAMPLE,
           MostRecent: MOST_RECENT, RandomlySampled: RANDOMLY}
 
 
-class CategoricalKernel(Kernel):
+class CategoricalKernel(_Threaded):
     def __init__(self, problem, replicates, seed_seq):
         super().__init__(problem, replicates, seed_seq)
         r = self.regime
         R = self.R
-        self.rngs = [np.random.default_rng(s) for s in self.replicate_seeds()]
         self.p0 = np.ascontiguousarray(self.model.p, dtype=np.float64)
         V = self.p0.size
+        # the categorical kernel has its own regime codes (Mix split by freshness)
         self.code = (MIX_FRESH if r.fresh else MIX_FIXED) if isinstance(r, Mix) else \
             _CODES[type(r)]
-        self.n = r.synthetic if isinstance(r, Mix) else r.n
-        self.N = r.real if isinstance(r, Mix) else 0
-        self.window = r.window if isinstance(r, MostRecent) else 1
         self.P = np.tile(self.p0, (R, 1))
         self.P1 = np.zeros((R, V))
         self.aux = np.zeros((R, V))
@@ -441,32 +436,21 @@ class CategoricalKernel(Kernel):
         tokout = np.empty((R, G, self.tokens.size))
         T = float(self.problem.temperature)
 
-        def one(r):
-            if self.fast_replace:
-                _replace_chunk(self.rngs[r], self.n, g0, g1, self.p0, self.P[r], self.P1[r],
-                               self.sup[r], self.nsup[r], self.cnt[r], self.tokens, self.want,
-                               out[r], tokout[r], self.collapse_time[r:r + 1],
-                               self.loss_time[r])
-                return
-            _categorical_chunk(self.rngs[r], self.code, self.n, self.N, self.window, T,
-                               g0, g1, self.p0, self.P[r], self.P1[r], self.aux[r],
-                               self.ring[r], self.sup[r], self.nsup[r], self.tokens,
-                               self.want, out[r], tokout[r], self.collapse_time[r:r + 1],
-                               self.loss_time[r])
+        def block(idx):
+            _categorical_many(self.rng_list, idx, self.fast_replace, self.code, self.n,
+                              self.N, self.window, T, g0, g1, self.p0, self.P, self.P1,
+                              self.aux, self.ring, self.sup, self.nsup, self.cnt,
+                              self.tokens, self.want, out, tokout, self.collapse_time,
+                              self.loss_time)
 
-        run_replicates(one, R)
+        self._parallel(block)
         res = {name: out[:, i] for i, name in enumerate(CAT_STATS) if name in self.names}
         if "token_prob" in self.names:
             res["token_prob"] = tokout
         return {k: res[k] for k in self.names}
 
 
-KERNELS = {"categorical": CategoricalKernel}
-try:  # the continuous families live in their own module
-    from ._numba_continuous import KERNELS as _CONTINUOUS
-except ImportError:  # pragma: no cover - during development only
-    _CONTINUOUS = {}
-KERNELS.update(_CONTINUOUS)
+KERNELS = {"categorical": CategoricalKernel, **_CONTINUOUS}
 
 if os.environ.get("MODELCOLLAPSE_NUMBA_THREADS"):
     numba.set_num_threads(int(os.environ["MODELCOLLAPSE_NUMBA_THREADS"]))
