@@ -91,3 +91,47 @@ def test_version_and_module_entry_point():
     out = subprocess.run([sys.executable, "-m", "modelcollapse", "--version"],
                          capture_output=True, text=True, check=True)
     assert __version__ in out.stdout
+
+
+def test_simulate_writes_a_result_that_matches_theory(capsys, tmp_path):
+    from modelcollapse import Categorical, Replace, montecarlo, theory
+
+    out = tmp_path / "run.npz"
+    assert main(["simulate", "--p", "0.5,0.3,0.2", "--n", "10", "--generations", "collapse",
+                 "--replicates", "3000", "--seed", "3", "--tokens", "2", "--out", str(out),
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    res = montecarlo.load(out)
+    assert res.seed == 3 and res.replicates == 3000 and res.tokens == (2,)
+    assert summary["collapse_time"]["collapsed"] == 3000
+    law = theory.collapse_time(Categorical([0.5, 0.3, 0.2]), Replace(10))
+    z = (res.collapse_time.mean() - law.mean()) / (law.std() / 3000**0.5)
+    assert abs(z) < 5
+    assert summary["collapse_time"]["mean"] == pytest.approx(res.collapse_time.mean())
+
+
+def test_simulate_text_and_continuous_models(capsys):
+    assert main(["simulate", "--model", "gaussian", "--regime", "mix-fresh", "--real", "5",
+                 "--n", "5", "--generations", "20", "--replicates", "50",
+                 "--backend", "numpy"]) == 0
+    text = capsys.readouterr().out
+    assert "Mix(real=5, synthetic=5, fresh=True)" in text and "logdet_ratio" in text
+    assert main(["simulate", "--model", "regression", "--dim", "2", "--regime",
+                 "most-recent", "--window", "2", "--n", "10", "--generations", "3",
+                 "--replicates", "20", "--statistics", "test_error"]) == 0
+    assert "test_error" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--uniform", "3", "--n", "5", "--regime", "mix"], "needs --real"),
+    (["--uniform", "3", "--n", "5", "--regime", "most-recent"], "needs --window"),
+    (["--uniform", "3", "--n", "5", "--window", "2"], "--window applies"),
+    (["--model", "gaussian", "--uniform", "3", "--n", "5"], "describe a categorical"),
+    (["--uniform", "3", "--n", "5", "--generations", "ten"], "--generations must be"),
+    (["--uniform", "3", "--n", "5", "--statistics", "nope"], "unknown statistic"),
+])
+def test_simulate_bad_arguments(capsys, argv, match):
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", *argv])
+    assert exc.value.code == 2
+    assert match in capsys.readouterr().err
