@@ -421,3 +421,33 @@ def test_bad_model_and_regime_combinations():
         Gaussian([0, 0], [[1, 2], [2, 1]])
     with pytest.raises(ValueError, match="design"):
         LinearRegression([1.0], design="random")
+
+
+def test_forgetting_time_against_simulation():
+    """A token seen c times among n: P(ever lost) = 1 - c/n and the conditional law of
+    the loss time (exact mean and variance from the Green's function)."""
+    c, n = 3, 30
+    law = theory.forgetting_time(c, n)
+    res = simulate(Categorical([c / n, 1 - c / n]), Replace(n), None, replicates=6000,
+                   backend="numba", seed=12, tokens=(0,), statistics=())
+    lost = res.token_loss_time[:, 0] >= 0
+    assert abs(zscore(lost, law.p_loss, law.p_loss * (1 - law.p_loss))) < 5
+    tau = res.token_loss_time[lost, 0]
+    assert abs(zscore(tau, law.mean(), law.var())) < 5
+    assert abs(zscore(tau <= law.median(), law.cdf(law.median()),
+                      law.cdf(law.median()) * (1 - law.cdf(law.median())))) < 5
+    wrong = theory.forgetting_time(c + 2, n)  # negative control
+    assert abs(zscore(tau, wrong.mean(), wrong.var())) > 5
+
+
+def test_seddik_collapse_probability_bounds_hold_in_simulation():
+    from modelcollapse.theory import seddik_collapse_probability_bounds
+
+    model, reg = Categorical([0.6, 0.3, 0.1]), Replace(8)
+    res = simulate(model, reg, None, replicates=5000, backend="numba", seed=13,
+                   statistics=())
+    for m in (2, 5, 10, 20):
+        lo, hi = seddik_collapse_probability_bounds(model, reg, m)
+        rho = np.mean(res.collapse_time <= m)
+        se = np.sqrt(max(rho * (1 - rho), 1e-4) / res.replicates)
+        assert lo - 5 * se <= rho <= hi + 5 * se
