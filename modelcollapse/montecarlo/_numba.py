@@ -171,13 +171,39 @@ PARENT_FRACTION = 0.05
 
 
 @njit(nogil=True, cache=True)
+def _parents(rng, n, owner, newc):
+    """``newc[owner[x]] += 1`` for ``n`` independent uniform integers ``x`` in [0, n).
+
+    A uniform double carries 53 random bits (``u * 2**53`` is an exact integer); it is cut
+    into ``53 // b`` independent ``b``-bit integers, ``2**b >= n``, and those ``>= n`` are
+    rejected: exactly uniform, with several draws per call of the generator.
+    """
+    b = 1
+    while (1 << b) < n:
+        b += 1
+    mask = (1 << b) - 1
+    per = 53 // b
+    placed = 0
+    while placed < n:
+        k = np.int64(rng.random() * 9007199254740992.0)  # 2**53
+        for _ in range(per):
+            x = k & mask
+            k >>= b
+            if x < n:
+                newc[owner[x]] += 1
+                placed += 1
+                if placed == n:
+                    break
+
+
+@njit(nogil=True, cache=True)
 def _replace_chunk(rng, n, g0, g1, p0, P, P1, sup, nsup, cnt, tokens, want, out, tokout,
                    ct, lt):
     r"""Replace at temperature 1 on integer counts ``cnt[t]`` of the tokens ``sup[t]``.
 
     Wright--Fisher: each of the ``n`` new samples copies a uniformly chosen old sample,
     so the new counts are Multinomial(n, cnt/n). Drawn either by choosing parents
-    (``floor(u n)``, ``u`` uniform on [0, 1)) or by conditional binomials
+    (exact uniform integers cut from the bits of uniform doubles) or by conditional binomials
     :math:`\mathrm{Bin}(n - \sum_{s<t} X_s,\ c_t/(n - \sum_{s<t} c_s))` over the survivors.
     """
     V = p0.size
@@ -212,8 +238,7 @@ def _replace_chunk(rng, n, g0, g1, p0, P, P1, sup, nsup, cnt, tokens, want, out,
                     owner[pos] = t
                     pos += 1
                 newc[t] = 0
-            for _ in range(n):
-                newc[owner[int(rng.random() * n)]] += 1
+            _parents(rng, n, owner, newc)
         else:
             rem_n = n
             rem_c = n

@@ -308,10 +308,45 @@ def _gauss_chunk(rng, code, n, N, fresh, window, ddof, mu0, L0, h0, c0, tr0, ld0
 
 
 @njit(nogil=True, cache=True)
+def _gauss1_replace_chunk(rng, n, ddof, mu0, c0, ld0, thr, hmean, hL, ct, g0, g1,
+                          o_mean, o_var, o_mse, o_tr, o_ld, o_w2):
+    r"""1-D Gaussian under Replace(n) on two scalars: :math:`\mu' = \mu + \sigma Z/\sqrt n`,
+    :math:`\sigma'^2 = \sigma^2 \chi^2_{n-1}/\mathrm{den}` (Cochran)."""
+    mu = hmean[0, 0]
+    sd = hL[0, 0, 0]
+    var = sd * sd
+    sq = math.sqrt(n)
+    den = n - ddof
+    s0 = math.sqrt(c0)
+    for m in range(g0 + 1, g1 + 1):
+        i = m - g0 - 1
+        mu = mu + sd * rng.standard_normal() / sq
+        var = var * rng.chisquare(n - 1) / den
+        sd = math.sqrt(var)
+        e = (mu - mu0[0]) ** 2
+        ld = math.log(var) - ld0 if var > 0.0 else -np.inf
+        o_mean[i, 0] = mu
+        o_var[i, 0] = var
+        o_mse[i] = e
+        o_tr[i] = var / c0
+        o_ld[i] = ld
+        o_w2[i] = math.sqrt(e + (sd - s0) ** 2)
+        if ct[0] < 0 and ld < thr:
+            ct[0] = m
+    hmean[0, 0] = mu
+    hL[0, 0, 0] = sd
+
+
+@njit(nogil=True, cache=True)
 def _gauss_many(rngs, idx, code, n, N, fresh, window, ddof, mu0, L0, h0, c0, tr0, ld0, thr,
                 want_w2, hmean, hL, pk, pmean, pM2, raw, perm, ct, g0, g1,
                 o_mean, o_var, o_mse, o_tr, o_ld, o_w2):
     for r in idx:
+        if code == REPLACE and mu0.shape[0] == 1:
+            _gauss1_replace_chunk(rngs[r], n, ddof, mu0, c0, ld0, thr, hmean[r], hL[r],
+                                  ct[r:r + 1], g0, g1, o_mean[r], o_var[r], o_mse[r],
+                                  o_tr[r], o_ld[r], o_w2[r])
+            continue
         _gauss_chunk(rngs[r], code, n, N, fresh, window, ddof, mu0, L0, h0, c0, tr0, ld0,
                      thr, want_w2, hmean[r], hL[r], pk[r], pmean[r], pM2[r], raw[r], perm[r],
                      ct[r:r + 1], g0, g1, o_mean[r], o_var[r], o_mse[r], o_tr[r], o_ld[r],
