@@ -451,3 +451,43 @@ def test_seddik_collapse_probability_bounds_hold_in_simulation():
         rho = np.mean(res.collapse_time <= m)
         se = np.sqrt(max(rho * (1 - rho), 1e-4) / res.replicates)
         assert lo - 5 * se <= rho <= hi + 5 * se
+
+
+def test_numba_binomial_sampler_is_exact():
+    """The hand-written binomial (inversion below mean 10, BTRS above, symmetry above
+    p = 1/2) against scipy's pmf: chi-square over all cells with expected count >= 5."""
+    from numba import njit
+
+    from modelcollapse.montecarlo._numba import binomial
+
+    @njit
+    def draws(rng, k, n, p):
+        out = np.empty(k, np.int64)
+        for i in range(k):
+            out[i] = binomial(rng, n, p)
+        return out
+
+    rng = np.random.default_rng(2024)
+
+    def chi2_p(x, n, p):
+        ks = np.arange(n + 1)
+        exp = stats.binom.pmf(ks, n, p) * x.size
+        obs = np.bincount(x, minlength=n + 1)
+        keep = exp >= 5
+        obs_k, exp_k = obs[keep], exp[keep]
+        # lump the tails into one cell so that no mass is ignored
+        obs_k = np.r_[obs_k, x.size - obs_k.sum()]
+        exp_k = np.r_[exp_k, x.size - exp_k.sum()]
+        if exp_k[-1] < 5:
+            obs_k, exp_k = obs_k[:-1], exp_k[:-1] * obs_k[:-1].sum() / exp_k[:-1].sum()
+        return stats.chisquare(obs_k, exp_k).pvalue
+
+    for n, p in [(1, 0.3), (7, 0.5), (40, 0.2), (50, 0.199), (50, 0.201), (1000, 0.004),
+                 (1000, 0.02), (1000, 0.6), (23, 0.97), (100_000, 0.3), (3000, 1e-4)]:
+        x = draws(rng, 200_000, n, p)
+        assert x.min() >= 0 and x.max() <= n
+        assert chi2_p(x, n, p) > ALPHA, (n, p)
+    assert draws(rng, 5, 10, 0.0).max() == 0 and draws(rng, 5, 10, 1.0).min() == 10
+    # negative control: a 2% error in p is detected
+    x = draws(rng, 200_000, 1000, 0.0204)
+    assert chi2_p(x, 1000, 0.02) < ALPHA
