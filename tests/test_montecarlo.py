@@ -491,3 +491,22 @@ def test_numba_binomial_sampler_is_exact():
     # negative control: a 2% error in p is detected
     x = draws(rng, 200_000, 1000, 0.0204)
     assert chi2_p(x, 1000, 0.02) < ALPHA
+
+
+@pytest.mark.parametrize("model,regime,stat", [
+    (Categorical.zipf(12, 1.0), MostRecent(20, 3), "entropy"),
+    (Gaussian([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]]), Mix(6, 6, fresh=True), "w2"),
+    (LinearRegression.isotropic(2, design="fresh"), RandomlySampled(6), "test_error"),
+], ids=["categorical", "gaussian", "regression"])
+def test_backends_agree_with_each_other(model, regime, stat):
+    backends = ["numpy", "numba"]
+    try:
+        import jax  # noqa: F401
+        backends.append("jax")
+    except ImportError:
+        pass
+    last = {b: simulate(model, regime, 5, replicates=1500, backend=b, seed=31,
+                        statistics=stat)[stat][:, -1] for b in backends}
+    for i, a in enumerate(backends):
+        for b in backends[i + 1:]:
+            assert ks_p(last[a], last[b]) > ALPHA, (a, b)
