@@ -121,7 +121,7 @@ def main(argv=None):
              "baseline_seconds_scaled": baseline_s,
              "speedup": baseline_s / seconds if baseline_s else None, **extra}
         rows.append(r)
-        sp = f"{r['speedup']:.0f}x" if r["speedup"] else "-"
+        sp = f"{r['speedup']:.3g}x" if r["speedup"] else "-"
         print(f"  [{workload}] {backend:8s} {seconds:9.3f} s  speed-up {sp}  {extra}",
               flush=True)
 
@@ -211,7 +211,7 @@ def main(argv=None):
     print("\n| workload | backend | seconds | speed-up vs baseline |")
     print("|---|---|---|---|")
     for r in rows:
-        sp = f"{r['speedup']:.0f}x" if r["speedup"] else (
+        sp = f"{r['speedup']:.3g}x" if r["speedup"] else (
             f"{r['token_updates_per_s']:.3g} token-updates/s")
         print(f"| {r['workload']}. {r['description']} | {r['backend']} | "
               f"{r['seconds']:.2f} | {sp} |")

@@ -393,6 +393,9 @@ def test_progress_bar(capsys):
     ({"replicates": 0}, "replicates must be >= 1"),
     ({"tokens": (99,)}, "out of range"),
     ({"eps": 2.0}, "eps must be in"),
+    ({"seed": "abc"}, "seed must be"),
+    ({"seed": -1}, "seed must be"),
+    ({"chunk": 0}, "chunk must be >= 1"),
 ])
 def test_bad_arguments(kwargs, match):
     args = {"replicates": 2, "backend": "numpy", **kwargs}

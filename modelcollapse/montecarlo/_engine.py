@@ -327,8 +327,13 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         target = max_generations
     else:
         target = _check_positive_int(generations, "generations", minimum=0)
-    seed_seq = seed if isinstance(seed, np.random.SeedSequence) else \
-        np.random.SeedSequence(seed)
+    try:
+        seed_seq = seed if isinstance(seed, np.random.SeedSequence) else \
+            np.random.SeedSequence(seed)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"seed must be None, a non-negative int, a sequence of them or a "
+            f"numpy.random.SeedSequence, got {seed!r}") from None
     kernel = _kernel_class(backend, problem.family)(problem, replicates, seed_seq)
     if chunk is None:
         chunk = kernel.default_chunk(target)

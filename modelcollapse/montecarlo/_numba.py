@@ -237,6 +237,38 @@ def _subsample(rng, pool, total, n, out):
         out[tok] += 1.0
 
 
+@njit(nogil=True, cache=True)
+def _record(m, col, P, P1, sup, ns, p0, want, out, tokens, tokout, ct, lt):
+    """Statistics, collapse and token-loss times of generation ``m`` (column ``col``;
+    ``out`` has one column when no statistic is recorded)."""
+    if m == 1:
+        P1[:] = P
+    _stats(P, sup, ns, p0, P1, True, want, out, col if out.shape[1] > 1 else 0)
+    if ct[0] < 0 and ns == 1:
+        ct[0] = m
+    for j in range(tokens.size):
+        x = P[tokens[j]]
+        tokout[col, j] = x
+        if lt[j] < 0 and x == 0.0:
+            lt[j] = m
+
+
+@njit(nogil=True, cache=True)
+def _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, col):
+    """A collapsed Replace chain is absorbed: its statistics from column ``col`` to the
+    end of the chunk repeat the last ones."""
+    G = tokout.shape[0]
+    if out.shape[1] > 1:
+        if col == 0:
+            _stats(P, sup, 1, p0, P1, True, want, out, 0)
+        for cc in range(max(col, 1), G):
+            for s in range(out.shape[0]):
+                out[s, cc] = out[s, cc - 1]
+    for cc in range(col, G):
+        for j in range(tokens.size):
+            tokout[cc, j] = P[tokens[j]]
+
+
 #: Under Replace at temperature 1, a generation with more than ``PARENT_FRACTION * n``
 #: surviving tokens draws each new sample's parent uniformly among the ``n`` old samples
 #: (``n`` uniforms, cheaper than one binomial per token); fewer use conditional binomials.
@@ -285,17 +317,8 @@ def _replace_chunk(rng, n, g0, g1, p0, P, P1, sup, nsup, cnt, tokens, want, out,
     for m in range(g0 + 1, g1 + 1):
         col = m - g0 - 1
         ns = nsup[0]
-        if ns == 1 and m > 1:  # collapsed: absorbing, fill the rest of the chunk
-            if out.shape[1] > 1:
-                if col == 0:
-                    _stats(P, sup, ns, p0, P1, True, want, out, 0)
-                    col = 1
-                for cc in range(col, g1 - g0):
-                    for s in range(out.shape[0]):
-                        out[s, cc] = out[s, col - 1]
-            for cc in range(m - g0 - 1, g1 - g0):
-                for j in range(tokens.size):
-                    tokout[cc, j] = P[tokens[j]]
+        if ns == 1 and m > 1:  # collapsed: absorbing
+            _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, col)
             break
         if m == 1:
             for t in range(ns):
@@ -338,16 +361,7 @@ def _replace_chunk(rng, n, g0, g1, p0, P, P1, sup, nsup, cnt, tokens, want, out,
             else:
                 P[i] = 0.0
         nsup[0] = k
-        if m == 1:
-            P1[:] = P
-        _stats(P, sup, k, p0, P1, True, want, out, col if out.shape[1] > 1 else 0)
-        if ct[0] < 0 and k == 1:
-            ct[0] = m
-        for j in range(tokens.size):
-            x = P[tokens[j]]
-            tokout[col, j] = x
-            if lt[j] < 0 and x == 0.0:
-                lt[j] = m
+        _record(m, col, P, P1, sup, k, p0, want, out, tokens, tokout, ct, lt)
 
 
 @njit(nogil=True, cache=True)
@@ -367,34 +381,24 @@ def _categorical_chunk(rng, code, n, N, window, T, g0, g1, p0, P, P1, aux, ring,
         col = m - g0 - 1
         ns = nsup[0]
         if code == REPLACE:
-            if ns == 1 and m > 1:  # collapsed: absorbing, copy the last column and stop
-                if out.shape[1] > 1:
-                    if col == 0:
-                        _stats(P, sup, ns, p0, P1, True, want, out, 0)
-                        col = 1
-                    for cc in range(col, g1 - g0):
-                        for s in range(out.shape[0]):
-                            out[s, cc] = out[s, col - 1]
-                for cc in range(m - g0 - 1, g1 - g0):
-                    for j in range(tokens.size):
-                        tokout[cc, j] = P[tokens[j]]
+            if ns == 1 and m > 1:  # collapsed: absorbing
+                _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, col)
                 break
-            if True:
-                for t in range(ns):
-                    c[sup[t]] = 0.0
-                if m == 1:
-                    _mult_add(rng, n, p0, sup, ns, c)
-                else:
-                    _temper(P, sup, ns, T, q)
-                    _mult_add(rng, n, q, sup, ns, c)
-                k = 0
-                for t in range(ns):
-                    i = sup[t]
-                    P[i] = c[i] / n
-                    if c[i] > 0:
-                        sup[k] = i
-                        k += 1
-                nsup[0] = k
+            for t in range(ns):
+                c[sup[t]] = 0.0
+            if m == 1:
+                _mult_add(rng, n, p0, sup, ns, c)
+            else:
+                _temper(P, sup, ns, T, q)
+                _mult_add(rng, n, q, sup, ns, c)
+            k = 0
+            for t in range(ns):
+                i = sup[t]
+                P[i] = c[i] / n
+                if c[i] > 0:
+                    sup[k] = i
+                    k += 1
+            nsup[0] = k
         else:
             c[:] = 0.0
             if code == MIX_FIXED or code == MIX_FRESH:
@@ -448,17 +452,7 @@ def _categorical_chunk(rng, code, n, N, window, T, g0, g1, p0, P, P1, aux, ring,
                 else:
                     for i in range(V):
                         aux[i] += q[i]
-        if m == 1:
-            P1[:] = P
-        ns = nsup[0]
-        _stats(P, sup, ns, p0, P1, True, want, out, col if out.shape[1] > 1 else 0)
-        if ct[0] < 0 and ns == 1:
-            ct[0] = m
-        for j in range(tokens.size):
-            x = P[tokens[j]]
-            tokout[col, j] = x
-            if lt[j] < 0 and x == 0.0:
-                lt[j] = m
+        _record(m, col, P, P1, sup, nsup[0], p0, want, out, tokens, tokout, ct, lt)
 
 
 @njit(nogil=True, cache=True)

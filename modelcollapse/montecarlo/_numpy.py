@@ -94,11 +94,34 @@ def _collect(rows, names):
     return {k: np.stack([r[k] for r in rows], axis=1) for k in names}
 
 
-# ---------------------------------------------------------------------- categorical
-class CategoricalKernel(Kernel):
+class _VectorKernel(Kernel):
+    """One generator for all replicates; ``advance`` steps every replicate one
+    generation at a time (``_step``), updates the collapse / loss times (``_times``) and
+    records the statistics of the new fit (``_stats``)."""
+
     def __init__(self, problem, replicates, seed_seq):
         super().__init__(problem, replicates, seed_seq)
         self.rng = np.random.default_rng(seed_seq)
+
+    def _times(self, m):
+        pass
+
+    def initial(self):
+        return _stack(self._stats())
+
+    def advance(self, g0, g1):
+        rows = []
+        for m in range(g0 + 1, g1 + 1):
+            self._step(m)
+            self._times(m)
+            rows.append(self._stats())
+        return _collect(rows, self.names)
+
+
+# ---------------------------------------------------------------------- categorical
+class CategoricalKernel(_VectorKernel):
+    def __init__(self, problem, replicates, seed_seq):
+        super().__init__(problem, replicates, seed_seq)
         self.p0 = self.model.p
         self.V = self.p0.size
         self.tokens = np.asarray(problem.tokens, dtype=np.int64)
@@ -167,26 +190,17 @@ class CategoricalKernel(Kernel):
     def _stats(self):
         return _stats.categorical_stats(self.P, self.p0, self.P1, self.tokens, self.names)
 
-    def initial(self):
-        return _stack(self._stats())
-
-    def advance(self, g0, g1):
-        rows = []
-        for m in range(g0 + 1, g1 + 1):
-            self._step(m)
-            single = np.count_nonzero(self.P, axis=1) == 1
-            self.collapse_time[(self.collapse_time < 0) & single] = m
-            lost = self.P[:, self.tokens] == 0
-            self.loss_time[(self.loss_time < 0) & lost] = m
-            rows.append(self._stats())
-        return _collect(rows, self.names)
+    def _times(self, m):
+        single = np.count_nonzero(self.P, axis=1) == 1
+        self.collapse_time[(self.collapse_time < 0) & single] = m
+        lost = self.P[:, self.tokens] == 0
+        self.loss_time[(self.loss_time < 0) & lost] = m
 
 
 # ---------------------------------------------------------------------- gaussian
-class GaussianKernel(Kernel):
+class GaussianKernel(_VectorKernel):
     def __init__(self, problem, replicates, seed_seq):
         super().__init__(problem, replicates, seed_seq)
-        self.rng = np.random.default_rng(seed_seq)
         m = self.model
         self.d = m.dim
         self.ddof = 1 if m.estimator == "unbiased" else 0
@@ -253,24 +267,15 @@ class GaussianKernel(Kernel):
         return _stats.gaussian_stats(self.mean, self.cov, self.model.mean, self.model.cov,
                                      self.names)
 
-    def initial(self):
-        return _stack(self._stats())
-
-    def advance(self, g0, g1):
-        rows = []
-        for m in range(g0 + 1, g1 + 1):
-            self._step(m)
-            logdet = np.linalg.slogdet(self.cov)[1] - np.linalg.slogdet(self.model.cov)[1]
-            self.collapse_time[(self.collapse_time < 0) & (logdet < self.threshold)] = m
-            rows.append(self._stats())
-        return _collect(rows, self.names)
+    def _times(self, m):
+        logdet = np.linalg.slogdet(self.cov)[1] - np.linalg.slogdet(self.model.cov)[1]
+        self.collapse_time[(self.collapse_time < 0) & (logdet < self.threshold)] = m
 
 
 # ---------------------------------------------------------------------- mixture
-class MixtureKernel(Kernel):
+class MixtureKernel(_VectorKernel):
     def __init__(self, problem, replicates, seed_seq):
         super().__init__(problem, replicates, seed_seq)
-        self.rng = np.random.default_rng(seed_seq)
         m = self.model
         R = self.R
         self.real = (np.broadcast_to(m.weights, (R, *m.weights.shape)).copy(),
@@ -333,8 +338,8 @@ class MixtureKernel(Kernel):
         if not isinstance(r, (MostRecent, RandomlySampled)):
             self.history[1:-1] = [None] * (len(self.history) - 2)
 
-    def _stats(self, theta):
-        w, mu, cov = theta
+    def _stats(self, theta=None):
+        w, mu, cov = self.history[-1] if theta is None else theta
         if w.shape[1] != self.model.components:
             K, d = self.model.components, self.model.dim
             w = np.full((self.R, K), np.nan)
@@ -342,22 +347,12 @@ class MixtureKernel(Kernel):
             cov = np.full((self.R, K, d, d), np.nan)
         return _stats.mixture_stats(w, mu, cov, self.names)
 
-    def initial(self):
-        return _stack(self._stats(self.real))
-
-    def advance(self, g0, g1):
-        rows = []
-        for m in range(g0 + 1, g1 + 1):
-            self._step(m)
-            rows.append(self._stats(self.history[-1]))
-        return _collect(rows, self.names)
 
 
 # ---------------------------------------------------------------------- regression
-class RegressionKernel(Kernel):
+class RegressionKernel(_VectorKernel):
     def __init__(self, problem, replicates, seed_seq):
         super().__init__(problem, replicates, seed_seq)
-        self.rng = np.random.default_rng(seed_seq)
         mod, r = self.model, self.regime
         self.d, self.sigma = mod.dim, mod.noise
         self.W = np.broadcast_to(mod.w, (self.R, self.d)).copy()
@@ -449,15 +444,6 @@ class RegressionKernel(Kernel):
     def _stats(self):
         return _stats.regression_stats(self.W, self.model.w, self.names)
 
-    def initial(self):
-        return _stack(self._stats())
-
-    def advance(self, g0, g1):
-        rows = []
-        for m in range(g0 + 1, g1 + 1):
-            self._step(m)
-            rows.append(self._stats())
-        return _collect(rows, self.names)
 
 
 KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
