@@ -181,6 +181,36 @@ def _sim_model_from_args(args):
             f"linear regression d={dim}, noise={args.noise:g}, {args.design} design")
 
 
+def _final_columns(res):
+    """``(label, values over replicates)`` of every statistic at the last generation;
+    vector statistics give one column per entry (mixture components sorted by weight,
+    covariances by their trace)."""
+    import numpy as np
+
+    stats = res.statistics
+    order = None
+    if "weights" in stats:  # label switching: sort the components by weight
+        order = np.argsort(-stats["weights"][:, -1], axis=1, kind="stable")
+    for name, arr in stats.items():
+        last = arr[:, -1]
+        if last.ndim == 1:
+            yield name, last
+            continue
+        if name == "covs":
+            last = np.trace(last, axis1=-2, axis2=-1)
+            name = "cov_trace"
+        if order is not None and name in ("weights", "means", "cov_trace"):
+            last = np.take_along_axis(last, order.reshape(order.shape + (1,) *
+                                                          (last.ndim - 2)), axis=1)
+        if last.ndim == 2:
+            for j in range(last.shape[1]):
+                yield f"{name}[{j}]", last[:, j]
+        elif last.ndim == 3:
+            for j in range(last.shape[1]):
+                for a in range(last.shape[2]):
+                    yield f"{name}[{j},{a}]", last[:, j, a]
+
+
 def _cmd_simulate(args) -> int:
     import numpy as np
 
@@ -204,10 +234,7 @@ def _cmd_simulate(args) -> int:
                "seed": args.seed, "replicates": res.replicates,
                "generations": res.generations, "interrupted": res.interrupted,
                "seconds": round(res.elapsed, 3), "final": {}, "file": str(path or "")}
-    for name, arr in res.statistics.items():
-        last = arr[:, -1]
-        if last.ndim > 1:
-            continue
+    for name, last in _final_columns(res):
         finite = last[np.isfinite(last)]
         if finite.size:
             summary["final"][name] = {

@@ -120,6 +120,11 @@ def test_simulate_text_and_continuous_models(capsys):
                  "most-recent", "--window", "2", "--n", "10", "--generations", "3",
                  "--replicates", "20", "--statistics", "test_error"]) == 0
     assert "test_error" in capsys.readouterr().out
+    assert main(["simulate", "--model", "mixture", "--n", "60", "--generations", "2",
+                 "--replicates", "5", "--backend", "numpy", "--json"]) == 0
+    final = json.loads(capsys.readouterr().out)["final"]
+    assert final["weights[0]"]["mean"] >= final["weights[1]"]["mean"]  # sorted by weight
+    assert {"means[1,1]", "cov_trace[0]"} <= set(final)
 
 
 @pytest.mark.parametrize("argv,match", [
