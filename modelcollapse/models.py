@@ -421,7 +421,9 @@ class LinearRegression:
     w : array_like, shape (d,)
         True weights of the real data.
     noise : float
-        Label noise standard deviation :math:`\sigma > 0`.
+        Label noise standard deviation :math:`\sigma \ge 0` (0: noise-free labels, the
+        setting of Dohmatob et al.'s exponential collapse when ``d`` exceeds the sample
+        size).
     design : {"fixed", "fresh"}
     """
 
@@ -435,8 +437,8 @@ class LinearRegression:
             raise ValueError(f"w must be a finite non-empty 1-D vector, got {self.w!r}")
         object.__setattr__(self, "w", _frozen(w))
         noise = float(self.noise)
-        if not np.isfinite(noise) or noise <= 0:
-            raise ValueError(f"noise must be finite and > 0, got {self.noise!r}")
+        if not np.isfinite(noise) or noise < 0:
+            raise ValueError(f"noise must be finite and >= 0, got {self.noise!r}")
         object.__setattr__(self, "noise", noise)
         if self.design not in DESIGNS:
             raise ValueError(f"design must be 'fixed' or 'fresh', got {self.design!r}")

@@ -26,6 +26,19 @@ from .categorical import (
     token_loss,
 )
 from .distributions import GenerationDistribution
+from .gaussian import (
+    expected_det_ratio,
+    expected_mean_error,
+    expected_std,
+    expected_trace_ratio,
+    expected_variance,
+    expected_w2sq,
+    gaussian_schedule,
+    log_det_moments,
+    schedule_bounded,
+    stationary_point,
+    variance_moment,
+)
 
 __all__ = [
     "Estimate",
@@ -35,14 +48,25 @@ __all__ = [
     "diffusion_collapse_time",
     "diffusion_loss_time",
     "expected_collapse_time",
+    "expected_det_ratio",
+    "expected_mean_error",
+    "expected_std",
     "expected_surviving_tokens",
+    "expected_trace_ratio",
+    "expected_variance",
+    "expected_w2sq",
     "forgetting_time",
+    "gaussian_schedule",
     "homozygosity",
+    "log_det_moments",
+    "schedule_bounded",
     "seddik_collapse_probability_bounds",
     "seddik_expected_collapse_time_bounds",
+    "stationary_point",
     "suresh_bernoulli_bounds",
     "suresh_g",
     "suresh_poisson_survival",
     "suresh_unigram_bounds",
     "token_loss",
+    "variance_moment",
 ]
