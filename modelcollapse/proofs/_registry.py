@@ -16,6 +16,9 @@ MODULES = (
     "seddik_theorem2",
     "suresh_rates",
     "coalescent_duality",
+    "shumailov_theorem31",
+    "gaussian_accumulate",
+    "gaussian_fresh_mix",
 )
 
 
