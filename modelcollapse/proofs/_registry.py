@@ -19,6 +19,8 @@ MODULES = (
     "shumailov_theorem31",
     "gaussian_accumulate",
     "gaussian_fresh_mix",
+    "gerstgrasser_accumulate",
+    "dohmatob_regression",
 )
 
 

@@ -39,17 +39,30 @@ from .gaussian import (
     stationary_point,
     variance_moment,
 )
+from .regression import (
+    accumulate_error_bound,
+    accumulate_replace_ratio,
+    dohmatob_noise_free_error,
+    dohmatob_test_error,
+    expected_pinv_trace,
+    regression_test_error,
+)
 
 __all__ = [
     "Estimate",
     "ForgettingTime",
     "GenerationDistribution",
+    "accumulate_error_bound",
+    "accumulate_replace_ratio",
     "collapse_time",
     "diffusion_collapse_time",
     "diffusion_loss_time",
+    "dohmatob_noise_free_error",
+    "dohmatob_test_error",
     "expected_collapse_time",
     "expected_det_ratio",
     "expected_mean_error",
+    "expected_pinv_trace",
     "expected_std",
     "expected_surviving_tokens",
     "expected_trace_ratio",
@@ -59,6 +72,7 @@ __all__ = [
     "gaussian_schedule",
     "homozygosity",
     "log_det_moments",
+    "regression_test_error",
     "schedule_bounded",
     "seddik_collapse_probability_bounds",
     "seddik_expected_collapse_time_bounds",
