@@ -15,6 +15,7 @@ MODULES = (
     "seddik_proposition1",
     "seddik_theorem2",
     "suresh_rates",
+    "suresh_gaussian",
     "coalescent_duality",
     "shumailov_theorem31",
     "gaussian_accumulate",

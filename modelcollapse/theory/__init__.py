@@ -39,6 +39,7 @@ from .gaussian import (
     stationary_point,
     variance_moment,
 )
+from .gaussian_collapse import GaussianCollapseTime, gaussian_collapse_time, log_chi2_step
 from .regression import (
     accumulate_error_bound,
     accumulate_replace_ratio,
@@ -51,6 +52,7 @@ from .regression import (
 __all__ = [
     "Estimate",
     "ForgettingTime",
+    "GaussianCollapseTime",
     "GenerationDistribution",
     "accumulate_error_bound",
     "accumulate_replace_ratio",
@@ -69,8 +71,10 @@ __all__ = [
     "expected_variance",
     "expected_w2sq",
     "forgetting_time",
+    "gaussian_collapse_time",
     "gaussian_schedule",
     "homozygosity",
+    "log_chi2_step",
     "log_det_moments",
     "regression_test_error",
     "schedule_bounded",
