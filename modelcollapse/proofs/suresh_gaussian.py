@@ -34,15 +34,11 @@ from scipy import integrate
 
 from ..models import Gaussian
 from ..regimes import Replace
+from ..theory.bounds import suresh_gaussian_bound
 from ..theory.gaussian_collapse import _step_cf, gaussian_collapse_time
 from ._registry import Check, Theorem, within, zcheck
 
 KEY = "suresh2025.gaussian"
-
-
-def suresh_gaussian_bound(n: int, eps: float, k: int, sigma0: float = 1.0) -> float:
-    r""":math:`(\sigma_0/\varepsilon)\exp(-k/(4n-1))` (THEORY.md §5)."""
-    return sigma0 / eps * math.exp(-k / (4 * n - 1))
 
 
 def marginal_sf(n: int, eps: float, k: int) -> float:

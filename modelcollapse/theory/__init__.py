@@ -10,6 +10,7 @@ from .bounds import (
     seddik_expected_collapse_time_bounds,
     suresh_bernoulli_bounds,
     suresh_g,
+    suresh_gaussian_bound,
     suresh_poisson_survival,
     suresh_unigram_bounds,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "stationary_point",
     "suresh_bernoulli_bounds",
     "suresh_g",
+    "suresh_gaussian_bound",
     "suresh_poisson_survival",
     "suresh_unigram_bounds",
     "token_loss",

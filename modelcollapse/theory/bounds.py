@@ -138,3 +138,22 @@ def suresh_unigram_bounds(model, regime, k: int):
     lower = float(np.sum(-np.expm1(-n * p * suresh_g(k))))
     upper = float(np.sum(1.0 - e * np.maximum(0.0, 1.0 - 3 * n * p * p - 3 * k * p)))
     return lower, upper
+
+
+def suresh_gaussian_bound(n: int, eps: float, k: int, sigma0: float = 1.0) -> float:
+    r"""Suresh et al. 2025 (THEORY.md §5): a 1-D Gaussian refitted with the unbiased
+    variance on ``n`` samples per generation has
+    :math:`P(\sigma_k > \varepsilon) \le (\sigma_0/\varepsilon)\exp(-k/(4n-1))`.
+
+    Markov's inequality on :math:`E\sigma_k = \sigma_0 c_4(n)^k` with
+    :math:`c_4(n) \le e^{-1/(4n-1)}`; see :mod:`modelcollapse.proofs.suresh_gaussian`.
+    Here ``eps`` is an absolute threshold (``sigma0`` the real standard deviation).
+    """
+    n = _check_positive_int(n, "n", minimum=2)
+    k = _check_positive_int(k, "k", minimum=0)
+    eps, sigma0 = float(eps), float(sigma0)
+    if not (eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"eps must be finite and > 0, got {eps}")
+    if not (sigma0 > 0 and math.isfinite(sigma0)):
+        raise ValueError(f"sigma0 must be finite and > 0, got {sigma0}")
+    return sigma0 / eps * math.exp(-k / (4 * n - 1))
