@@ -109,6 +109,14 @@ def within(theorem, claim, method, value, lower, upper, note=""):
     return Check(theorem, claim, method, fmt(value), f"[{fmt(lower)}, {fmt(upper)}]", ok, note)
 
 
+def mean_se(x, axis: int = 0):
+    """Sample mean and its standard error (``ddof=1``) along ``axis``."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=np.float64)
+    return x.mean(axis=axis), x.std(axis=axis, ddof=1) / math.sqrt(x.shape[axis])
+
+
 def zcheck(theorem, claim, method, estimate, expected, std_error, *, zmax=5.0, note=""):
     """Seeded Monte Carlo check: ``|estimate - expected| / std_error < zmax``."""
     z = (float(estimate) - float(expected)) / float(std_error)

@@ -29,7 +29,6 @@ simulations (the simulator's fresh design draws :math:`x \sim N(0, I_d)`).
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 import numpy as np
@@ -43,7 +42,7 @@ from ..theory.regression import (
     dohmatob_test_error,
     regression_test_error,
 )
-from ._registry import Check, Theorem, close, equal, zcheck
+from ._registry import Check, Theorem, close, equal, mean_se, zcheck
 
 KEY = "dohmatob2024.regression"
 REPLICATES = 4000
@@ -83,10 +82,6 @@ def derivation() -> dict:
 def _sim(model, T0, generations, seed, statistics=("test_error",)):
     return montecarlo.simulate(model, Replace(T0), generations, replicates=REPLICATES,
                                backend="numba", seed=seed, statistics=statistics)
-
-
-def _mean_se(x):
-    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
 
 
 def _downstream(coef, w, T, noise, rng):
@@ -129,7 +124,7 @@ def checks() -> list[Check]:
         model = LinearRegression.isotropic(d, s0, "fresh")
         sim = _sim(model, T0, n, seed, statistics=("coef",))
         err = _downstream(sim["coef"][:, n], model.w, T, s, np.random.default_rng(seed))
-        mean, se = _mean_se(err)
+        mean, se = mean_se(err)
         rows.append(zcheck(KEY, f"E_test d={d}, T0={T0}, sigma0={s0}, T={T}, sigma={s}, "
                            f"n={n}", f"numba + numpy simulation x{REPLICATES}", mean,
                            dohmatob_test_error(d, T, s, T0, s0, n), se))
@@ -139,7 +134,7 @@ def checks() -> list[Check]:
         model = LinearRegression.isotropic(d, s0, "fresh")
         e = _sim(model, T0, 8, seed)["test_error"]
         for n in (1, 3, 8):
-            mean, se = _mean_se(e[:, n])
+            mean, se = mean_se(e[:, n])
             if s0 == 0:
                 rows.append(zcheck(KEY, f"noise-free relative error, d={d}, T0={T0}, n={n}",
                                    f"numba simulation x{REPLICATES}", mean,

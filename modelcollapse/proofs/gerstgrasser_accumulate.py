@@ -47,7 +47,7 @@ from ..theory.regression import (
     expected_pinv_trace,
     regression_test_error,
 )
-from ._registry import Check, Theorem, close, fmt, within, zcheck
+from ._registry import Check, Theorem, close, fmt, mean_se, within, zcheck
 
 KEY = "gerstgrasser2024.accumulate"
 REPLICATES = 4000
@@ -103,8 +103,7 @@ def derivation() -> dict:
 def _sim(model, regime, generations, seed):
     e = montecarlo.simulate(model, regime, generations, replicates=REPLICATES,
                             backend="numba", seed=seed, statistics=("test_error",))
-    e = e["test_error"]
-    return e.mean(axis=0), e.std(axis=0, ddof=1) / math.sqrt(e.shape[0])
+    return mean_se(e["test_error"])
 
 
 def checks() -> list[Check]:
