@@ -168,6 +168,6 @@ def test_bad_arguments():
     with pytest.raises(NotImplementedError, match="simulate"):
         theory.expected_variance(G1, MostRecent(6, 2), 1)
     with pytest.raises(NotImplementedError, match="no exact finite-t"):
-        theory.expected_w2sq(G1, Accumulate(5), 1)
+        theory.expected_w2sq(G1, Mix(5, 5, fresh=True), 1)
     with pytest.raises(ValueError, match="1-D"):
         theory.expected_std(G2, Replace(5), 1)
