@@ -39,7 +39,12 @@ _CACHE_SIZE = 64
 def _import_jax():
     global _jax
     if _jax is None:
-        import jax
+        try:
+            import jax
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                'backend="jax" needs JAX: pip install "modelcollapse[jax]" (or use '
+                'backend="numba")') from exc
 
         jax.config.update("jax_enable_x64", True)
         _jax = jax
