@@ -12,6 +12,8 @@ Subcommands:
 ``simulate``
     Monte Carlo simulation of any model under any regime; prints a summary and writes
     the per-(replicate, generation) statistics to an ``.npz`` file.
+``harness``
+    Recursive training of a small JAX transformer on real text (resumable).
 """
 
 from __future__ import annotations
@@ -363,6 +365,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--progress", action="store_true", help="show a progress bar")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.set_defaults(func=_cmd_simulate)
+
+    from .harness import cli as harness_cli
+
+    harness_cli.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,74 @@
+"""``modelcollapse harness``: hook with ``add_parser(subparsers)`` and ``run(args)``.
+
+In :func:`modelcollapse.cli.build_parser`::
+
+    from .harness import cli as harness_cli
+    harness_cli.add_parser(sub)
+
+``add_parser`` sets ``func=run`` on the subparser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from . import CONFIGS, REGIMES
+
+    h = subparsers.add_parser(
+        "harness", help="recursive training of a small transformer on real text",
+        description="Train generation 0 of a small transformer on CPython's documentation, "
+                    "then each next generation on its predecessor's samples; resumable.")
+    h.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
+    h.add_argument("--regime", default="replace", choices=list(REGIMES))
+    h.add_argument("--real-fraction", type=float, default=None,
+                   help="share of real tokens for --regime mix (default 0.5)")
+    h.add_argument("--generations", type=int, default=None,
+                   help="last generation to train (default: the config's)")
+    h.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--out", default="harness_runs", metavar="DIR",
+                   help="results and checkpoints (a re-run continues from here)")
+    h.add_argument("--figure", nargs="?", const="", default=None, metavar="FILE.png",
+                   help="also draw drift and held-out loss of every run under --out "
+                        "(default file: DIR/harness.png)")
+    h.add_argument("--progress", action="store_true", help="print progress")
+    h.add_argument("--json", action="store_true", help="print the summary as JSON")
+    h.set_defaults(func=run)
+    return h
+
+
+def run(args) -> int:
+    from . import compare_regimes, plot_results, run_harness
+
+    res = run_harness(args.config, args.regime, args.generations, out_dir=args.out,
+                      real_fraction=args.real_fraction, seed=args.seed,
+                      temperature=args.temperature, progress=args.progress)
+    out = {"results": res["results_path"], "summary": res["summary"],
+           "drift": [g["l1_to_gen1"] for g in res["generations"]],
+           "heldout_loss": [g["heldout_loss"] for g in res["generations"]],
+           "trained_now": res["invocations"][-1]["trained"]}
+    if args.figure is not None:
+        out["figure"] = plot_results(args.out, args.figure or None)
+        out["comparison"] = compare_regimes(args.out)["comparisons"]
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"results      : {out['results']}")
+    print(f"trained now  : generations {out['trained_now']}")
+    for g in res["generations"]:
+        th = g["theory"]
+        exp = th.get("replace_expected_distinct", th["expected_distinct"])
+        d = "   -   " if g["l1_to_gen1"] is None else f"{g['l1_to_gen1']:.4f}"
+        print(f"generation {g['generation']:2d}: drift L1 {d}  held-out loss "
+              f"{g['heldout_loss']:.4f} (ppl {g['heldout_perplexity']:.2f})  "
+              f"real tokens kept {th['observed_distinct']} (Replace theory {exp:.2f})")
+    if "token_loss_statement" in res["summary"]:
+        print(res["summary"]["token_loss_statement"])
+    for c in out.get("comparison", []):
+        print(c["statement"])
+    if "figure" in out:
+        print(f"figure       : {', '.join(out['figure'])}")
+    return 0
