@@ -14,6 +14,8 @@ Subcommands:
     the per-(replicate, generation) statistics to an ``.npz`` file.
 ``harness``
     Recursive training of a small JAX transformer on real text (resumable).
+``figures``
+    Paper-ready figures: exact theory overlaid on simulation, from saved data files.
 """
 
 from __future__ import annotations
@@ -367,8 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_simulate)
 
     from .harness import cli as harness_cli
+    from .plotting import cli as figures_cli
 
     harness_cli.add_parser(sub)
+    figures_cli.add_parser(sub)
     return parser
 
 

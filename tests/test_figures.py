@@ -1,0 +1,144 @@
+"""The publication figures: every figure renders in quick mode, writes its data with
+parameters and seeds, re-plots from the data alone, and the CLI drives it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from modelcollapse import plotting
+from modelcollapse.plotting import FIGURES, cli, load_data, make_figure
+
+RENDERED = [n for n in FIGURES if n != "fig8_harness"]
+
+
+@pytest.fixture(scope="module")
+def quick_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("figures")
+    results = {name: make_figure(name, out, quick=True) for name in FIGURES}
+    return out, results
+
+
+def test_registry_has_compute_plot_and_caption():
+    assert list(FIGURES) == [f"fig{i}_{s}" for i, s in enumerate(
+        ("simplex", "collapse_time", "mix", "windows", "gaussian", "accumulate",
+         "forgetting", "harness"), start=1)]
+    for name, (compute, plot) in FIGURES.items():
+        assert callable(compute) and callable(plot)
+        assert len(plotting.caption(name)) > 100, name
+    assert plotting.resolve("3") == plotting.resolve("fig3") == "fig3_mix"
+    with pytest.raises(ValueError, match="unknown figure"):
+        plotting.resolve("fig9")
+
+
+@pytest.mark.parametrize("name", RENDERED)
+def test_quick_figure_files(quick_dir, name):
+    out, results = quick_dir
+    assert results[name].skipped is None
+    pdf, png = out / f"{name}.pdf", out / f"{name}.png"
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    # sized for a paper column: 3.5 in or 7.2 in wide at 250 dpi (tight bbox trims a bit)
+    import matplotlib.image as mpimg
+
+    width = mpimg.imread(png).shape[1] / plotting.DPI
+    assert 2.5 < width < 7.6, width
+
+
+@pytest.mark.parametrize("name", RENDERED)
+def test_quick_figure_data(quick_dir, name):
+    out, _ = quick_dir
+    params = json.loads((out / f"{name}_data.json").read_text())
+    assert params["figure"] == name and params["quick"] is True
+    assert isinstance(params["seed"], int) and params["backend"] == "numba"
+    assert any(k in params for k in ("replicates", "forget_replicates"))
+    data = load_data(out, name)
+    arrays = {k: v for k, v in data.items() if k != "params"}
+    assert arrays
+    for key, arr in arrays.items():
+        assert arr.size, key
+        if arr.dtype.kind == "f":
+            # NaN only where a statistic is undefined (deviation from p^(1) at m <= 1)
+            assert np.isfinite(arr).mean() > 0.9, key
+
+
+def test_exact_and_simulation_agree_in_the_data(quick_dir):
+    out, _ = quick_dir
+    d = load_data(out, "fig1_simplex")
+    assert np.max(np.abs(d["cdf_exact"] - d["cdf_sim"])) < 0.12  # 400 runs
+    assert np.all(d["bound_lower"] <= d["cdf_exact"] + 1e-12)
+    assert np.all(d["cdf_exact"] <= d["bound_upper"] + 1e-12)
+    d = load_data(out, "fig2_collapse_time")
+    assert np.all(d["lower"] <= d["exact_mean"])
+    assert np.all(np.abs(d["sim_mean"] - d["exact_mean"]) < 5 * d["sim_se"] + 1)
+    d = load_data(out, "fig3_mix")
+    assert np.all(np.abs(d["S_mean"] - d["S_exact"]) < 5 * d["S_se"] + 1e-12)
+    d = load_data(out, "fig7_forgetting")
+    assert np.all(np.abs(d["sim_median"] - d["exact_median"]) <= 0.25 * d["exact_median"] + 1)
+
+
+def test_replot_reads_data_only(quick_dir, tmp_path, monkeypatch):
+    out, _ = quick_dir
+    for name in RENDERED:
+        for suffix in ("_data.npz", "_data.json"):
+            (tmp_path / f"{name}{suffix}").write_bytes((out / f"{name}{suffix}").read_bytes())
+
+    def boom(*args, **kwargs):
+        raise AssertionError("replot must not compute")
+
+    monkeypatch.setattr(plotting, "FIGURES",
+                        {k: (boom, plot) for k, (_, plot) in FIGURES.items()})
+    res = make_figure("fig4", tmp_path, replot=True)
+    assert res.compute_s == 0 and (tmp_path / "fig4_windows.pdf").exists()
+    args = argparse.Namespace(names=["1", "fig6"], quick=False, out=str(tmp_path),
+                              replot=True, format="png", harness=None)
+    assert cli.run(args) == 0
+    assert (tmp_path / "fig1_simplex.png").exists()
+    assert (tmp_path / "fig6_accumulate.png").exists()
+    assert not (tmp_path / "fig6_accumulate.pdf").exists()
+
+
+def test_replot_without_data_fails_cleanly(tmp_path, capsys):
+    with pytest.raises(FileNotFoundError, match="run it once without --replot"):
+        make_figure("fig2", tmp_path, replot=True)
+    args = argparse.Namespace(names=["fig2"], quick=False, out=str(tmp_path), replot=True,
+                              format="pdf,png", harness=None)
+    assert cli.run(args) == 1
+    assert "error" in capsys.readouterr().out
+
+
+def test_fig8_without_harness_is_skipped(quick_dir, tmp_path, monkeypatch, capsys):
+    _, results = quick_dir
+    assert "harness" in results["fig8_harness"].skipped
+    monkeypatch.delenv("MODELCOLLAPSE_HARNESS_DIR", raising=False)
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["figures", "8", "--quick", "--out", str(tmp_path)])
+    assert args.func(args) == 0
+    assert "skipped" in capsys.readouterr().out
+    assert not list(tmp_path.iterdir())
+
+
+def test_fig8_reads_harness_results(tmp_path):
+    """Figure 8 reads the results files in the harness's own format."""
+    hd = tmp_path / "harness"
+    for name, f in (("replace", 1.0), ("mix", 0.4)):
+        run = hd / "tiny-seed0" / f"{name}-T1"
+        run.mkdir(parents=True)
+        gens = [{"generation": k, "l1_to_gen1": 0.1 * (k - 1) * f,
+                 "heldout_loss": 1.5 + 0.05 * k * f,
+                 "theory": {"observed_distinct": 90 - k, "replace_expected_distinct":
+                            90 - 2 * k}} for k in range(6)]
+        (run / "results.json").write_text(json.dumps({
+            "schema": "modelcollapse.harness/1", "config": {"name": "tiny"},
+            "regime": {"name": name, "real_fraction": 0.5 if name == "mix" else None},
+            "temperature": 1.0, "seed": 0, "generations": gens}))
+    out = tmp_path / "out"
+    res = make_figure("fig8", out, harness_dir=hd)
+    assert res.skipped is None and (out / "fig8_harness.pdf").exists()
+    data = load_data(out, "fig8_harness")
+    assert data["r1_loss"].shape == (5,)  # generations 1..5
+    assert len(data["params"]["regimes"]) == 2
