@@ -59,23 +59,29 @@ def plot(data):
     against the categorical theory of fully synthetic resampling with the same corpus
     size (dashed, ``theory.expected_surviving_tokens``).
     """
+    from matplotlib.ticker import MaxNLocator
+
     P = data["params"]
     fig, (ax, bx, cx) = figure("double", 2.4, 1, 3)
+    k = len(P["regimes"])
     for i, name in enumerate(P["regimes"]):
         c = PALETTE[i % len(PALETTE)]
         g = data[f"r{i}_generation"]
         ax.plot(g, data[f"r{i}_drift"], "o-", color=c, ms=3, lw=0.8, label=name)
         bx.plot(g, data[f"r{i}_loss"], "o-", color=c, ms=3, lw=0.8, label=name)
-        cx.plot(g, data[f"r{i}_distinct"], "o", color=c, ms=3, label=name)
-        cx.plot(g, data[f"r{i}_distinct_theory"], "--", color=c, lw=0.9)
-    cx.plot([], [], "k--", lw=0.9, label="categorical theory (replace)")
+        dx = 0.08 * (i - (k - 1) / 2)  # side by side: counts often coincide
+        cx.plot(g + dx, data[f"r{i}_distinct"], "o", color=c, ms=3)
+    theory = max(range(k), key=lambda i: data[f"r{i}_generation"].size)
+    cx.plot(data[f"r{theory}_generation"], data[f"r{theory}_distinct_theory"], "k--",
+            lw=0.9, label="categorical theory (replace)")
     for a in (ax, bx, cx):
         a.set_xlabel("generation $m$")
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(r"drift $\|p^{(m)} - p^{(1)}\|_1$")
     bx.set_ylabel("held-out loss (nats/token)")
     cx.set_ylabel("real tokens still generated")
     ax.legend(loc="upper left", fontsize=5.5)
-    cx.legend(loc="lower left", fontsize=5.5)
+    cx.legend(loc="lower left", fontsize=5.5)  # regimes: colours as in (a)
     panel_label(ax, "(a) drift")
     panel_label(bx, "(b) held-out loss")
     panel_label(cx, "(c) surviving tokens")
