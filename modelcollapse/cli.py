@@ -16,6 +16,8 @@ Subcommands:
     Recursive training of a small JAX transformer on real text (resumable).
 ``figures``
     Paper-ready figures: exact theory overlaid on simulation, from saved data files.
+``sweep``
+    A parameter sweep described in a TOML file, on Dask (durable, resumable).
 """
 
 from __future__ import annotations
@@ -370,9 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .harness import cli as harness_cli
     from .plotting import cli as figures_cli
+    from .sweep import cli as sweep_cli
 
     harness_cli.add_parser(sub)
     figures_cli.add_parser(sub)
+    sweep_cli.add_parser(sub)
     return parser
 
 
