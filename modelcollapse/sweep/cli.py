@@ -103,15 +103,11 @@ def run(args) -> int:
 
 
 def main(argv=None) -> int:
-    """Stand-alone entry point (``python -m modelcollapse.sweep.cli CONFIG.toml``)."""
-    parser = argparse.ArgumentParser(prog="modelcollapse")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(["sweep", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except ValueError as exc:
-        parser.exit(2, f"modelcollapse sweep: error: {exc}\n")
+    """Stand-alone entry point (``python -m modelcollapse.sweep.cli CONFIG.toml``): the
+    ``modelcollapse sweep`` command."""
+    from ..cli import main as cli_main
+
+    return cli_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover
