@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as exc:
+    except (ValueError, ImportError) as exc:  # bad input, or a missing optional extra
         parser.exit(2, f"modelcollapse {args.command}: error: {exc}\n")
 
 
