@@ -588,6 +588,19 @@ def expected_std(model, regime, t):
     return _ret(np.asarray(variance_moment(model, regime, t, 0.5)) * model.std, t)
 
 
+def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[float, float]:
+    r"""Mean and variance of the step :math:`Y = \sum_{j=1}^d\log(\chi^2_{M-j}/\mathrm{den})`.
+
+    :math:`E[Y] = \sum_j [\psi((M-j)/2) + \log(2/\mathrm{den})]`,
+    :math:`\mathrm{Var}\,Y = \sum_j \psi'((M-j)/2)`.
+    """
+    den = M - 1 if estimator == "unbiased" else M
+    ks = (M - np.arange(1, d + 1)) / 2.0
+    mean = float(np.sum(psi(ks)) + d * math.log(2.0 / den))
+    var = float(np.sum(polygamma(1, ks)))
+    return mean, var
+
+
 def log_det_moments(model, regime, t):
     r"""Mean and variance of :math:`\log(\det\Sigma_t/\det\Sigma_0)` (1-D: of
     :math:`\log\sigma_t^2/\sigma_0^2`). Returns ``(mean, var)``.
@@ -608,10 +621,7 @@ def log_det_moments(model, regime, t):
         _acc_1d(model, "log_det_moments")
         return (_ret(_acc_sum(model, M, ts, "log"), t),
                 _ret(_acc_sum(model, M, ts, "var"), t))
-    j = np.arange(1, model.dim + 1)
-    a = (M - j) / 2.0
-    drift = float(np.sum(psi(a) + math.log(2.0 / _den(model, M))))
-    var = float(np.sum(polygamma(1, a)))
+    drift, var = log_chi2_step(M, model.dim, model.estimator)  # one generation's step
     with np.errstate(invalid="ignore"):
         mean = np.where(np.isfinite(ts), ts * drift, -np.inf if drift < 0 else np.inf)
         v = np.where(np.isfinite(ts), ts * var, np.inf)

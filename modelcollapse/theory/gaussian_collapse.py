@@ -36,6 +36,7 @@ from scipy import fft, special, stats
 from ..models import Gaussian
 from ..regimes import Replace
 from .distributions import GenerationDistribution
+from .gaussian import _den, log_chi2_step
 
 __all__ = ["GaussianCollapseTime", "gaussian_collapse_time", "log_chi2_step"]
 
@@ -78,23 +79,6 @@ class GaussianCollapseTime(GenerationDistribution):
 
 
 # ---------------------------------------------------------------------- the step law
-def _dens(model: Gaussian, M: int) -> float:
-    return float(M - 1 if model.estimator == "unbiased" else M)
-
-
-def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[float, float]:
-    r"""Mean and variance of the step :math:`Y = \sum_{j=1}^d\log(\chi^2_{M-j}/\mathrm{den})`.
-
-    :math:`E[Y] = \sum_j [\psi((M-j)/2) + \log(2/\mathrm{den})]`,
-    :math:`\mathrm{Var}\,Y = \sum_j \psi'((M-j)/2)`.
-    """
-    den = M - 1 if estimator == "unbiased" else M
-    ks = (M - np.arange(1, d + 1)) / 2.0
-    mean = float(np.sum(special.digamma(ks)) + d * math.log(2.0 / den))
-    var = float(np.sum(special.polygamma(1, ks)))
-    return mean, var
-
-
 def _step_cf(u: np.ndarray, M: int, d: int, den: float) -> np.ndarray:
     """Characteristic function of ``Y``: prod_j (2/den)^{iu} Gamma(k_j + iu)/Gamma(k_j)."""
     out = np.zeros(u.shape, dtype=np.complex128)
@@ -272,7 +256,7 @@ def gaussian_collapse_time(model, regime, eps: float = 0.01, *, method: str = "g
     (43.094, True)
     """
     M, d, eps = _check_args(model, regime, eps, method)
-    den = _dens(model, M)
+    den = float(_den(model, M))
     a = 2.0 * d * math.log(eps)
     mu, var = log_chi2_step(M, d, model.estimator)
     s = math.sqrt(var)
