@@ -122,3 +122,10 @@ def zcheck(theorem, claim, method, estimate, expected, std_error, *, zmax=5.0, n
     z = (float(estimate) - float(expected)) / float(std_error)
     return Check(theorem, claim, method, fmt(estimate), fmt(expected), abs(z) < zmax,
                  note or f"z={z:+.2f}")
+
+
+def zsample(theorem, claim, method, sample, expected, *, zmax=5.0, note="sample s.e."):
+    """:func:`zcheck` of the mean of a seeded ``sample`` with its sample standard error
+    (where no exact variance is at hand)."""
+    mean, se = mean_se(sample)
+    return zcheck(theorem, claim, method, mean, expected, se, zmax=zmax, note=note)
