@@ -19,44 +19,39 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
-from . import (
-    fig1_simplex,
-    fig2_collapse_time,
-    fig3_mix,
-    fig4_windows,
-    fig5_gaussian,
-    fig6_accumulate,
-    fig7_forgetting,
-    fig8_harness,
-)
 from ._io import FigureSkipped, data_paths, load_data, save_data
-from .style import DPI, close, figure, style
 
-_MODULES = {
-    "fig1_simplex": fig1_simplex,
-    "fig2_collapse_time": fig2_collapse_time,
-    "fig3_mix": fig3_mix,
-    "fig4_windows": fig4_windows,
-    "fig5_gaussian": fig5_gaussian,
-    "fig6_accumulate": fig6_accumulate,
-    "fig7_forgetting": fig7_forgetting,
-    "fig8_harness": fig8_harness,
-}
+#: The figures, in order; each is the module ``modelcollapse.plotting.<name>``. The
+#: modules (and matplotlib) are imported on first use, so that building the
+#: ``modelcollapse`` command line stays fast.
+NAMES = ("fig1_simplex", "fig2_collapse_time", "fig3_mix", "fig4_windows",
+         "fig5_gaussian", "fig6_accumulate", "fig7_forgetting", "fig8_harness")
+_STYLE_NAMES = ("DPI", "close", "figure", "style")
 
-#: name -> (compute, plot), in figure order.
-FIGURES = {name: (mod.compute, mod.plot) for name, mod in _MODULES.items()}
+
+def _module(name: str):
+    return import_module(f".{name}", __name__)
+
+
+def __getattr__(attr):
+    if attr == "FIGURES":  # name -> (compute, plot), in figure order
+        return {name: (_module(name).compute, _module(name).plot) for name in NAMES}
+    if attr in _STYLE_NAMES:
+        return getattr(import_module(".style", __name__), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 
 def resolve(name: str) -> str:
     """The registry name for ``name`` (a full name, ``fig3`` or ``3``)."""
-    if name in FIGURES:
+    if name in NAMES:
         return name
     key = name if name.startswith("fig") else f"fig{name}"
-    hits = [k for k in FIGURES if k.split("_")[0] == key]
+    hits = [k for k in NAMES if k.split("_")[0] == key]
     if len(hits) != 1:
-        raise ValueError(f"unknown figure {name!r}; choose from {', '.join(FIGURES)} or 'all'")
+        raise ValueError(f"unknown figure {name!r}; choose from {', '.join(NAMES)} or 'all'")
     return hits[0]
 
 
@@ -64,7 +59,7 @@ def caption(name: str) -> str:
     """The figure's caption (its ``plot`` docstring)."""
     import inspect
 
-    return inspect.cleandoc(FIGURES[resolve(name)][1].__doc__ or "")
+    return inspect.cleandoc(_module(resolve(name)).plot.__doc__ or "")
 
 
 @dataclass
@@ -101,8 +96,11 @@ def make_figure(name: str, out_dir="figures", quick: bool = False, replot: bool 
         The files written and the compute and plot times; ``skipped`` holds the reason
         when the figure has no data here (figure 8 without harness results).
     """
+    from .style import DPI, close, style
+
     name = resolve(name)
-    compute, plot = FIGURES[name]
+    mod = _module(name)
+    compute, plot = mod.compute, mod.plot
     out = Path(out_dir)
     res = FigureResult(name)
     t0 = time.perf_counter()
@@ -141,6 +139,7 @@ def _metadata(fmt: str, name: str) -> dict:
 __all__ = [
     "DPI",
     "FIGURES",
+    "NAMES",
     "FigureResult",
     "FigureSkipped",
     "caption",

@@ -36,9 +36,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from . import FIGURES, make_figure, resolve
+    from . import NAMES, make_figure, resolve
 
-    names = list(FIGURES) if not args.names or "all" in args.names else \
+    names = list(NAMES) if not args.names or "all" in args.names else \
         [resolve(n) for n in args.names]
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     status = 0
