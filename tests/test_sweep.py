@@ -13,7 +13,7 @@ import pytest
 
 from modelcollapse import montecarlo, theory
 from modelcollapse.sweep import SweepError, Task, make_cells, read_store, sweep
-from modelcollapse.sweep._testing import executions, logged_draw
+from modelcollapse.sweep._testing import execution_pids, executions, logged_draw
 
 distributed = pytest.importorskip("distributed")
 
@@ -105,9 +105,10 @@ def test_killed_worker_loses_nothing(tmp_path, serial_table):
             return
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # a cell that started and has not finished
-            started = {p.name[len("start-"):] for p in log.glob("start-*")}
+            started = {p.name[len("start-"):]: p.stat().st_mtime for p in log.glob("start-*")}
             ended = {p.name[len("end-"):] for p in log.glob("end-*")}
-            running = sorted(started - ended)
+            # the latest-started running cell: the most time left before it ends
+            running = sorted(set(started) - ended, key=started.get, reverse=True)
             if running:
                 x, y, pid, _ = running[0].split("_")
                 killed.update(x=float(x), y=int(y), pid=int(pid))
@@ -123,12 +124,20 @@ def test_killed_worker_loses_nothing(tmp_path, serial_table):
                     progress=False, on_cell=kill_one_in_flight)
     assert killed, "the callback did not run"
     pd.testing.assert_frame_equal(results(par), results(serial_table))
-    # the killed cell ran again elsewhere; every cell finished exactly once
+    # the killed cell ran again elsewhere
     assert executions(log, killed["x"], killed["y"], "start") >= 2
     redone = par[(par["x"] == killed["x"]) & (par["y"] == killed["y"])]
     assert redone["pid"].iloc[0] != killed["pid"]
-    assert all(executions(log, x, y) == 1 for x in GRID["x"] for y in GRID["y"])
-    assert len(read_store(tmp_path / "store")) == 12
+    # every cell finished; a cell finished twice only if its first result was held in
+    # the killed worker's memory, not yet gathered (Dask recomputes such results)
+    for x in GRID["x"]:
+        for y in GRID["y"]:
+            pids = execution_pids(log, x, y)
+            assert len(pids) >= 1
+            assert len(pids) == 1 or pids.count(killed["pid"]) == len(pids) - 1, (x, y, pids)
+    # the store holds every cell exactly once
+    stored = read_store(tmp_path / "store")
+    assert len(stored) == 12 and stored["cell_key"].is_unique
 
 
 # ---------------------------------------------------------------------- resumability

@@ -43,6 +43,12 @@ def logged_draw(x: float, y: int = 1, *, log_dir: str, delay: float = 0.0,
     return out
 
 
+def execution_pids(log_dir, x, y, kind: str = "end") -> list[int]:
+    """The process ids of every execution of the cell ``(x, y)`` that finished
+    (``kind="start"``: that began)."""
+    return [int(p.read_text()) for p in Path(log_dir).glob(f"{kind}-{x!r}_{y}_*")]
+
+
 def executions(log_dir, x, y, kind: str = "end") -> int:
     """How many times the cell ``(x, y)`` ran (``kind="start"``: began)."""
-    return len(list(Path(log_dir).glob(f"{kind}-{x!r}_{y}_*")))
+    return len(execution_pids(log_dir, x, y, kind))
