@@ -1,12 +1,11 @@
 """Scaling of a Monte Carlo sweep (64 cells) from 1 to 2 Dask workers on this machine.
 
-    MODELCOLLAPSE_NUMBA_THREADS=1 python benchmarks/bench_sweep.py  # (set by the script)
+    NUMBA_NUM_THREADS=1 python benchmarks/bench_sweep.py  # (set by the script)
 
 Cells: ``montecarlo.simulate(Categorical.zipf(200), Replace(n), 300, replicates=400,
 backend="numba")`` for ``n`` in 200, 400, 800, 1600 and 16 repetitions (``seed`` grid
-entry). Every simulation runs on one thread (``MODELCOLLAPSE_NUMBA_THREADS=1``) so that
-the workers, not numba's thread pool, provide the parallelism
-(``NUMBA_NUM_THREADS=1`` too: the first variable acts in the importing thread only). Compared:
+entry). Every simulation runs on one thread (``NUMBA_NUM_THREADS=1``) so that the
+workers, not numba's thread pool, provide the parallelism. Compared:
 
 * ``plain``: a plain serial loop calling ``simulate`` with each cell's seed;
 * ``sweep_serial``: ``sweep(..., client="serial")`` with a Parquet store;
@@ -21,10 +20,7 @@ from __future__ import annotations
 
 import os
 
-# One thread per simulation, here and in the workers (which inherit the environment):
-# MODELCOLLAPSE_NUMBA_THREADS acts in the importing thread only, NUMBA_NUM_THREADS is the
-# process-wide default that Dask's executor threads see.
-os.environ["MODELCOLLAPSE_NUMBA_THREADS"] = "1"
+# One thread per simulation, here and in the workers (which inherit the environment).
 os.environ["NUMBA_NUM_THREADS"] = "1"
 
 import argparse

@@ -8,11 +8,12 @@ import signal
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from modelcollapse import montecarlo, theory
-from modelcollapse.sweep import SweepError, Task, make_cells, read_store, sweep
+from modelcollapse.sweep import SweepError, Task, make_cells, read_store, sweep, to_xarray
 from modelcollapse.sweep._testing import execution_pids, executions, logged_draw
 
 distributed = pytest.importorskip("distributed")
@@ -93,6 +94,42 @@ def test_theory_function_without_seed():
               client="serial", progress=False)
     assert t["value"].iloc[0] == pytest.approx(4.551724, abs=1e-6)
     assert t["value.method"].iloc[0] == "coalescent" and bool(t["value.exact"].iloc[0])
+
+
+def test_trajectories_and_xarray(tmp_path):
+    """Per-generation means (``trajectories=True``) equal those of a direct simulate call
+    with the cell's seed; ``to_xarray`` gives them as (cell, generation) arrays, from the
+    returned table and from the store alike."""
+    xr = pytest.importorskip("xarray")
+    sim = functools.partial(montecarlo.simulate, generations=6, replicates=30,
+                            backend="numpy", statistics=("homozygosity", "support_size"))
+    grid = {"model": ["uniform:4", "zipf:5:1.1"], "regime": ["replace:5", "mix:4:4"]}
+    table = sweep(sim, grid, client="serial", store=tmp_path / "s", seed=3, progress=False,
+                  trajectories=True)
+    cells = make_cells(Task(sim), grid)
+    assert table["cell_key"].tolist() == [c.key for c in cells]
+    for (_, row), cell in zip(table.iterrows(), cells, strict=True):
+        direct = sim(**cell.params, seed=cell.seed(3))
+        for stat in ("homozygosity", "support_size"):
+            want = direct[stat].mean(axis=0)
+            assert len(row[f"{stat}.trajectory"]) == 7
+            np.testing.assert_allclose(row[f"{stat}.trajectory"], want, rtol=1e-12)
+            assert row[f"{stat}.mean"] == pytest.approx(want[-1], rel=1e-12)
+    for source in (table, read_store(tmp_path / "s")):
+        ds = to_xarray(source)
+        assert isinstance(ds, xr.Dataset)
+        assert ds["homozygosity.trajectory"].dims == ("cell", "generation")
+        assert ds["homozygosity.trajectory"].shape == (4, 7)
+        assert sorted(ds["cell"].values) == sorted(c.key for c in cells)
+        for i, key in enumerate(ds["cell"].values):
+            row = table[table["cell_key"] == key].iloc[0]
+            np.testing.assert_array_equal(ds["support_size.trajectory"].values[i],
+                                          row["support_size.trajectory"])
+            assert ds["regime"].values[i] == row["regime"]
+    # a different seed gives different trajectories: the comparison above can fail
+    other = sweep(sim, grid, client="serial", seed=4, progress=False, trajectories=True)
+    assert not np.allclose(other["homozygosity.trajectory"].iloc[0],
+                           table["homozygosity.trajectory"].iloc[0])
 
 
 # ---------------------------------------------------------------------- fault tolerance

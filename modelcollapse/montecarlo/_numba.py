@@ -15,9 +15,7 @@ the physical limit of a count-based simulator.
 from __future__ import annotations
 
 import math
-import os
 
-import numba
 import numpy as np
 from numba import njit
 
@@ -543,6 +541,3 @@ class CategoricalKernel(_Threaded):
 
 
 KERNELS = {"categorical": CategoricalKernel, **_CONTINUOUS}
-
-if os.environ.get("MODELCOLLAPSE_NUMBA_THREADS"):
-    numba.set_num_threads(int(os.environ["MODELCOLLAPSE_NUMBA_THREADS"]))
