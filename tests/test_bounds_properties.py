@@ -1,15 +1,16 @@
 """Property-based tests of the published bounds, in exact arithmetic where algebraic."""
 
+import math
 from fractions import Fraction
 
 import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from modelcollapse import Categorical, Mix, Replace, theory
+from modelcollapse import Categorical, Mix, Replace, montecarlo, theory
 from modelcollapse.proofs import seddik_theorem1, seddik_theorem2
 from modelcollapse.theory import _exact
 from modelcollapse.theory.categorical import homozygosity_from_S0
@@ -131,3 +132,87 @@ def test_homozygosity_array_shapes():
     model = Categorical.uniform(4)
     out = theory.homozygosity(model, Replace(10), np.arange(5))
     assert out.shape == (5,) and out[0] == pytest.approx(0.25)
+
+
+# ---------------------------------------------------------------------- Seddik Thm 3
+@given(q=st.integers(1, 9), N=st.integers(1, 10), n=st.integers(1, 5), m=st.integers(2, 4))
+def test_seddik_theorem3_against_exact_enumeration(q, N, n, m):
+    """s = 2, where the bound is within a small factor: the exact E||p^(m) - p^(1)||_1
+    (rational enumeration of the whole chain) is below it."""
+    p = [Fraction(q, 10), 1 - Fraction(q, 10)]
+    exact = _exact.mix_l1_first(p, N, n, m)[m - 1]
+    bound = theory.seddik_deviation_bound(p, Mix(N, n))
+    assert float(exact) < bound
+    assert bound == pytest.approx(math.sqrt(math.pi * n / 2) * 2 / N, rel=1e-12)
+
+
+def test_mix_l1_first_enumerator_against_simulation():
+    """The exact enumerator of E||p^(m) - p^(1)||_1 against a seeded simulation, |z| < 5
+    with the exact variance; a perturbed expectation fails (negative control)."""
+    p = [Fraction(1, 2), Fraction(1, 4), Fraction(1, 4)]
+    N, n, M, R = 4, 3, 3, 40_000
+    mean = _exact.mix_l1_first(p, N, n, M)
+    second = _exact.mix_expectations(
+        p, N, n, M, lambda pm, p1: sum(abs(a - b) for a, b in zip(pm, p1, strict=True)) ** 2)
+    assert mean[0] == 0  # m = 1: p^(1) itself
+    sim = montecarlo.simulate(Categorical([0.5, 0.25, 0.25]), Mix(N, n), M, replicates=R,
+                              backend="numpy", seed=5, statistics=("l1_first",),
+                              progress=False)["l1_first"]
+    for m in (2, 3):
+        se = math.sqrt(float(second[m - 1] - mean[m - 1] ** 2) / R)
+        est = float(sim[:, m].mean())
+        assert abs(est - float(mean[m - 1])) / se < 5
+        assert abs(est - 1.1 * float(mean[m - 1])) / se > 5
+
+
+def test_mardia_G_cases():
+    C0 = math.e**3 / (2 * math.pi)
+    # s < C0 n/4 + 2: 2^s - 2
+    assert theory.mardia_G(10, 3) == pytest.approx(6.0)
+    assert theory.mardia_G(1, 2) == pytest.approx(2.0)
+    # small-n case (s >= C0 n/e + 2) and middle case, by their formulas
+    n, s = 10, 20
+    assert s >= C0 * n / math.e + 2
+    assert theory.mardia_G(n, s) == pytest.approx(
+        6 * math.e / math.pi**1.5 * s * math.exp(C0 * n / (2 * math.e)), rel=1e-12)
+    n, s = 30, 30
+    assert C0 * n / 4 + 2 <= s < C0 * n / math.e + 2
+    assert theory.mardia_G(n, s) == pytest.approx(
+        6 * math.e / math.pi**1.5 * s * (C0 * n / s) ** (s / 2), rel=1e-12)
+    # large s: finite in logs where 2^s would overflow a float product
+    assert math.isfinite(math.log(theory.mardia_G(10**6, 900)))
+    with pytest.raises(ValueError, match="n"):
+        theory.mardia_G(0, 3)
+
+
+@given(s=st.integers(2, 40), logN=st.floats(1.0, 5.0), eps=st.floats(0.01, 1.0))
+def test_seddik_max_synthetic_by_scanning_the_bound(s, logN, eps):
+    """The exact solve against a plain scan of n = 1, 2, ...: the largest n whose every
+    predecessor keeps the bound <= eps."""
+    N = int(10**logN)
+    model = Categorical.uniform(s)
+    got = theory.seddik_max_synthetic(model, N, eps)
+    assume(got < 3000)
+    scan = 0
+    while theory.seddik_deviation_bound(model, Mix(N, scan + 1)) <= eps:
+        scan += 1
+    assert got == scan
+
+
+def test_seddik_eq11_is_sufficient_and_bad_arguments():
+    for s in (20, 100, 600):
+        for N in (10**5, 10**9):
+            n11 = math.floor(theory.seddik_eq11_max_synthetic(N, 0.05, s))
+            if n11 >= 1:
+                model = Categorical.uniform(s)
+                assert theory.seddik_deviation_bound(model, Mix(N, n11)) <= 0.05
+                assert theory.seddik_max_synthetic(model, N, 0.05) >= n11
+    assert theory.seddik_max_synthetic(Categorical([1.0, 0.0]), 10, 0.1) == math.inf
+    with pytest.raises(ValueError, match="regime must be Mix"):
+        theory.seddik_deviation_bound(Categorical.uniform(3), Replace(5))
+    with pytest.raises(ValueError, match="fresh=False"):
+        theory.seddik_deviation_bound(Categorical.uniform(3), Mix(5, 5, fresh=True))
+    with pytest.raises(ValueError, match="eps"):
+        theory.seddik_max_synthetic(Categorical.uniform(3), 10, 0.0)
+    with pytest.raises(ValueError, match="real"):
+        theory.seddik_eq11_max_synthetic(0, 0.1, 3)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from matplotlib.ticker import FormatStrFormatter
 
@@ -21,22 +19,6 @@ DISTRIBUTIONS = {
     "Zipf (exponent 1)": lambda: Categorical.zipf(VOCAB, 1.0),
     "geometric (ratio 0.5)": lambda: Categorical.geometric(VOCAB, 0.5),
 }
-
-
-def seddik_G(n: int, s: int) -> float:
-    r""":math:`G_n(s)` of Seddik et al. Lemma 1 (Mardia et al. 2020), THEORY.md §2."""
-    C0, C1 = math.e**3 / (2 * math.pi), 6 * math.e / math.pi**1.5
-    if s < C0 * n / 4 + 2:
-        return 2.0**s - 2
-    if s < C0 * n / math.e + 2:
-        return C1 * s * (C0 * n / s) ** (s / 2)
-    return C1 * s * math.exp(C0 * n / (2 * math.e))
-
-
-def seddik_deviation_bound(real: int, synthetic: int, s: int) -> float:
-    r"""Seddik Thm 3: :math:`E\|p^{(m)} - p^{(1)}\|_1 < \frac1N\sqrt{\pi n/2}\,G_n(s)`,
-    ``m >= 2`` (computed here: :mod:`modelcollapse.theory` does not ship it)."""
-    return math.sqrt(math.pi * synthetic / 2) * seddik_G(synthetic, s) / real
 
 
 def _run(model, regime, G, replicates, seed):
@@ -63,7 +45,7 @@ def compute(quick: bool = False) -> dict:
         model, regime = DISTRIBUTIONS[d](), Mix(real=REAL, synthetic=n)
         for k, v in zip(keys, _run(model, regime, G, replicates, [SEED, i]), strict=True):
             out[k][i] = v
-        bound[i] = seddik_deviation_bound(REAL, n, VOCAB)
+        bound[i] = theory.seddik_deviation_bound(model, regime)
     return {"params": {"vocabulary": VOCAB, "real": REAL, "n_values": ns, "n_fixed": n_fixed,
                        "distributions": names, "rows": [list(r) for r in rows],
                        "generations": G, "replicates": replicates, "seed": SEED,

@@ -14,6 +14,7 @@ MODULES = (
     "seddik_theorem1",
     "seddik_proposition1",
     "seddik_theorem2",
+    "seddik_theorem3",
     "suresh_rates",
     "suresh_gaussian",
     "coalescent_duality",

@@ -6,8 +6,12 @@ against each other and against exact rational arithmetic on tiny cases.
 """
 
 from .bounds import (
+    mardia_G,
     seddik_collapse_probability_bounds,
+    seddik_deviation_bound,
+    seddik_eq11_max_synthetic,
     seddik_expected_collapse_time_bounds,
+    seddik_max_synthetic,
     suresh_bernoulli_bounds,
     suresh_g,
     suresh_gaussian_bound,
@@ -77,10 +81,14 @@ __all__ = [
     "homozygosity",
     "log_chi2_step",
     "log_det_moments",
+    "mardia_G",
     "regression_test_error",
     "schedule_bounded",
     "seddik_collapse_probability_bounds",
+    "seddik_deviation_bound",
+    "seddik_eq11_max_synthetic",
     "seddik_expected_collapse_time_bounds",
+    "seddik_max_synthetic",
     "stationary_point",
     "suresh_bernoulli_bounds",
     "suresh_g",

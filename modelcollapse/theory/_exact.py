@@ -137,8 +137,9 @@ def token_survival(p, n: int, token: int, generations: int) -> list[Fraction]:
     ]
 
 
-def mix_homozygosity(p, real: int, synthetic: int, generations: int) -> list[Fraction]:
-    r"""Exact :math:`S_m` under ``Mix(real=N, synthetic=n)``, ``m = 0..generations``.
+def mix_expectations(p, real: int, synthetic: int, generations: int, f) -> list[Fraction]:
+    r"""Exact :math:`E f(p^{(m)}, p^{(1)})` under ``Mix(real=N, synthetic=n)`` for
+    ``m = 1..generations`` (``f`` maps two tuples of Fractions to a Fraction).
 
     Enumerates the ``N`` real samples (``p^(1)`` their empirical law), then the chain of
     synthetic counts ``X`` with :math:`p^{(m+1)} = (1-\alpha)p^{(1)} + \alpha X/n`,
@@ -150,35 +151,45 @@ def mix_homozygosity(p, real: int, synthetic: int, generations: int) -> list[Fra
     alpha = Fraction(n, N + n)
     if comb(N + s - 1, s - 1) * comb(n + s - 1, s - 1) > MAX_STATES * 10:
         raise ValueError("the exact Mix enumeration is too large")
-    out = [sum(x * x for x in probs)] + [Fraction(0)] * generations
+    out = [Fraction(0)] * generations
     syn_states = compositions(n, s)
     for r in compositions(N, s):
         w_r = _multinomial(r, probs, N)
         if w_r == 0:
             continue
         p1 = tuple(Fraction(ri, N) for ri in r)
+        models = [tuple((1 - alpha) * a + alpha * Fraction(b, n)
+                        for a, b in zip(p1, x, strict=True)) for x in syn_states]
         if generations >= 1:
-            out[1] += w_r * sum(x * x for x in p1)
-        # law over synthetic states of the current model's synthetic part
+            out[0] += w_r * f(p1, p1)
+        # law over the synthetic counts that made the current model
         law = None
         for m in range(2, generations + 1):
             if law is None:
                 law = [_multinomial(y, p1, n) for y in syn_states]
             else:
                 new = [Fraction(0)] * len(syn_states)
-                for i, x in enumerate(syn_states):
-                    if not law[i]:
-                        continue
-                    pm = tuple((1 - alpha) * a + alpha * Fraction(b, n)
-                               for a, b in zip(p1, x, strict=True))
-                    for j, y in enumerate(syn_states):
-                        new[j] += law[i] * _multinomial(y, pm, n)
+                for i, pm in enumerate(models):
+                    if law[i]:
+                        for j, y in enumerate(syn_states):
+                            new[j] += law[i] * _multinomial(y, pm, n)
                 law = new
-            acc = Fraction(0)
-            for i, x in enumerate(syn_states):
-                if law[i]:
-                    pm = [(1 - alpha) * a + alpha * Fraction(b, n)
-                          for a, b in zip(p1, x, strict=True)]
-                    acc += law[i] * sum(v * v for v in pm)
-            out[m] += w_r * acc
+            out[m - 1] += w_r * sum((law[i] * f(pm, p1) for i, pm in enumerate(models)
+                                     if law[i]), Fraction(0))
     return out
+
+
+def mix_homozygosity(p, real: int, synthetic: int, generations: int) -> list[Fraction]:
+    r"""Exact :math:`S_m` under ``Mix(real=N, synthetic=n)``, ``m = 0..generations``
+    (:func:`mix_expectations` of :math:`\sum_i (p^{(m)}_i)^2`)."""
+    S0 = sum(x * x for x in _fractions(p))
+    later = mix_expectations(p, real, synthetic, generations,
+                             lambda pm, p1: sum(v * v for v in pm))
+    return [S0, *later]
+
+
+def mix_l1_first(p, real: int, synthetic: int, generations: int) -> list[Fraction]:
+    r"""Exact :math:`E\|p^{(m)} - p^{(1)}\|_1` under ``Mix(real=N, synthetic=n)``,
+    ``m = 1..generations`` (:func:`mix_expectations`)."""
+    return mix_expectations(p, real, synthetic, generations,
+                            lambda pm, p1: sum(abs(a - b) for a, b in zip(pm, p1, strict=True)))

@@ -17,11 +17,15 @@ from fractions import Fraction
 import numpy as np
 
 from ..models import Categorical, _check_positive_int, exact_probabilities
-from ..regimes import Replace
+from ..regimes import Mix, Replace
 
 __all__ = [
+    "mardia_G",
     "seddik_collapse_probability_bounds",
+    "seddik_deviation_bound",
+    "seddik_eq11_max_synthetic",
     "seddik_expected_collapse_time_bounds",
+    "seddik_max_synthetic",
     "suresh_bernoulli_bounds",
     "suresh_g",
     "suresh_poisson_survival",
@@ -157,3 +161,147 @@ def suresh_gaussian_bound(n: int, eps: float, k: int, sigma0: float = 1.0) -> fl
     if not (sigma0 > 0 and math.isfinite(sigma0)):
         raise ValueError(f"sigma0 must be finite and > 0, got {sigma0}")
     return sigma0 / eps * math.exp(-k / (4 * n - 1))
+
+
+# ---------------------------------------------------------------------- Seddik Thm 3
+#: Constants of Mardia et al. 2020 (Seddik et al. Lemma 1).
+MARDIA_C0 = math.e**3 / (2 * math.pi)
+MARDIA_C1 = 6 * math.e / math.pi**1.5
+
+
+def _log_mardia_G(n: int, s: int) -> float:
+    """``log G_n(s)`` (``-inf`` for ``s = 1``), without overflow for large ``s`` or ``n``."""
+    if s < MARDIA_C0 * n / 4 + 2:
+        if s == 1:
+            return -math.inf
+        return s * math.log(2.0) + math.log1p(-(2.0 ** (1 - s)))
+    if s < MARDIA_C0 * n / math.e + 2:
+        return math.log(MARDIA_C1 * s) + s / 2 * math.log(MARDIA_C0 * n / s)
+    return math.log(MARDIA_C1 * s) + MARDIA_C0 * n / (2 * math.e)
+
+
+def mardia_G(n: int, s: int) -> float:
+    r""":math:`G_n(s)` of Mardia et al. 2020 (Seddik et al. Lemma 1), with
+    :math:`C_0 = e^3/(2\pi)`, :math:`C_1 = 6e/\pi^{3/2}`:
+
+    .. math:: G_n(s) = \begin{cases} 2^s - 2 & s < C_0 n/4 + 2,\\
+              C_1 s\,(C_0 n/s)^{s/2} & C_0 n/4 + 2 \le s < C_0 n/e + 2,\\
+              C_1 s\, e^{C_0 n/(2e)} & s \ge C_0 n/e + 2, \end{cases}
+
+    so that :math:`P(\|\hat p_n - p\|_1 \ge \varepsilon) \le e^{-n\varphi(\pi_p)
+    \varepsilon^2/4} G_n(s)` for the empirical law :math:`\hat p_n` of ``n`` samples of a
+    law on ``s`` symbols. Not monotone in ``n``: it drops where the first case begins.
+    """
+    n = _check_positive_int(n, "n")
+    s = _check_positive_int(s, "s")
+    return math.exp(_log_mardia_G(n, s))
+
+
+def _mix_sizes(model, regime):
+    if not isinstance(regime, Mix):
+        raise ValueError(f"regime must be Mix(real=N, synthetic=n), got {regime!r}")
+    if regime.fresh:
+        raise ValueError("Seddik's Theorem 3 is for the same real samples every generation: "
+                         "regime must be Mix(..., fresh=False)")
+    p = model.p if isinstance(model, Categorical) else np.asarray(model, dtype=np.float64)
+    return regime.real, regime.synthetic, int(np.count_nonzero(p))
+
+
+def _log_deviation_bound(real: int, n: int, s: int) -> float:
+    return 0.5 * math.log(math.pi * n / 2) + _log_mardia_G(n, s) - math.log(real)
+
+
+def seddik_deviation_bound(model, regime) -> float:
+    r"""Seddik Thm 3: under ``Mix(real=N, synthetic=n)`` (the same ``N`` real samples every
+    generation), for every ``m >= 2``
+
+    .. math:: E\|p^{(m)} - p^{(1)}\|_1 < \frac1N\sqrt{\frac{\pi n}{2}}\;G_n(s),
+
+    with :math:`G_n(s)` of :func:`mardia_G` and ``s`` the support size of
+    :math:`p^{(0)}` (every :math:`p^{(m)}` lives on it). Often above the trivial bound 2:
+    checked against exact enumeration and simulation in
+    :mod:`modelcollapse.proofs.seddik_theorem3`.
+    """
+    N, n, s = _mix_sizes(model, regime)
+    return math.exp(_log_deviation_bound(N, n, s))
+
+
+def _check_eps(eps) -> float:
+    eps = float(eps)
+    if not (eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"eps must be finite and > 0, got {eps}")
+    return eps
+
+
+def seddik_max_synthetic(model, real: int, eps: float) -> int | float:
+    r"""The largest number ``n`` of synthetic samples per generation such that the bound
+    of Seddik Thm 3 (:func:`seddik_deviation_bound`) is at most ``eps`` for *every*
+    :math:`n' \le n`, with ``real`` real samples; 0 if even ``n = 1`` is not covered,
+    ``math.inf`` for a Dirac :math:`p^{(0)}` (or beyond float range).
+
+    Solved exactly from the bound (it increases in ``n`` within each case of
+    :math:`G_n(s)`), rather than from the paper's eq. (11) (see
+    :func:`seddik_eq11_max_synthetic`), which keeps only the small-``n`` case.
+    """
+    real = _check_positive_int(real, "real")
+    eps = _check_eps(eps)
+    p = model.p if isinstance(model, Categorical) else np.asarray(model, dtype=np.float64)
+    s = int(np.count_nonzero(p))
+    if s == 1:
+        return math.inf
+    log_eps = math.log(eps)
+
+    def ok(n: int) -> bool:
+        return _log_deviation_bound(real, n, s) <= log_eps
+
+    # case boundaries in n: exponential for n <= a, power for a < n <= b, constant after
+    def largest(cond, guess):
+        n = max(0, math.floor(guess))
+        while cond(n + 1):
+            n += 1
+        while n >= 1 and not cond(n):
+            n -= 1
+        return n
+
+    a = largest(lambda n: s >= MARDIA_C0 * n / math.e + 2, math.e * (s - 2) / MARDIA_C0)
+    b = largest(lambda n: s >= MARDIA_C0 * n / 4 + 2, 4 * (s - 2) / MARDIA_C0)
+    for lo, hi in ((1, a), (a + 1, b)):
+        if lo > hi:
+            continue
+        if not ok(lo):
+            return lo - 1
+        if ok(hi):
+            continue
+        while hi - lo > 1:  # ok(lo), not ok(hi): the bound increases within a case
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+        return lo
+    # last case, G constant: ok iff n <= (2/pi) (N eps / G)^2
+    if not ok(b + 1):
+        return b
+    log_c = math.log(2 / math.pi) + 2 * (math.log(real * eps) - _log_mardia_G(b + 1, s))
+    if log_c > 700:  # beyond any sample size (and float range): unbounded in practice
+        return math.inf
+    c = max(b + 1, math.floor(math.exp(log_c)))
+    while c > b + 1 and not ok(c):
+        c -= 1
+    while ok(c + 1):
+        c += 1
+    return c
+
+
+def seddik_eq11_max_synthetic(real: int, eps: float, s: int) -> float:
+    r"""Seddik et al. eq. (11) as printed: the synthetic sample size below which the
+    Thm 3 bound stays below ``eps``,
+
+    .. math:: n \le 2\pi e^{-2}\min\Big\{s - 2,\;
+              \log\frac{\sqrt{2\pi}\,N\varepsilon}{6es}\Big\}.
+
+    It uses the small-``n`` case of :math:`G_n(s)` only; compare
+    :func:`seddik_max_synthetic`, which solves the bound exactly.
+    """
+    real = _check_positive_int(real, "real")
+    eps = _check_eps(eps)
+    s = _check_positive_int(s, "s")
+    return 2 * math.pi * math.exp(-2) * min(
+        s - 2, math.log(math.sqrt(2 * math.pi) * real * eps / (6 * math.e * s)))
