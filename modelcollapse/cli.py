@@ -7,6 +7,9 @@ Subcommands:
 ``collapse-time``
     Expected total-collapse time (and quantiles) of a categorical model under
     ``Replace(n)``.
+``max-synthetic``
+    The most synthetic samples per generation that keep Seddik's Thm 3 deviation bound
+    below ``eps`` under ``Mix`` (and the paper's eq. (11) for comparison).
 ``forget``
     Time to forget a token seen ``count`` times among ``n``.
 ``simulate``
@@ -287,6 +290,44 @@ def _parse_int(text, name):
         raise ValueError(f"{name} must be an integer or 'collapse', got {text!r}") from None
 
 
+def _add_model_args(parser) -> None:
+    g = parser.add_argument_group("model (give exactly one)")
+    g.add_argument("--p", type=_parse_p,
+                   help="probabilities, comma-separated (write --p=-0.1,... if the first "
+                        "number is negative)")
+    g.add_argument("--uniform", type=int, metavar="K", help="uniform over K tokens")
+    g.add_argument("--zipf", type=int, metavar="K", help="Zipf law over K tokens")
+    g.add_argument("--exponent", type=float, default=1.0, help="Zipf exponent (default 1)")
+    g.add_argument("--wordfreq", metavar="LANG", help="real word frequencies (e.g. en)")
+    g.add_argument("--top", type=int, default=50_000, help="words kept with --wordfreq")
+
+
+def _cmd_max_synthetic(args) -> int:
+    from . import theory
+    from .regimes import Mix
+
+    model, desc = _model_from_args(args)
+    n = theory.seddik_max_synthetic(model, args.real, args.eps)
+    s = model.support_size
+    eq11 = theory.seddik_eq11_max_synthetic(args.real, args.eps, s)
+    result = {"model": desc, "support": s, "real": args.real, "eps": args.eps,
+              "max_synthetic": None if n == float("inf") else n,  # None: unbounded
+              "eq11_as_printed": eq11}
+    if 1 <= n < float("inf"):
+        result["bound_at_max"] = theory.seddik_deviation_bound(model, Mix(args.real, int(n)))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"model        : {desc} ({s} tokens in the support)")
+    print(f"real samples : N = {args.real}, tolerated E||p^(m) - p^(1)||_1 <= {args.eps}")
+    print(f"max n        : {n} synthetic samples per generation (Seddik Thm 3 bound, "
+          f"solved exactly)")
+    if "bound_at_max" in result:
+        print(f"bound there  : {result['bound_at_max']:.6g}")
+    print(f"eq. (11)     : {eq11:.4g} (as printed; its small-n case only)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelcollapse",
@@ -302,15 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("collapse-time",
                        help="expected total-collapse time of a categorical model")
-    g = c.add_argument_group("model (give exactly one)")
-    g.add_argument("--p", type=_parse_p,
-                   help="probabilities, comma-separated (write --p=-0.1,... if the first "
-                        "number is negative)")
-    g.add_argument("--uniform", type=int, metavar="K", help="uniform over K tokens")
-    g.add_argument("--zipf", type=int, metavar="K", help="Zipf law over K tokens")
-    g.add_argument("--exponent", type=float, default=1.0, help="Zipf exponent (default 1)")
-    g.add_argument("--wordfreq", metavar="LANG", help="real word frequencies (e.g. en)")
-    g.add_argument("--top", type=int, default=50_000, help="words kept with --wordfreq")
+    _add_model_args(c)
     c.add_argument("--n", type=int, required=True, help="samples per generation")
     c.add_argument("--method", default="auto",
                    choices=["auto", "coalescent", "marginal", "chain", "diffusion"])
@@ -321,6 +354,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--progress", action="store_true", help="show a progress bar")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=_cmd_collapse_time)
+
+    x = sub.add_parser("max-synthetic",
+                       help="most synthetic samples per generation that keep Seddik's "
+                            "Thm 3 deviation bound below EPS (same N real samples each "
+                            "generation)")
+    _add_model_args(x)
+    x.add_argument("--real", type=int, required=True, help="real samples N")
+    x.add_argument("--eps", type=float, required=True,
+                   help="tolerated E||p^(m) - p^(1)||_1")
+    x.add_argument("--json", action="store_true", help="print JSON")
+    x.set_defaults(func=_cmd_max_synthetic)
 
     f = sub.add_parser("forget", help="time to forget a token seen COUNT times among N")
     f.add_argument("--count", type=int, required=True)

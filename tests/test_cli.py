@@ -47,6 +47,10 @@ def test_collapse_time_wordfreq(capsys):
         (["collapse-time", "--p", "a,b", "--n", "4"], "comma-separated"),
         (["forget", "--count", "5", "--n", "5"], "count must be < n"),
         (["verify", "--only", "no-such-theorem"], "no theorem key"),
+        (["max-synthetic", "--uniform", "5", "--real", "0", "--eps", "0.1"],
+         "real must be >= 1"),
+        (["max-synthetic", "--uniform", "5", "--real", "10", "--eps", "-1"],
+         "eps must be finite and > 0"),
     ],
 )
 def test_bad_arguments_exit_2_with_message(argv, message, capsys):
@@ -54,6 +58,26 @@ def test_bad_arguments_exit_2_with_message(argv, message, capsys):
         main(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_max_synthetic(capsys):
+    """Against a plain scan of the Thm 3 bound over n (closed form for s = 2:
+    sqrt(pi n/2) * 2 / N <= eps)."""
+    import math
+
+    assert main(["max-synthetic", "--p", "0.3,0.7", "--real", "1000", "--eps", "0.1",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    scan = max(n for n in range(1, 5000) if math.sqrt(math.pi * n / 2) * 2 / 1000 <= 0.1)
+    assert out["max_synthetic"] == scan
+    assert out["bound_at_max"] <= 0.1 and out["support"] == 2
+    assert main(["max-synthetic", "--p", "1,0", "--real", "10", "--eps", "0.1",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["max_synthetic"] is None  # unbounded
+    assert main(["max-synthetic", "--uniform", "10", "--real", "1000000", "--eps", "0.1"]) == 0
+    text = capsys.readouterr().out
+    quadratic = math.floor(2 / math.pi * (1e6 * 0.1 / (2**10 - 2)) ** 2)  # G_n(10) = 2^10-2
+    assert f"{quadratic} synthetic samples" in text and "eq. (11)" in text
 
 
 def test_forget(capsys):
