@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("jax")
-from scipy.stats import ks_2samp
+from scipy.stats import binom, chisquare, ks_2samp
 
 from modelcollapse import montecarlo, theory
 from modelcollapse.models import (
@@ -73,6 +73,52 @@ def test_categorical_matches_reference(regime):
     # an exact invariant of every regime: the first generation's distance is 0 at m = 1
     np.testing.assert_allclose(res["l1_first"][:, 1], 0.0, atol=1e-12)
     assert np.isnan(res["kl_first"][:, 0]).all()
+
+
+@pytest.mark.parametrize("sampler", ["inverse", "tree"])
+def test_multinomial_samplers_exact_law(sampler):
+    """Both JAX multinomial samplers against the exact law: each token's count is
+    Binomial(n, q_i) (chi-square over its values, significance 1e-3), tokens of mass 0
+    never drawn, counts sum to n; a wrong law is rejected (negative control)."""
+    import jax
+
+    from modelcollapse.montecarlo import _jax as J
+
+    J._import_jax()
+    q = np.array([0.45, 0.0, 0.3, 0.05, 0.2, 0.0, 0.0, 0.0])
+    n, R = 7, 20_000
+    keys = jax.random.split(jax.random.PRNGKey(3), R)
+    if sampler == "inverse":
+        draw = jax.jit(jax.vmap(lambda k: J._multinomial_inverse(k, n, jax.numpy.asarray(q))))
+    else:
+        draw = jax.jit(jax.vmap(lambda k: J._multinomial(k, float(n), jax.numpy.asarray(q), 3)))
+    counts = np.asarray(draw(keys))
+    assert counts.shape == (R, 8)
+    np.testing.assert_array_equal(counts.sum(axis=1), n)
+    assert (counts[:, q == 0] == 0).all()
+    for i in (0, 2, 3, 4):
+        observed = np.bincount(counts[:, i].astype(int), minlength=n + 1)
+        expected = R * binom.pmf(np.arange(n + 1), n, q[i])
+        keep = expected >= 5
+        obs = np.r_[observed[keep], observed[~keep].sum()]
+        exp = np.r_[expected[keep], expected[~keep].sum()]
+        assert chisquare(obs[exp > 0], exp[exp > 0] * obs.sum() / exp.sum()).pvalue > ALPHA
+    # negative control: token 0 against Binomial(n, 0.42) is rejected
+    observed = np.bincount(counts[:, 0].astype(int), minlength=n + 1)
+    expected = R * binom.pmf(np.arange(n + 1), n, 0.42)
+    assert chisquare(observed, expected * observed.sum() / expected.sum()).pvalue < ALPHA
+
+
+def test_categorical_tree_sampler_matches_reference():
+    """A sample size above INVERSE_MAX_RATIO x the padded vocabulary takes the binomial
+    tree: still the law of the reference simulator."""
+    from modelcollapse.montecarlo import _jax as J
+
+    regime = Replace(J.INVERSE_MAX_RATIO * 8 + 9)
+    res = jax_run(CAT, regime, 4, 600)
+    ref = ref_run(CAT, regime, 4, 200)
+    for name in ("homozygosity", "l1_real"):
+        assert ks_p(res[name][:, -1], ref[name][:, -1]) > ALPHA, name
 
 
 def test_categorical_negative_control():

@@ -4,9 +4,11 @@ Every kernel keeps its per-replicate state as JAX arrays (leading axis: replicat
 between chunks, and compiles one ``jit`` function per chunk length and state shape.
 Replicate ``r`` draws from one key derived from ``SeedSequence(seed).spawn(R)[r]``,
 folded with the generation index, so its path does not depend on how many replicates
-run alongside it. All draws are exact: multinomials by conditional binomials on a
-binary tree over the vocabulary, Gaussian fits by their sufficient statistics (mean
-and a Bartlett-factored Wishart scatter), pooled by Chan's formula.
+run alongside it. All draws are exact: multinomials by ``n`` categorical draws
+(inverse cumulative sums) when the sample size is at most ``INVERSE_MAX_RATIO`` times
+the (padded) vocabulary, else by conditional binomials on a binary tree over the
+vocabulary; Gaussian fits by their sufficient statistics (mean and a Bartlett-factored
+Wishart scatter), pooled by Chan's formula.
 
 JAX is imported lazily (the package imports without it), and float64 is enabled.
 """
@@ -34,6 +36,8 @@ from ._kernel import Kernel
 _jax = None
 _CACHE: dict = {}  # compiled chunk functions, oldest first
 _CACHE_SIZE = 64
+#: categorical multinomials with n <= this x (padded vocabulary) use n categorical draws
+INVERSE_MAX_RATIO = 4
 
 
 def _import_jax():
@@ -66,6 +70,21 @@ def _binomial_split(key, counts, s):
     left = jax.random.binomial(key, counts, pl)
     left = jnp.where(pl <= 0, 0.0, jnp.where(pl >= 1, counts, left))
     return jnp.clip(left, 0.0, counts)
+
+
+def _multinomial_inverse(key, n: int, q):
+    """Exact ``Mult(n, q)`` for a static ``n``: ``n`` independent categorical draws by
+    inverting the cumulative sum of ``q`` (a token of mass 0 is never drawn), counted
+    with a scatter-add. ``O(n log |q|)``: cheaper than the binomial tree when ``n`` is
+    not much larger than the vocabulary."""
+    jax = _jax
+    jnp = jax.numpy
+    c = jnp.cumsum(q)
+    u = jax.random.uniform(key, (n,), jnp.float64) * c[-1]
+    # u < c[-1] up to rounding: never past the last token of positive mass
+    last = q.shape[0] - 1 - jnp.argmax(q[::-1] > 0)
+    idx = jnp.minimum(jnp.searchsorted(c, u, side="right"), last)
+    return jnp.zeros(q.shape[0], jnp.float64).at[idx].add(1.0)
 
 
 def _interleave(left, right):
@@ -316,6 +335,10 @@ class CategoricalKernel(_JaxKernel):
         return w / w.sum()
 
     def mult(self, key, n, q):
+        # a static sample size not far above the vocabulary: n categorical draws, far
+        # cheaper on a CPU than one tree binomial per vocabulary node
+        if isinstance(n, (int, np.integer)) and n <= INVERSE_MAX_RATIO * self.P:
+            return _multinomial_inverse(key, int(n), q)
         return _multinomial(key, n, q, self.levels)
 
     def step(self, st, key, m):
