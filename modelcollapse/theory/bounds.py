@@ -203,8 +203,7 @@ def _mix_sizes(model, regime):
     if regime.fresh:
         raise ValueError("Seddik's Theorem 3 is for the same real samples every generation: "
                          "regime must be Mix(..., fresh=False)")
-    p = model.p if isinstance(model, Categorical) else np.asarray(model, dtype=np.float64)
-    return regime.real, regime.synthetic, int(np.count_nonzero(p))
+    return regime.real, regime.synthetic, _p_and_stats(model, exact=False)[1]
 
 
 def _log_deviation_bound(real: int, n: int, s: int) -> float:
@@ -245,8 +244,7 @@ def seddik_max_synthetic(model, real: int, eps: float) -> int | float:
     """
     real = _check_positive_int(real, "real")
     eps = _check_eps(eps)
-    p = model.p if isinstance(model, Categorical) else np.asarray(model, dtype=np.float64)
-    s = int(np.count_nonzero(p))
+    s = _p_and_stats(model, exact=False)[1]
     if s == 1:
         return math.inf
     log_eps = math.log(eps)
