@@ -145,29 +145,46 @@ def _cmd_verify(args) -> int:
     return 1 if failed else 0
 
 
-REGIME_NAMES = ("replace", "mix", "mix-fresh", "accumulate", "accumulate-subsample",
-                "most-recent", "randomly-sampled")
+#: CLI options that fill a regime's size fields when ``--regime`` is a bare name
+_SIZE_OPTIONS = {"n": "n", "synthetic": "n", "real": "real", "window": "window"}
 
 
 def _regime_from_args(args):
-    from . import regimes as R
+    """The regime of ``--regime``: a spec (``most-recent:1000:4``) or a bare name whose
+    sizes come from ``--n``/``--real``/``--window``; then the sampling options."""
+    import dataclasses
 
-    name = args.regime
-    if name in ("mix", "mix-fresh"):
-        if args.real is None:
-            raise ValueError(f"--regime {name} needs --real N (real samples per generation)")
-        return R.Mix(real=args.real, synthetic=args.n, fresh=name == "mix-fresh")
-    if args.real is not None:
-        raise ValueError("--real applies to --regime mix / mix-fresh only")
-    if name == "most-recent":
-        if args.window is None:
-            raise ValueError("--regime most-recent needs --window W")
-        return R.MostRecent(args.n, args.window)
-    if args.window is not None:
-        raise ValueError("--window applies to --regime most-recent only")
-    return {"replace": R.Replace, "accumulate": R.Accumulate,
-            "accumulate-subsample": R.AccumulateSubsample,
-            "randomly-sampled": R.RandomlySampled}[name](args.n)
+    from .regimes import Regime
+
+    text = args.regime.strip()
+    if ":" not in text:
+        cls = Regime._registry.get(text.lower())
+        if cls is None:
+            raise ValueError(f"unknown regime {text!r}; choose from "
+                             f"{', '.join(sorted(Regime._registry))}")
+        fixed = cls.aliases.get(text.lower(), {})
+        sizes = [f for f in cls._size_fields() if f not in fixed]
+        parts = [text]
+        for f in sizes:
+            value = getattr(args, _SIZE_OPTIONS[f])
+            if value is None:
+                raise ValueError(f"--regime {text} needs --{_SIZE_OPTIONS[f]} "
+                                 f"({f.replace('_', ' ')} of {cls.__name__})")
+            parts.append(str(value))
+        unused = {_SIZE_OPTIONS[f] for f in _SIZE_OPTIONS} - {_SIZE_OPTIONS[f] for f in sizes}
+        for opt in sorted(unused):
+            if getattr(args, opt) is not None:
+                users = sorted(k for k, c in Regime._registry.items()
+                               if any(_SIZE_OPTIONS[f] == opt for f in c._size_fields()
+                                      if f not in c.aliases.get(k, {})))
+                raise ValueError(f"--{opt} applies to --regime {' / '.join(users)} only")
+        text = ":".join(parts)
+    elif any(getattr(args, o) is not None for o in ("n", "real", "window")):
+        raise ValueError(f"--regime {text} is a full spec: leave out --n/--real/--window")
+    regime = Regime.from_spec(text)
+    sampling = {k: getattr(args, k) for k in ("temperature", "top_k", "top_p")
+                if getattr(args, k, None) is not None}
+    return dataclasses.replace(regime, **sampling) if sampling else regime
 
 
 def _sim_model_from_args(args):
@@ -190,36 +207,6 @@ def _sim_model_from_args(args):
             f"linear regression d={dim}, noise={args.noise:g}, {args.design} design")
 
 
-def _final_columns(res):
-    """``(label, values over replicates)`` of every statistic at the last generation;
-    vector statistics give one column per entry (mixture components sorted by weight,
-    covariances by their trace)."""
-    import numpy as np
-
-    stats = res.statistics
-    order = None
-    if "weights" in stats:  # label switching: sort the components by weight
-        order = np.argsort(-stats["weights"][:, -1], axis=1, kind="stable")
-    for name, arr in stats.items():
-        last = arr[:, -1]
-        if last.ndim == 1:
-            yield name, last
-            continue
-        if name == "covs":
-            last = np.trace(last, axis1=-2, axis2=-1)
-            name = "cov_trace"
-        if order is not None and name in ("weights", "means", "cov_trace"):
-            last = np.take_along_axis(last, order.reshape(order.shape + (1,) *
-                                                          (last.ndim - 2)), axis=1)
-        if last.ndim == 2:
-            for j in range(last.shape[1]):
-                yield f"{name}[{j}]", last[:, j]
-        elif last.ndim == 3:
-            for j in range(last.shape[1]):
-                for a in range(last.shape[2]):
-                    yield f"{name}[{j},{a}]", last[:, j, a]
-
-
 def _cmd_simulate(args) -> int:
     import numpy as np
 
@@ -236,33 +223,17 @@ def _cmd_simulate(args) -> int:
               for t in args.tokens.split(","))
     res = montecarlo.simulate(
         model, regime, gens, replicates=args.replicates, backend=args.backend,
-        seed=args.seed, statistics=stats, tokens=tokens, temperature=args.temperature,
-        eps=args.eps, progress=args.progress)
+        seed=args.seed, statistics=stats, tokens=tokens, eps=args.eps,
+        progress=args.progress, on_interrupt="return")
     path = res.save(args.out) if args.out else None
-    summary = {"model": desc, "regime": repr(regime), "backend": args.backend,
-               "seed": args.seed, "replicates": res.replicates,
-               "generations": res.generations, "interrupted": res.interrupted,
-               "seconds": round(res.elapsed, 3), "final": {}, "file": str(path or "")}
-    for name, last in _final_columns(res):
-        finite = last[np.isfinite(last)]
-        if finite.size:
-            summary["final"][name] = {
-                "mean": float(finite.mean()),
-                "se": float(finite.std(ddof=1) / np.sqrt(finite.size)) if finite.size > 1
-                else float("nan"),
-                "median": float(np.median(finite))}
-    if res.collapse_time is not None:
-        ct = res.collapse_time
-        done = ct[ct >= 0]
-        summary["collapse_time"] = {
-            "collapsed": int(done.size),
-            "mean": float(done.mean()) if done.size else None,
-            "se": float(done.std(ddof=1) / np.sqrt(done.size)) if done.size > 1 else None,
-            "quantiles": {str(q): float(np.quantile(done, q)) for q in (0.05, 0.5, 0.95)}
-            if done.size else {}}
+    summary = {**res.summary(), "model": desc, "seed": args.seed, "file": str(path or "")}
+    status = 130 if res.interrupted else 0  # 128 + SIGINT, as a shell reports Ctrl-C
+    if res.interrupted:
+        print(f"modelcollapse simulate: interrupted after {res.generations} generations"
+              + (f"; the partial result is in {path}" if path else ""), file=sys.stderr)
     if args.json:
         print(json.dumps(summary, indent=2))
-        return 0
+        return status
     print(f"model      : {desc}")
     print(f"regime     : {regime!r}")
     print(f"backend    : {args.backend}, seed {args.seed}, {res.replicates} replicates, "
@@ -277,10 +248,11 @@ def _cmd_simulate(args) -> int:
         print(f"\ncollapsed  : {c['collapsed']} of {res.replicates} replicates")
         if c["collapsed"]:
             q = ", ".join(f"q{k}={v:g}" for k, v in c["quantiles"].items())
-            print(f"collapse T : mean {c['mean']:.6g} ± {c['se'] or 0:.2g}; {q}")
+            se = 0.0 if np.isnan(c["se"]) else c["se"]
+            print(f"collapse T : mean {c['mean']:.6g} ± {se:.2g}; {q}")
     if path:
         print(f"\nwritten    : {path}")
-    return 0
+    return status
 
 
 def _parse_int(text, name):
@@ -300,6 +272,14 @@ def _add_model_args(parser) -> None:
     g.add_argument("--exponent", type=float, default=1.0, help="Zipf exponent (default 1)")
     g.add_argument("--wordfreq", metavar="LANG", help="real word frequencies (e.g. en)")
     g.add_argument("--top", type=int, default=50_000, help="words kept with --wordfreq")
+
+
+def _add_sampling_args(parser) -> None:
+    g = parser.add_argument_group("sampling policy of the synthetic data (categorical)")
+    g.add_argument("--temperature", type=float, help="sampling temperature T (default 1)")
+    g.add_argument("--top-k", type=int, help="sample among the K most likely tokens only")
+    g.add_argument("--top-p", type=float,
+                   help="sample among the smallest set of most likely tokens of mass >= P")
 
 
 def _cmd_max_synthetic(args) -> int:
@@ -384,7 +364,6 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--exponent", type=float, default=1.0, help="Zipf exponent (default 1)")
     g.add_argument("--wordfreq", metavar="LANG", help="real word frequencies (e.g. en)")
     g.add_argument("--top", type=int, default=50_000, help="words kept with --wordfreq")
-    g.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     g.add_argument("--tokens", help="tokens (indices or words) whose probability and loss "
                                     "time to record, comma-separated")
     h = s.add_argument_group("continuous models")
@@ -396,11 +375,17 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--design", default="fixed", choices=["fixed", "fresh"])
     h.add_argument("--eps", type=float, default=0.01,
                    help="Gaussian collapse threshold on the std ratio (default 0.01)")
-    s.add_argument("--regime", default="replace", choices=REGIME_NAMES)
-    s.add_argument("--n", type=int, required=True,
+    s.add_argument("--regime", default="replace", metavar="SPEC",
+                   help="a regime spec (replace:1000, mix:100:100, mix-fresh:100:100, "
+                        "accumulate:N, accumulate-subsample:N, most-recent:N:WINDOW, "
+                        "randomly-sampled:N, optionally with :temperature=T:top_k=K:"
+                        "top_p=P), or a bare name sized by --n/--real/--window "
+                        "(default replace)")
+    s.add_argument("--n", type=int,
                    help="samples per generation (synthetic samples for mix)")
     s.add_argument("--real", type=int, help="real samples per generation (mix)")
     s.add_argument("--window", type=int, help="models in the window (most-recent)")
+    _add_sampling_args(s)
     s.add_argument("--generations", default="100",
                    help="generations, or 'collapse' to run a categorical Replace chain "
                         "until every replicate collapsed (default 100)")

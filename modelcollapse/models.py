@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["Categorical", "Gaussian", "GaussianMixture", "LinearRegression"]
+from .errors import WrongTypeError
+
+__all__ = ["Categorical", "Gaussian", "GaussianMixture", "LinearRegression", "Model"]
 
 #: Largest deviation of ``sum(p)`` from 1 that is accepted (and then normalised away).
 SUM_TOLERANCE = 1e-9
@@ -78,8 +81,153 @@ def check_categorical(model) -> Categorical:
     return model
 
 
+class Model:
+    """Base class of the fitted models: a class-level :attr:`name` (its family), a
+    dictionary form (:meth:`to_dict`, :meth:`from_dict`) and spec strings
+    (:meth:`from_spec`; :attr:`spec` where the model has one).
+
+    Spec strings (``kind:arg:arg``)::
+
+        uniform:K                 Categorical.uniform(K)
+        zipf:K[:EXPONENT]         Categorical.zipf(K, EXPONENT=1)
+        geometric:K:RATIO         Categorical.geometric(K, RATIO)
+        p:0.5,0.3,0.2             Categorical([0.5, 0.3, 0.2])
+        wordfreq:LANG[:TOP]       Categorical.from_wordfreq(LANG, top=TOP=50000)
+        gaussian:DIM[:VAR[:EST]]  Gaussian(0, VAR * I_DIM, estimator=EST="unbiased")
+        mixture:DIM[:COMPONENTS]  GaussianMixture.blob(DIM, components=COMPONENTS=2)
+        regression:DIM[:NOISE[:DESIGN]]   LinearRegression.isotropic(DIM, NOISE=1, DESIGN="fixed")
+    """
+
+    __slots__ = ()
+    #: the model family (``"categorical"``, ``"gaussian"``, ``"mixture"``, ``"regression"``)
+    name = ""
+    _registry: ClassVar[dict] = {}
+    SPEC_KINDS = ("uniform", "zipf", "geometric", "p", "wordfreq", "gaussian", "mixture",
+                  "regression")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            Model._registry[cls.name] = cls
+
+    def _fields(self) -> dict:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:
+        """``{"type": name, field: value, ...}`` with arrays as lists (JSON-ready)."""
+        out = {"type": self.name}
+        for k, v in self._fields().items():
+            out[k] = v.tolist() if isinstance(v, np.ndarray) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Model:
+        """A model from :meth:`to_dict`'s output (the class name is accepted as type)."""
+        if not isinstance(d, dict) or "type" not in d:
+            raise ValueError(f"a model dictionary needs a 'type' key, got {d!r}")
+        d = dict(d)
+        kind = d.pop("type")
+        target = Model._registry.get(kind) or {c.__name__: c for c in
+                                                Model._registry.values()}.get(kind)
+        if target is None:
+            raise ValueError(f"unknown model type {kind!r}; choose from "
+                             f"{', '.join(sorted(Model._registry))}")
+        try:
+            obj = target(**d)
+        except TypeError as exc:
+            raise ValueError(f"bad fields for model {kind!r}: {exc}") from None
+        if not isinstance(obj, cls):
+            raise ValueError(f"expected a {cls.__name__}, got {obj!r}")
+        return obj
+
+    @property
+    def spec(self) -> str:
+        """The spec string of this model, where one describes it exactly."""
+        raise ValueError(f"{self!r} has no spec string; use to_dict()")
+
+    @classmethod
+    def from_spec(cls, text: str) -> Model:
+        """A model from a spec string (see the class docstring)."""
+        if isinstance(text, Model):
+            obj = text
+        elif not isinstance(text, str):
+            raise WrongTypeError(f"a model spec must be a string, got {type(text).__name__}")
+        else:
+            obj = _parse_model_spec(text)
+        if not isinstance(obj, cls):
+            raise ValueError(f"expected a {cls.__name__}, got {obj!r}")
+        return obj
+
+    def _eq_key(self):
+        return tuple((k, v.tobytes() if isinstance(v, np.ndarray) else v)
+                     for k, v in self._fields().items())
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._eq_key() == other._eq_key()
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._eq_key()))
+
+
+def _spec_int(text: str, what: str, spec: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{what} in {spec!r} must be an integer, got {text!r}") from None
+
+
+def _spec_float(text: str, what: str, spec: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{what} in {spec!r} must be a number, got {text!r}") from None
+
+
+def _parse_model_spec(spec: str) -> Model:
+    kind, _, rest = spec.strip().partition(":")
+    kind = kind.strip().lower()
+    if kind not in Model.SPEC_KINDS:
+        raise ValueError(f"unknown model kind {kind!r} in {spec!r}; choose from "
+                         f"{', '.join(Model.SPEC_KINDS)}")
+    a = [x.strip() for x in rest.split(":")] if rest else []
+    lo, hi = {"uniform": (1, 1), "zipf": (1, 2), "geometric": (2, 2), "p": (1, 1),
+              "wordfreq": (1, 2), "gaussian": (1, 3), "mixture": (1, 2),
+              "regression": (1, 3)}[kind]
+    if not lo <= len(a) <= hi:
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+        raise ValueError(f"{spec!r} needs {want} ':'-separated arguments, got {len(a)}")
+    if kind == "uniform":
+        return Categorical.uniform(_spec_int(a[0], "K", spec))
+    if kind == "zipf":
+        exp = _spec_float(a[1], "exponent", spec) if len(a) > 1 else 1.0
+        return Categorical.zipf(_spec_int(a[0], "K", spec), exp)
+    if kind == "geometric":
+        return Categorical.geometric(_spec_int(a[0], "K", spec),
+                                     _spec_float(a[1], "ratio", spec))
+    if kind == "p":
+        return Categorical([_spec_float(x, "probability", spec) for x in a[0].split(",")
+                            if x.strip()])
+    if kind == "wordfreq":
+        top = _spec_int(a[1], "top", spec) if len(a) > 1 else 50_000
+        return Categorical.from_wordfreq(a[0], top=top)
+    if kind == "gaussian":
+        dim = _spec_int(a[0], "dim", spec)
+        var = _spec_float(a[1], "variance", spec) if len(a) > 1 else 1.0
+        est = a[2] if len(a) > 2 else "unbiased"
+        return Gaussian([0.0] * _check_positive_int(dim, "dim"), var, estimator=est)
+    if kind == "mixture":
+        comps = _spec_int(a[1], "components", spec) if len(a) > 1 else 2
+        return GaussianMixture.blob(_spec_int(a[0], "dim", spec), components=comps)
+    noise = _spec_float(a[1], "noise", spec) if len(a) > 1 else 1.0
+    design = a[2] if len(a) > 2 else "fixed"
+    return LinearRegression.isotropic(_spec_int(a[0], "dim", spec), noise=noise,
+                                      design=design)
+
+
 @dataclass(frozen=True, eq=False)
-class Categorical:
+class Categorical(Model):
     r"""A next-token (categorical) distribution :math:`p` on :math:`\{0, \dots, s-1\}`.
 
     Fitting a categorical model to ``n`` samples by maximum likelihood gives the
@@ -232,6 +380,15 @@ class Categorical:
                 raise ValueError(f"token {token!r} is not in the vocabulary") from None
         raise ValueError(f"token must be an int index or a label, got {token!r}")
 
+    name = "categorical"
+
+    def _fields(self) -> dict:
+        return {"p": self.p, "labels": None if self.labels is None else list(self.labels)}
+
+    @property
+    def spec(self) -> str:
+        return "p:" + ",".join(repr(float(x)) for x in self.p)
+
     def __repr__(self) -> str:
         return (
             f"Categorical(size={self.size}, support={self.support_size}, "
@@ -284,7 +441,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class Gaussian:
+class Gaussian(Model):
     r"""A Gaussian :math:`N(\mu, \Sigma)` in ``d`` dimensions, refitted each generation by
     the sample mean and the sample covariance (Shumailov et al. 2024, §3 and Thm 3.1).
 
@@ -326,6 +483,18 @@ class Gaussian:
             raise ValueError("std is defined for a 1-D Gaussian; use cov")
         return float(np.sqrt(self.cov[0, 0]))
 
+    name = "gaussian"
+
+    def _fields(self) -> dict:
+        return {"mean": self.mean, "cov": self.cov, "estimator": self.estimator}
+
+    @property
+    def spec(self) -> str:
+        v = self.cov[0, 0]
+        if np.any(self.mean != 0) or np.any(self.cov != v * np.eye(self.dim)):
+            return super().spec
+        return f"gaussian:{self.dim}:{float(v)!r}:{self.estimator}"
+
     def __repr__(self) -> str:
         if self.dim == 1:
             return (f"Gaussian(mean={self.mean[0]:.6g}, var={self.cov[0, 0]:.6g}, "
@@ -334,7 +503,7 @@ class Gaussian:
 
 
 @dataclass(frozen=True, eq=False)
-class GaussianMixture:
+class GaussianMixture(Model):
     r"""A Gaussian mixture :math:`\sum_k w_k N(\mu_k, \Sigma_k)`, refitted each generation
     by expectation-maximisation with ``components`` components (Shumailov et al. 2024:
     two components fitted to 1,000 samples per generation, from one 2-D blob).
@@ -395,6 +564,20 @@ class GaussianMixture:
     def dim(self) -> int:
         return int(self.means.shape[1])
 
+    name = "mixture"
+
+    def _fields(self) -> dict:
+        return {"weights": self.weights, "means": self.means, "covs": self.covs,
+                "components": self.components, "max_iter": self.max_iter, "tol": self.tol,
+                "reg_covar": self.reg_covar}
+
+    @property
+    def spec(self) -> str:
+        blob = GaussianMixture.blob(self.dim, components=self.components)
+        if blob != self:
+            return super().spec
+        return f"mixture:{self.dim}:{self.components}"
+
     def __repr__(self) -> str:
         return (f"GaussianMixture(dim={self.dim}, true_components={self.weights.size}, "
                 f"fitted_components={self.components})")
@@ -404,7 +587,7 @@ DESIGNS = ("fixed", "fresh")
 
 
 @dataclass(frozen=True, eq=False)
-class LinearRegression:
+class LinearRegression(Model):
     r"""Linear regression :math:`y = x^\top w + \sigma\varepsilon`, :math:`x \sim N(0, I_d)`,
     refitted each generation by least squares (minimum-norm when under-determined),
     the setting of Gerstgrasser et al. 2024 and Dohmatob et al. 2024.
@@ -452,6 +635,17 @@ class LinearRegression:
     @property
     def dim(self) -> int:
         return int(self.w.size)
+
+    name = "regression"
+
+    def _fields(self) -> dict:
+        return {"w": self.w, "noise": self.noise, "design": self.design}
+
+    @property
+    def spec(self) -> str:
+        if LinearRegression.isotropic(self.dim, self.noise, self.design) != self:
+            return super().spec
+        return f"regression:{self.dim}:{self.noise!r}:{self.design}"
 
     def __repr__(self) -> str:
         return (f"LinearRegression(dim={self.dim}, noise={self.noise:.6g}, "

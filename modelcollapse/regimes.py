@@ -2,14 +2,33 @@
 
 Notation of Seddik et al. 2024 (arXiv 2404.05090): ``p^(0)`` is the real distribution,
 ``p^(1)`` the first fitted model, ``p^(m)`` the model of generation ``m``.
+
+A regime is data: a small frozen object with a class-level :attr:`~Regime.name`, a
+spec string (``Mix(100, 100).spec == "mix:100:100"``, :meth:`Regime.from_spec`), a
+dictionary form (:meth:`Regime.to_dict`, :meth:`Regime.from_dict`) and a
+:class:`Plan` (:meth:`Regime.plan`) that says, backend-neutrally, where each
+generation's training samples come from. The simulators read only the plan.
+
+Every regime also carries the **sampling policy** of its synthetic data, as keyword
+fields: ``temperature`` :math:`T`, ``top_k`` and ``top_p``. A synthetic sample of a
+fitted model :math:`p` is drawn from
+
+.. math:: q = \\mathrm{top\\_p}\\big(\\mathrm{top\\_k}(p^{1/T}/\\textstyle\\sum_i p_i^{1/T})\\big),
+
+where ``top_k`` keeps the ``k`` most likely tokens and ``top_p`` the smallest set of most
+likely tokens whose mass is at least ``p`` (ties broken towards the lower token index),
+each renormalised. Real samples (model ``p^(0)``) are never transformed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
 
 import numpy as np
 
+from .errors import WrongTypeError
 from .models import _check_positive_int
 
 __all__ = [
@@ -17,31 +36,372 @@ __all__ = [
     "AccumulateSubsample",
     "Mix",
     "MostRecent",
+    "Plan",
     "RandomlySampled",
     "Regime",
     "Replace",
+    "SamplingPolicy",
 ]
 
-
-class Regime:
-    """Base class of the training regimes."""
-
-    __slots__ = ()
+_SAMPLING = ("temperature", "top_k", "top_p")
 
 
+# ---------------------------------------------------------------------- sampling policy
 @dataclass(frozen=True)
+class SamplingPolicy:
+    r"""How synthetic samples are drawn from a fitted categorical model.
+
+    ``temperature`` :math:`T > 0` maps :math:`p \mapsto p^{1/T}/\sum_i p_i^{1/T}`; then
+    ``top_k`` keeps the ``k`` most likely tokens and ``top_p`` the smallest set of most
+    likely tokens of mass :math:`\ge` ``top_p`` (ties towards the lower index), each
+    followed by renormalisation. ``SamplingPolicy()`` is plain sampling.
+    """
+
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+
+    def __post_init__(self):
+        t = self.temperature
+        if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
+            raise WrongTypeError(f"temperature must be a real number, got {t!r}")
+        t = float(t)
+        if not math.isfinite(t) or t <= 0:
+            raise ValueError(f"temperature must be finite and > 0, got {t}")
+        object.__setattr__(self, "temperature", t)
+        if self.top_k is not None:
+            if isinstance(self.top_k, bool) or not isinstance(self.top_k, (int, np.integer)):
+                raise WrongTypeError(
+                    f"top_k must be a positive integer or None, got {self.top_k!r}")
+            object.__setattr__(self, "top_k", _check_positive_int(self.top_k, "top_k"))
+        if self.top_p is not None:
+            p = self.top_p
+            if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+                raise WrongTypeError(f"top_p must be a number in (0, 1] or None, got {p!r}")
+            p = float(p)
+            if not 0.0 < p <= 1.0:
+                raise ValueError(f"top_p must be in (0, 1], got {p}")
+            object.__setattr__(self, "top_p", p)
+
+    @property
+    def plain(self) -> bool:
+        """True for plain sampling from the fit (``T = 1``, no truncation)."""
+        return self.temperature == 1.0 and self.top_k is None and self.top_p in (None, 1.0)
+
+    def apply(self, p: np.ndarray) -> np.ndarray:
+        """The sampling distribution of the fitted distribution(s) ``p`` (rows)."""
+        from .montecarlo._stats import sampling_distribution
+
+        return sampling_distribution(np.asarray(p, dtype=np.float64), self)
+
+
+# ---------------------------------------------------------------------- plan
+@dataclass(frozen=True)
+class Plan:
+    r"""Where each generation's training samples come from, backend-neutral.
+
+    Generation :math:`m \ge 1` is fitted to the union of
+
+    * the **real block**: ``real`` samples of :math:`p^{(0)}`, drawn once
+      (``real_fresh=False``) or anew every generation (``real_fresh=True``); and
+    * the **synthetic blocks** (from generation ``synthetic_from`` on), ``n`` samples in
+      all, taken from earlier models according to ``sources``:
+
+      - ``"last"``: all ``n`` from :math:`p^{(m-1)}`;
+      - ``"window"``: ``n // k`` from each of the ``k = min(window, m)`` latest models
+        :math:`p^{(m-k)}, \dots, p^{(m-1)}`;
+      - ``"uniform"``: each of the ``n`` samples from a model drawn uniformly among
+        :math:`p^{(0)}, \dots, p^{(m-1)}` (a multinomial allocation);
+
+    then, by ``pool``: ``"none"`` fits that union; ``"accumulate"`` appends the new
+    blocks to a pool kept from every earlier generation and fits the whole pool;
+    ``"subsample"`` appends them likewise and fits ``n`` samples of the pool drawn
+    without replacement. Samples of :math:`p^{(0)}` are plain draws; samples of a
+    fitted model follow ``sampling``. ``history`` is the number of latest models the
+    synthetic blocks need (``None``: all of them).
+    """
+
+    n: int
+    sources: str = "last"
+    window: int = 1
+    real: int = 0
+    real_fresh: bool = False
+    synthetic_from: int = 1
+    pool: str = "none"
+    sampling: SamplingPolicy = field(default_factory=SamplingPolicy)
+
+    SOURCES: ClassVar[tuple[str, ...]] = ("last", "window", "uniform")
+    POOLS: ClassVar[tuple[str, ...]] = ("none", "accumulate", "subsample")
+
+    def __post_init__(self):
+        if self.sources not in self.SOURCES:
+            raise ValueError(f"sources must be one of {self.SOURCES}, got {self.sources!r}")
+        if self.pool not in self.POOLS:
+            raise ValueError(f"pool must be one of {self.POOLS}, got {self.pool!r}")
+
+    @property
+    def history(self) -> int | None:
+        """Latest models the synthetic blocks read (``None``: every earlier model)."""
+        return {"last": 1, "window": self.window, "uniform": None}[self.sources]
+
+    @property
+    def absorbing(self) -> bool:
+        """True when a collapsed model stays collapsed: every generation is drawn from
+        the previous model alone (no real data, no pool)."""
+        return self.sources == "last" and self.real == 0 and self.pool == "none"
+
+    def blocks(self, m: int, rng=None) -> list[tuple[int, int]]:
+        """The synthetic blocks of generation ``m >= 1`` as ``(model index, count)``
+        pairs (model 0 is the real distribution); ``rng`` draws the ``"uniform"``
+        allocation. The real block and the pool are the caller's."""
+        if m < self.synthetic_from:
+            return []
+        if self.sources == "last":
+            return [(m - 1, self.n)]
+        if self.sources == "window":
+            k = min(self.window, m)
+            return [(j, self.n // k) for j in range(m - k, m)]
+        alloc = rng.multinomial(self.n, np.full(m, 1.0 / m))
+        return [(j, int(a)) for j, a in enumerate(alloc) if a]
+
+    def new_samples(self, m: int) -> int:
+        """Synthetic samples generation ``m`` adds (``"window"`` rounds ``n`` down)."""
+        if m < self.synthetic_from:
+            return 0
+        if self.sources == "window":
+            k = min(self.window, m)
+            return k * (self.n // k)
+        return self.n
+
+    def fit_size(self, m: int) -> int:
+        """Samples the fit of generation ``m`` sees."""
+        if self.pool == "subsample":
+            return self.n
+        if self.pool == "accumulate":  # the pool plans use sources="last"
+            return self.real + max(0, m - self.synthetic_from + 1) * self.n
+        return self.real + self.new_samples(m)
+
+    @property
+    def min_fit_size(self) -> int:
+        """Fewest samples any generation is fitted to."""
+        if self.pool == "subsample":
+            return self.n
+        if self.real and self.synthetic_from > 1:
+            return self.real
+        if self.sources == "window":
+            return self.real + min(k * (self.n // k) for k in range(1, self.window + 1))
+        return self.real + self.n
+
+
+# ---------------------------------------------------------------------- regimes
+@dataclass(frozen=True, repr=False)
+class Regime:
+    """Base class of the training regimes.
+
+    Subclasses set the class-level :attr:`name` (their spec keyword), declare their
+    size fields (positional in the spec, in order) and implement :meth:`plan`. The
+    sampling fields ``temperature``, ``top_k`` and ``top_p`` are keyword-only and shared
+    by every regime (see :class:`SamplingPolicy`).
+    """
+
+    name: ClassVar[str] = ""
+    #: spec keywords that stand for this class with some fields fixed
+    aliases: ClassVar[dict[str, dict]] = {}
+    _registry: ClassVar[dict[str, type]] = {}
+
+    temperature: float = field(default=1.0, kw_only=True)
+    top_k: int | None = field(default=None, kw_only=True)
+    top_p: float | None = field(default=None, kw_only=True)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            for key in (cls.name, *cls.__dict__.get("aliases", {})):
+                Regime._registry[key] = cls
+
+    def __post_init__(self):
+        pol = SamplingPolicy(self.temperature, self.top_k, self.top_p)
+        object.__setattr__(self, "temperature", pol.temperature)
+        object.__setattr__(self, "top_k", pol.top_k)
+        object.__setattr__(self, "top_p", pol.top_p)
+
+    # ------------------------------------------------------------------ data
+    @property
+    def sampling(self) -> SamplingPolicy:
+        """The sampling policy of the synthetic data."""
+        return SamplingPolicy(self.temperature, self.top_k, self.top_p)
+
+    @classmethod
+    def _size_fields(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls) if not f.kw_only)
+
+    def _kind(self) -> str:
+        """The spec keyword: the class's name, or an alias whose fixed fields match."""
+        for key, fixed in type(self).aliases.items():
+            if all(getattr(self, k) == v for k, v in fixed.items()):
+                return key
+        return self.name
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"replace:1000"``, ``"mix:100:100"``,
+        ``"most-recent:1000:4:temperature=0.8"``; :meth:`from_spec` reads it back."""
+        fixed = type(self).aliases.get(self._kind(), {})
+        parts = [self._kind()]
+        parts += [str(getattr(self, f)) for f in self._size_fields() if f not in fixed]
+        parts += [f"{k}={getattr(self, k)!r}" for k in _SAMPLING
+                  if getattr(self, k) != _DEFAULTS[k]]
+        return ":".join(parts)
+
+    def to_dict(self) -> dict:
+        """``{"type": name, field: value, ...}`` (JSON-ready); :meth:`from_dict` inverts it."""
+        d = {"type": self.name}
+        d.update({f: getattr(self, f) for f in self._size_fields()})
+        d.update({k: getattr(self, k) for k in _SAMPLING if getattr(self, k) != _DEFAULTS[k]})
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Regime:
+        """A regime from :meth:`to_dict`'s output (also accepts the class name as type)."""
+        if not isinstance(d, dict) or "type" not in d:
+            raise ValueError(f"a regime dictionary needs a 'type' key, got {d!r}")
+        d = dict(d)
+        kind = d.pop("type")
+        target = Regime._registry.get(kind) or {c.__name__: c for c in
+                                                 Regime._registry.values()}.get(kind)
+        if target is None:
+            raise ValueError(f"unknown regime type {kind!r}; choose from "
+                             f"{', '.join(sorted(Regime._registry))}")
+        fixed = target.aliases.get(kind, {})
+        try:
+            obj = target(**{**fixed, **d})
+        except TypeError as exc:
+            raise ValueError(f"bad fields for regime {kind!r}: {exc}") from None
+        return _check_subclass(cls, obj)
+
+    @classmethod
+    def from_spec(cls, text: str) -> Regime:
+        """Parse a spec string ``name:SIZE[:SIZE...][:key=value...]``.
+
+        ========================== ==================================================
+        ``replace:N``              :class:`Replace` ``(N)``
+        ``mix:REAL:SYNTHETIC``     :class:`Mix` ``(REAL, SYNTHETIC)``
+        ``mix-fresh:REAL:SYN``     :class:`Mix` ``(REAL, SYN, fresh=True)``
+        ``accumulate:N``           :class:`Accumulate` ``(N)``
+        ``accumulate-subsample:N`` :class:`AccumulateSubsample` ``(N)``
+        ``most-recent:N:WINDOW``   :class:`MostRecent` ``(N, WINDOW)``
+        ``randomly-sampled:N``     :class:`RandomlySampled` ``(N)``
+        ========================== ==================================================
+
+        Sampling fields follow as ``key=value``: ``replace:1000:temperature=0.7:top_p=0.9``.
+        """
+        if isinstance(text, Regime):
+            return _check_subclass(cls, text)
+        if not isinstance(text, str):
+            raise WrongTypeError(
+                f"a regime spec must be a string, got {type(text).__name__}")
+        kind, _, rest = text.strip().partition(":")
+        kind = kind.strip().lower()
+        target = Regime._registry.get(kind)
+        if target is None:
+            raise ValueError(f"unknown regime {kind!r} in {text!r}; choose from "
+                             f"{', '.join(sorted(Regime._registry))}")
+        fixed = target.aliases.get(kind, {})
+        sizes = [f for f in target._size_fields() if f not in fixed]
+        args = [a.strip() for a in rest.split(":")] if rest.strip() else []
+        pos = [a for a in args if "=" not in a]
+        kw = dict(a.split("=", 1) for a in args if "=" in a)
+        if len(pos) != len(sizes) or args[:len(pos)] != pos:
+            raise ValueError(
+                f"{text!r}: {kind} takes {len(sizes)} size argument(s) "
+                f"({':'.join(s.upper() for s in sizes)}) before any key=value, got "
+                f"{len(pos)}")
+        values = dict(fixed)
+        for name, a in zip(sizes, pos, strict=True):
+            values[name] = _parse_int(a, name.upper(), text)
+        for k, v in kw.items():
+            k = k.strip()
+            if k not in _SAMPLING:
+                raise ValueError(f"{text!r}: unknown field {k!r}; sampling fields are "
+                                 f"{', '.join(_SAMPLING)}")
+            values[k] = None if v.strip().lower() == "none" else (
+                _parse_int(v, k, text) if k == "top_k" else _parse_float(v, k, text))
+        return _check_subclass(cls, target(**values))
+
+    def plan(self) -> Plan:
+        """This regime's :class:`Plan`."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = [f"{f}={getattr(self, f)!r}" for f in self._size_fields()]
+        args += [f"{k}={getattr(self, k)!r}" for k in _SAMPLING
+                 if getattr(self, k) != _DEFAULTS[k]]
+        return f"{type(self).__name__}({', '.join(args)})"
+
+
+_DEFAULTS = {"temperature": 1.0, "top_k": None, "top_p": None}
+
+
+def _check_subclass(cls, obj):
+    if not isinstance(obj, cls):
+        raise ValueError(f"expected a {cls.__name__}, got {obj!r}")
+    return obj
+
+
+def _parse_int(text: str, what: str, spec: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{what} in {spec!r} must be an integer, got {text!r}") from None
+
+
+def _parse_float(text: str, what: str, spec: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{what} in {spec!r} must be a number, got {text!r}") from None
+
+
+def require_plain_sampling(regime, what: str) -> None:
+    """``NotImplementedError`` when ``regime`` sets a sampling policy that ``what`` (an
+    exact formula for plain sampling) does not cover."""
+    if isinstance(regime, Regime) and not regime.sampling.plain:
+        raise NotImplementedError(
+            f"{what} is derived for plain sampling; {regime!r} sets a sampling policy "
+            "(temperature / top_k / top_p): simulate it with modelcollapse.montecarlo")
+
+
+def as_regime(regime) -> Regime:
+    """``regime`` itself, or the regime of a spec string (``TypeError`` for other types)."""
+    if isinstance(regime, Regime):
+        return regime
+    if isinstance(regime, str):
+        try:
+            return Regime.from_spec(regime)
+        except ValueError as exc:
+            raise ValueError(f"regime must be a Regime or a valid spec string: {exc}") from None
+    raise WrongTypeError(
+        f"regime must be a Regime or a spec string, got {type(regime).__name__}")
+
+
+@dataclass(frozen=True, repr=False)
 class Replace(Regime):
     r"""Fully synthetic: ``p^(1)`` from ``n`` real samples, ``p^(m)`` from ``n`` samples
     of ``p^(m-1)``.
     """
 
+    name: ClassVar[str] = "replace"
     n: int
 
     def __post_init__(self):
+        super().__post_init__()
         object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
 
+    def plan(self) -> Plan:
+        return Plan(self.n, sampling=self.sampling)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class Mix(Regime):
     r"""Partially synthetic: ``real`` real samples plus ``synthetic`` fresh samples of the
     previous model each generation; generation 1 is fitted to the ``real`` samples only.
@@ -53,11 +413,15 @@ class Mix(Regime):
     immigration in population genetics: stationary, no collapse).
     """
 
+    name: ClassVar[str] = "mix"
+    aliases: ClassVar[dict[str, dict]] = {"mix": {"fresh": False},
+                                          "mix-fresh": {"fresh": True}}
     real: int
     synthetic: int
     fresh: bool = False
 
     def __post_init__(self):
+        super().__post_init__()
         object.__setattr__(self, "real", _check_positive_int(self.real, "real"))
         object.__setattr__(
             self, "synthetic", _check_positive_int(self.synthetic, "synthetic")
@@ -71,17 +435,23 @@ class Mix(Regime):
         """Synthetic share :math:`\\alpha = n/(N+n)`."""
         return self.synthetic / (self.real + self.synthetic)
 
+    def plan(self) -> Plan:
+        return Plan(self.synthetic, real=self.real, real_fresh=self.fresh,
+                    synthetic_from=2, sampling=self.sampling)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class MostRecent(Regime):
     r"""Most recent models (Seddik et al. §3.3): generation ``m`` is trained on
     ``floor(n/k)`` samples from each of the ``k = min(window, m)`` latest models
     :math:`p^{(m-k)}, \dots, p^{(m-1)}` (:math:`p^{(0)}` is the real distribution)."""
 
+    name: ClassVar[str] = "most-recent"
     n: int
     window: int
 
     def __post_init__(self):
+        super().__post_init__()
         object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
         object.__setattr__(self, "window", _check_positive_int(self.window, "window"))
         if self.window > self.n:
@@ -90,38 +460,56 @@ class MostRecent(Regime):
                 f"got window={self.window}, n={self.n}"
             )
 
+    def plan(self) -> Plan:
+        return Plan(self.n, sources="window", window=self.window, sampling=self.sampling)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class RandomlySampled(Regime):
     r"""Generation ``m`` is trained on ``n`` samples, each from a model drawn uniformly
     among :math:`p^{(0)}, \dots, p^{(m-1)}` (Seddik et al. §3.3)."""
 
+    name: ClassVar[str] = "randomly-sampled"
     n: int
 
     def __post_init__(self):
+        super().__post_init__()
         object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
 
+    def plan(self) -> Plan:
+        return Plan(self.n, sources="uniform", sampling=self.sampling)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class Accumulate(Regime):
     r"""All data so far (Gerstgrasser et al. 2024): generation 1 is fitted to ``n`` real
     samples; generation ``m`` to those plus ``n`` samples of each of
     :math:`p^{(1)}, \dots, p^{(m-1)}` (``m n`` samples in all)."""
 
+    name: ClassVar[str] = "accumulate"
     n: int
 
     def __post_init__(self):
+        super().__post_init__()
         object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
 
+    def plan(self) -> Plan:
+        return Plan(self.n, pool="accumulate", sampling=self.sampling)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class AccumulateSubsample(Regime):
     r"""Accumulate, then subsample (Kazdan et al. 2024): the pool grows as under
     :class:`Accumulate` (``n`` real samples, then ``n`` samples of each new model), and
     generation ``m`` is fitted to ``n`` samples drawn *without replacement* from the
     pool of ``m n``."""
 
+    name: ClassVar[str] = "accumulate-subsample"
     n: int
 
     def __post_init__(self):
+        super().__post_init__()
         object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
+
+    def plan(self) -> Plan:
+        return Plan(self.n, pool="subsample", sampling=self.sampling)

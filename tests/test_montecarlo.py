@@ -83,15 +83,15 @@ def test_categorical_negative_control(cat_reference):
 def test_temperature_matches_reference(backend):
     model = Categorical.zipf(20, 1.0)
     for T in (0.5, 2.0):
-        for reg in (Replace(30), Mix(10, 20)):
-            pr = Problem(model, reg, temperature=T, statistics=("entropy",))
+        for reg in (Replace(30, temperature=T), Mix(10, 20, temperature=T)):
+            pr = Problem(model, reg, statistics=("entropy",))
             ref = reference_simulate(pr, 5, replicates=500, seed=3)["entropy"][:, -1]
             sim = simulate(model, reg, 5, replicates=500, backend=backend, seed=4,
-                           temperature=T, statistics="entropy")["entropy"][:, -1]
+                           statistics="entropy")["entropy"][:, -1]
             assert ks_p(ref, sim) > ALPHA, (T, reg)
     # negative control: tempering changes the law
-    cold = simulate(model, Replace(30), 5, replicates=500, backend=backend, seed=4,
-                    temperature=0.5, statistics="entropy")["entropy"][:, -1]
+    cold = simulate(model, Replace(30, temperature=0.5), 5, replicates=500, backend=backend,
+                    seed=4, statistics="entropy")["entropy"][:, -1]
     plain = simulate(model, Replace(30), 5, replicates=500, backend=backend, seed=4,
                      statistics="entropy")["entropy"][:, -1]
     assert ks_p(cold, plain) < ALPHA
@@ -362,11 +362,11 @@ def test_save_and_load_roundtrip(tmp_path):
     assert g2.regime == Mix(4, 4, fresh=True) and np.array_equal(g2.model.cov, 2 * np.eye(2))
 
 
-def test_interrupt_returns_finished_generations(monkeypatch):
+def _interrupt_third_chunk(monkeypatch):
     from modelcollapse.montecarlo import _numpy
 
     calls = {"n": 0}
-    original = _numpy.CategoricalKernel.advance
+    original = _numpy._VectorKernel.advance
 
     def flaky(self, g0, g1):
         calls["n"] += 1
@@ -374,10 +374,21 @@ def test_interrupt_returns_finished_generations(monkeypatch):
             raise KeyboardInterrupt
         return original(self, g0, g1)
 
-    monkeypatch.setattr(_numpy.CategoricalKernel, "advance", flaky)
-    res = simulate(CAT, Replace(10), 100, replicates=4, backend="numpy", seed=0, chunk=10)
+    monkeypatch.setattr(_numpy._VectorKernel, "advance", flaky)
+
+
+def test_interrupt_returns_finished_generations(monkeypatch):
+    _interrupt_third_chunk(monkeypatch)
+    res = simulate(CAT, Replace(10), 100, replicates=4, backend="numpy", seed=0, chunk=10,
+                   on_interrupt="return")
     assert res.interrupted and res.generations == 20
     assert res["homozygosity"].shape == (4, 21)
+
+
+def test_interrupt_raises_by_default(monkeypatch):
+    _interrupt_third_chunk(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(CAT, Replace(10), 100, replicates=4, backend="numpy", seed=0, chunk=10)
 
 
 def test_progress_bar(capsys):
@@ -389,7 +400,7 @@ def test_progress_bar(capsys):
 @pytest.mark.parametrize("kwargs,match", [
     ({"backend": "torch"}, "backend must be one of"),
     ({"statistics": ("nope",)}, "unknown statistic 'nope'"),
-    ({"temperature": 0.0}, "temperature must be"),
+    ({"regime": "replace:5:temperature=0.0"}, "temperature must be"),
     ({"replicates": 0}, "replicates must be >= 1"),
     ({"tokens": (99,)}, "out of range"),
     ({"eps": 2.0}, "eps must be in"),
@@ -399,13 +410,14 @@ def test_progress_bar(capsys):
 ])
 def test_bad_arguments(kwargs, match):
     args = {"replicates": 2, "backend": "numpy", **kwargs}
+    regime = args.pop("regime", Replace(5))
     with pytest.raises(ValueError, match=match):
-        simulate(CAT, Replace(5), 3, **args)
+        simulate(CAT, regime, 3, **args)
 
 
 def test_bad_model_and_regime_combinations():
-    with pytest.raises(ValueError, match="temperature applies to Categorical"):
-        simulate(Gaussian(), Replace(5), 3, temperature=2.0, backend="numpy")
+    with pytest.raises(ValueError, match="temperature, top_k and top_p apply to Categorical"):
+        simulate(Gaussian(), Replace(5, temperature=2.0), 3, backend="numpy")
     with pytest.raises(ValueError, match="generations=None"):
         simulate(CAT, Mix(3, 3), None, backend="numpy")
     with pytest.raises(ValueError, match="at least 2 samples"):

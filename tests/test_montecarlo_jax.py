@@ -48,8 +48,7 @@ def jax_run(model, regime, generations, replicates, seed=0, **kw):
 
 
 def ref_run(model, regime, generations, replicates, seed=12345, **kw):
-    problem = _check_problem(model, regime, kw.get("temperature", 1.0), kw.get("tokens", ()),
-                             None, 0.01)
+    problem = _check_problem(model, regime, kw.get("tokens", ()), None, 0.01)
     return reference_simulate(problem, generations, replicates=replicates, seed=seed)
 
 
@@ -87,12 +86,15 @@ def test_multinomial_samplers_exact_law(sampler):
     J._import_jax()
     q = np.array([0.45, 0.0, 0.3, 0.05, 0.2, 0.0, 0.0, 0.0])
     n, R = 7, 20_000
-    keys = jax.random.split(jax.random.PRNGKey(3), R)
-    if sampler == "inverse":
-        draw = jax.jit(jax.vmap(lambda k: J._multinomial_inverse(k, n, jax.numpy.asarray(q))))
-    else:
-        draw = jax.jit(jax.vmap(lambda k: J._multinomial(k, float(n), jax.numpy.asarray(q), 3)))
-    counts = np.asarray(draw(keys))
+    with J.x64():
+        keys = jax.random.split(jax.random.PRNGKey(3), R)
+        if sampler == "inverse":
+            draw = jax.jit(jax.vmap(lambda k: J._multinomial_inverse(k, n,
+                                                                      jax.numpy.asarray(q))))
+        else:
+            draw = jax.jit(jax.vmap(lambda k: J._multinomial(k, float(n),
+                                                              jax.numpy.asarray(q), 3)))
+        counts = np.asarray(draw(keys))
     assert counts.shape == (R, 8)
     np.testing.assert_array_equal(counts.sum(axis=1), n)
     assert (counts[:, q == 0] == 0).all()
@@ -129,8 +131,8 @@ def test_categorical_negative_control():
 
 
 def test_categorical_temperature_matches_reference():
-    res = jax_run(CAT, Replace(10), 3, 600, temperature=0.6, statistics=["homozygosity"])
-    ref = ref_run(CAT, Replace(10), 3, 200, temperature=0.6)
+    res = jax_run(CAT, Replace(10, temperature=0.6), 3, 600, statistics=["homozygosity"])
+    ref = ref_run(CAT, Replace(10, temperature=0.6), 3, 200)
     assert ks_p(res["homozygosity"][:, -1], ref["homozygosity"][:, -1]) > ALPHA
     plain = jax_run(CAT, Replace(10), 4, 600, tokens=TOKENS)
     assert res["homozygosity"][:, -1].mean() > plain["homozygosity"][:, 3].mean()
@@ -254,3 +256,16 @@ def test_regression_matches_reference(design, regime):
     assert ks_p(res["test_error"][:, -1], ref["test_error"][:, -1]) > ALPHA
     assert ks_p(res["coef"][:, -1, 0], ref["coef"][:, -1, 0]) > ALPHA
     np.testing.assert_allclose(res["coef"][:, 0], np.broadcast_to(model.w, (600, 3)))
+
+
+def test_jax_backend_leaves_process_precision_alone():
+    """The JAX backend computes in float64 inside a local context: the process-wide
+    ``jax_enable_x64`` flag is as the caller left it, before and after."""
+    import jax
+
+    before = bool(jax.config.jax_enable_x64)
+    res = montecarlo.simulate(CAT, Replace(10), 3, replicates=4, backend="jax", seed=0,
+                              statistics=["homozygosity"])
+    assert res["homozygosity"].dtype == np.float64
+    assert bool(jax.config.jax_enable_x64) == before
+    assert jax.numpy.ones(2).dtype == (np.float64 if before else np.float32)

@@ -18,26 +18,10 @@ from modelcollapse import (
     Replace,
     montecarlo,
 )
-from modelcollapse.montecarlo import Problem, _engine, reference_simulate
+from modelcollapse.montecarlo import Problem, reference_simulate
 from modelcollapse.montecarlo import _numba_continuous as nc
 
 P_MIN = 1e-3
-
-
-@pytest.fixture(autouse=True)
-def _route_numba(monkeypatch):
-    """``backend="numba"`` reaches these kernels even before ``_numba.py`` merges them."""
-    orig = _engine._kernel_class
-
-    def kernel_class(backend, family):
-        if backend == "numba":
-            try:
-                return orig(backend, family)
-            except (ImportError, KeyError):
-                return nc.KERNELS[family]
-        return orig(backend, family)
-
-    monkeypatch.setattr(_engine, "_kernel_class", kernel_class)
 
 
 def run(model, regime, generations, replicates, seed, **kw):

@@ -11,22 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models import (
-    Categorical,
-    Gaussian,
-    GaussianMixture,
-    LinearRegression,
-    _check_positive_int,
-)
-from ..regimes import (
-    Accumulate,
-    AccumulateSubsample,
-    Mix,
-    MostRecent,
-    RandomlySampled,
-    Regime,
-    Replace,
-)
+from ..errors import WrongTypeError
+from ..models import Model, _check_positive_int
+from ..regimes import Regime, as_regime
 from . import _stats
 
 __all__ = ["BACKENDS", "Problem", "SimulationResult", "load", "simulate"]
@@ -34,16 +21,17 @@ __all__ = ["BACKENDS", "Problem", "SimulationResult", "load", "simulate"]
 BACKENDS = ("numpy", "numba", "jax")
 #: Upper limit on the generations of a run to collapse (``generations=None``).
 MAX_GENERATIONS = 10_000_000
-_REGIMES = (Replace, Mix, Accumulate, AccumulateSubsample, MostRecent, RandomlySampled)
 
 
 @dataclass(frozen=True, eq=False)
 class Problem:
-    """What to simulate: a model, a regime and the per-run options, validated."""
+    """What to simulate: a model, a regime and the per-run options, validated.
 
-    model: object
+    ``plan`` is the regime's :class:`~modelcollapse.regimes.Plan` and ``sampling`` its
+    sampling policy; the kernels read these, never the regime's class."""
+
+    model: Model
     regime: Regime
-    temperature: float = 1.0
     tokens: tuple[int, ...] = ()
     statistics: tuple[str, ...] = ()
     eps: float = 0.01
@@ -53,27 +41,38 @@ class Problem:
         return _stats.family(self.model)
 
     @property
+    def plan(self):
+        return self.regime.plan()
+
+    @property
+    def sampling(self):
+        return self.regime.sampling
+
+    @property
+    def temperature(self) -> float:
+        return self.regime.temperature
+
+    @property
     def min_sample(self) -> int:
         """Fewest samples any generation is fitted to."""
-        r = self.regime
-        if isinstance(r, Mix):
-            return r.real
-        if isinstance(r, MostRecent):
-            return min(k * (r.n // k) for k in range(1, r.window + 1))
-        return r.n
+        return self.plan.min_fit_size
 
 
-def _check_problem(model, regime, temperature, tokens, statistics, eps) -> Problem:
+def as_model(model) -> Model:
+    """``model`` itself, or the model of a spec string (``TypeError`` otherwise)."""
+    if isinstance(model, str):
+        return Model.from_spec(model)
+    _stats.family(model)
+    return model
+
+
+def _check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Problem:
+    model = as_model(model)
+    regime = as_regime(regime)
     fam = _stats.family(model)
-    if not isinstance(regime, _REGIMES):
-        raise ValueError(
-            "regime must be Replace, Mix, Accumulate, AccumulateSubsample, MostRecent or "
-            f"RandomlySampled, got {regime!r}")
-    temperature = float(temperature)
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be finite and > 0, got {temperature}")
-    if temperature != 1.0 and fam != "categorical":
-        raise ValueError("temperature applies to Categorical models only")
+    if not regime.sampling.plain and fam != "categorical":
+        raise ValueError("the sampling fields temperature, top_k and top_p apply to "
+                         f"Categorical models only; {regime!r} sets them")
     if isinstance(tokens, (str, int, np.integer)):
         tokens = [tokens]
     tok = tuple(model.token_index(t) for t in tokens) if fam == "categorical" else ()
@@ -92,21 +91,28 @@ def _check_problem(model, regime, temperature, tokens, statistics, eps) -> Probl
                 f"{', '.join(allowed)}")
     if "token_prob" in statistics and not tok:
         statistics = tuple(s for s in statistics if s != "token_prob")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
+        raise WrongTypeError(f"eps must be a number, got {eps!r}")
     eps = float(eps)
     if not 0 < eps < 1:
         raise ValueError(f"eps must be in (0, 1), got {eps}")
-    problem = Problem(model, regime, temperature, tok, statistics, eps)
+    problem = Problem(model, regime, tok, statistics, eps)
+    plan = problem.plan
     if fam in ("gaussian", "mixture"):
         need = 2 if fam == "mixture" else model.dim + 1
-        per_fit = problem.min_sample
+        per_fit = plan.min_fit_size
         if per_fit < need:
             raise ValueError(
                 f"a {model.dim}-D Gaussian fit needs at least {need} samples per "
                 f"generation (a non-singular covariance); this regime gives {per_fit}")
-    if fam == "regression" and model.design == "fixed" and isinstance(regime, MostRecent):
-        if regime.n % regime.window:
+    if fam == "regression" and model.design == "fixed" and plan.sources == "window":
+        if plan.n % plan.window:
             raise ValueError("design='fixed' under MostRecent needs window to divide n")
     return problem
+
+
+FORMAT = "modelcollapse.SimulationResult/2"
+FORMAT_V1 = "modelcollapse.SimulationResult/1"
 
 
 @dataclass(eq=False)
@@ -131,11 +137,15 @@ class SimulationResult:
     statistics: dict = field(repr=False)
     collapse_time: np.ndarray | None = field(repr=False)
     token_loss_time: np.ndarray | None = field(repr=False)
-    temperature: float = 1.0
     tokens: tuple[int, ...] = ()
     eps: float = 0.01
     interrupted: bool = False
     elapsed: float = 0.0
+
+    @property
+    def temperature(self) -> float:
+        """The regime's sampling temperature."""
+        return self.regime.temperature
 
     def statistic(self, name: str) -> np.ndarray:
         try:
@@ -158,6 +168,61 @@ class SimulationResult:
             raise ValueError(f"no collapse time is defined for {type(self.model).__name__}")
         return self.collapse_time >= 0
 
+    def final_columns(self):
+        """``(label, values over replicates)`` of every statistic at the last generation;
+        vector statistics give one column per entry (mixture components sorted by weight,
+        covariances by their trace)."""
+        stats = self.statistics
+        order = None
+        if "weights" in stats:  # label switching: sort the components by weight
+            order = np.argsort(-stats["weights"][:, -1], axis=1, kind="stable")
+        for name, arr in stats.items():
+            last = arr[:, -1]
+            if last.ndim == 1:
+                yield name, last
+                continue
+            if name == "covs":
+                last = np.trace(last, axis1=-2, axis2=-1)
+                name = "cov_trace"
+            if order is not None and name in ("weights", "means", "cov_trace"):
+                last = np.take_along_axis(last, order.reshape(order.shape + (1,) *
+                                                              (last.ndim - 2)), axis=1)
+            if last.ndim == 2:
+                for j in range(last.shape[1]):
+                    yield f"{name}[{j}]", last[:, j]
+            elif last.ndim == 3:
+                for j in range(last.shape[1]):
+                    for a in range(last.shape[2]):
+                        yield f"{name}[{j},{a}]", last[:, j, a]
+
+    def summary(self) -> dict:
+        """A JSON-ready summary: the run's parameters; per statistic at the last
+        generation its mean, standard error and median over replicates (finite values);
+        the collapse-time law of the replicates that collapsed."""
+
+        def se(x):
+            return float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else math.nan
+
+        out = {"model": repr(self.model), "regime": self.regime.spec,
+               "backend": self.backend, "seed": _jsonable_seed(self.seed),
+               "replicates": int(self.replicates), "generations": int(self.generations),
+               "interrupted": bool(self.interrupted), "seconds": round(self.elapsed, 3),
+               "final": {}}
+        for name, last in self.final_columns():
+            finite = last[np.isfinite(last)]
+            if finite.size:
+                out["final"][name] = {"mean": float(finite.mean()), "se": se(finite),
+                                      "median": float(np.median(finite))}
+        if self.collapse_time is not None:
+            ct = self.collapse_time
+            done = ct[ct >= 0].astype(np.float64)
+            out["collapse_time"] = {
+                "collapsed": int(done.size), "fraction": float(done.size / ct.size),
+                "mean": float(done.mean()) if done.size else math.nan, "se": se(done),
+                "quantiles": {str(q): float(np.quantile(done, q)) if done.size else math.nan
+                              for q in (0.05, 0.5, 0.95)}}
+        return out
+
     def __repr__(self) -> str:
         extra = ", interrupted" if self.interrupted else ""
         return (f"SimulationResult({self.model!r}, {self.regime!r}, backend={self.backend!r},"
@@ -177,12 +242,12 @@ class SimulationResult:
         if self.token_loss_time is not None:
             arrays["token_loss_time"] = self.token_loss_time
         meta = {
-            "format": "modelcollapse.SimulationResult/1",
-            "model": _model_to_dict(self.model),
-            "regime": _regime_to_dict(self.regime),
+            "format": FORMAT,
+            "model": self.model.to_dict(),
+            "regime": self.regime.to_dict(), "regime_spec": self.regime.spec,
             "backend": self.backend, "seed": _jsonable_seed(self.seed),
             "replicates": self.replicates, "generations": self.generations,
-            "temperature": self.temperature, "tokens": list(self.tokens), "eps": self.eps,
+            "tokens": list(self.tokens), "eps": self.eps,
             "interrupted": self.interrupted, "elapsed": self.elapsed,
             "version": _version(),
         }
@@ -203,68 +268,41 @@ def _jsonable_seed(seed):
     return repr(seed)
 
 
-def _model_to_dict(model) -> dict:
-    if isinstance(model, Categorical):
-        return {"type": "Categorical", "p": model.p.tolist(),
-                "labels": list(model.labels) if model.labels else None}
-    if isinstance(model, Gaussian):
-        return {"type": "Gaussian", "mean": model.mean.tolist(), "cov": model.cov.tolist(),
-                "estimator": model.estimator}
-    if isinstance(model, GaussianMixture):
-        return {"type": "GaussianMixture", "weights": model.weights.tolist(),
-                "means": model.means.tolist(), "covs": model.covs.tolist(),
-                "components": model.components, "max_iter": model.max_iter,
-                "tol": model.tol, "reg_covar": model.reg_covar}
-    return {"type": "LinearRegression", "w": model.w.tolist(), "noise": model.noise,
-            "design": model.design}
-
-
-def _model_from_dict(d: dict):
-    d = dict(d)
-    kind = d.pop("type")
-    cls = {"Categorical": Categorical, "Gaussian": Gaussian,
-           "GaussianMixture": GaussianMixture, "LinearRegression": LinearRegression}[kind]
-    return cls(**d)
-
-
-def _regime_to_dict(regime) -> dict:
-    return {"type": type(regime).__name__, **regime.__dict__}
-
-
-def _regime_from_dict(d: dict):
-    d = dict(d)
-    cls = {c.__name__: c for c in _REGIMES}[d.pop("type")]
-    return cls(**d)
-
-
 def load(path) -> SimulationResult:
     """Read a result written by :meth:`SimulationResult.save`."""
     with np.load(path, allow_pickle=False) as f:
         meta = json.loads(str(f["meta"]))
-        if meta.get("format") != "modelcollapse.SimulationResult/1":
+        if meta.get("format") not in (FORMAT, FORMAT_V1):
             raise ValueError(f"{path} is not a modelcollapse simulation result")
+        if meta["format"] == FORMAT_V1:  # the temperature was a run option
+            meta["regime"]["temperature"] = meta.pop("temperature", 1.0)
         stats = {k[5:]: f[k] for k in f.files if k.startswith("stat_")}
         ct = f["collapse_time"] if "collapse_time" in f.files else None
         lt = f["token_loss_time"] if "token_loss_time" in f.files else None
     return SimulationResult(
-        model=_model_from_dict(meta["model"]), regime=_regime_from_dict(meta["regime"]),
+        model=Model.from_dict(meta["model"]), regime=Regime.from_dict(meta["regime"]),
         backend=meta["backend"], seed=meta["seed"], replicates=meta["replicates"],
         generations=meta["generations"], statistics=stats, collapse_time=ct,
-        token_loss_time=lt, temperature=meta["temperature"], tokens=tuple(meta["tokens"]),
+        token_loss_time=lt, tokens=tuple(meta["tokens"]),
         eps=meta["eps"], interrupted=meta["interrupted"], elapsed=meta["elapsed"])
 
 
 # ---------------------------------------------------------------------- the verb
-def _kernel_class(backend: str, family: str):
+def _kernel_class(backend: str, problem: Problem):
+    """The backend's kernel for ``problem``: its first registered fast path whose
+    predicate holds, else the family's generic kernel."""
     mod = import_module(f"._{backend}", __package__)
-    return mod.KERNELS[family]
+    for family, applies, cls in getattr(mod, "FAST_PATHS", ()):
+        if family == problem.family and applies(problem):
+            return cls
+    return mod.KERNELS[problem.family]
 
 
 def simulate(model, regime, generations: int | None = None, *, replicates: int = 1000,
              backend: str = "numba", seed=None, statistics=None, tokens=(),
-             temperature: float = 1.0, eps: float = 0.01, progress: bool = False,
-             chunk: int | None = None, max_generations: int = MAX_GENERATIONS
-             ) -> SimulationResult:
+             eps: float = 0.01, progress: bool = False,
+             chunk: int | None = None, max_generations: int = MAX_GENERATIONS,
+             on_interrupt: str = "raise") -> SimulationResult:
     r"""Simulate recursive training: ``replicates`` independent chains of ``generations``
     generations of ``model`` under ``regime``.
 
@@ -278,8 +316,10 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
 
     Parameters
     ----------
-    model : Categorical, Gaussian, GaussianMixture or LinearRegression
-    regime : Replace, Mix, Accumulate, AccumulateSubsample, MostRecent or RandomlySampled
+    model : Categorical, Gaussian, GaussianMixture, LinearRegression or a model spec
+    regime : Regime or a regime spec string (e.g. ``"mix:100:100"``)
+        What each generation is trained on, including the sampling policy of its
+        synthetic data (``Replace(n, temperature=0.7, top_p=0.9)``: Categorical only).
     generations : int or None
         Generations after the real model; ``None`` runs a Categorical under
         ``Replace`` until every replicate has collapsed (at most ``max_generations``).
@@ -296,9 +336,6 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         :data:`STATISTICS`). ``()`` records none (collapse times are still tracked).
     tokens : sequence of int or str
         Categorical tokens whose probability (``token_prob``) and loss time to record.
-    temperature : float
-        Categorical sampling temperature :math:`T`: synthetic samples are drawn from
-        :math:`p^{1/T}/\sum_i p_i^{1/T}` (real samples are never tempered).
     eps : float
         Gaussian collapse threshold: ``collapse_time`` is the first ``t`` with
         :math:`(\det\Sigma_t/\det\Sigma_0)^{1/(2d)} < \varepsilon`.
@@ -306,20 +343,25 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         Show a progress bar (tqdm) over generations.
     chunk : int, optional
         Generations per kernel call (the granularity of progress and of Ctrl-C).
+    on_interrupt : {"raise", "return"}
+        What Ctrl-C (``KeyboardInterrupt``) does: ``"raise"`` (default) lets it
+        propagate once the worker threads have stopped; ``"return"`` returns the
+        generations finished so far, with ``interrupted=True``.
 
     Returns
     -------
     SimulationResult
-        Interrupting (Ctrl-C) returns the generations finished so far, with
-        ``interrupted=True``.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if on_interrupt not in ("raise", "return"):
+        raise ValueError(f"on_interrupt must be 'raise' or 'return', got {on_interrupt!r}")
     replicates = _check_positive_int(replicates, "replicates")
-    problem = _check_problem(model, regime, temperature, tokens, statistics, eps)
+    problem = _check_problem(model, regime, tokens, statistics, eps)
+    model, regime = problem.model, problem.regime
     to_collapse = generations is None
     if to_collapse:
-        if problem.family != "categorical" or not isinstance(regime, Replace):
+        if problem.family != "categorical" or not problem.plan.absorbing:
             raise ValueError(
                 "generations=None (run to collapse) needs a Categorical under Replace; "
                 "other regimes need a number of generations")
@@ -334,7 +376,7 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         raise ValueError(
             f"seed must be None, a non-negative int, a sequence of them or a "
             f"numpy.random.SeedSequence, got {seed!r}") from None
-    kernel = _kernel_class(backend, problem.family)(problem, replicates, seed_seq)
+    kernel = _kernel_class(backend, problem)(problem, replicates, seed_seq)
     if chunk is None:
         chunk = kernel.default_chunk(target)
     chunk = _check_positive_int(chunk, "chunk")
@@ -359,6 +401,8 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
                 bar.update(stop - done)
             done = stop
     except KeyboardInterrupt:
+        if on_interrupt == "raise":
+            raise
         interrupted = True
     finally:
         if bar is not None:
@@ -383,7 +427,7 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
     return SimulationResult(
         model=model, regime=regime, backend=backend, seed=seed, replicates=replicates,
         generations=done, statistics=stats, collapse_time=ct, token_loss_time=lt,
-        temperature=problem.temperature, tokens=problem.tokens, eps=problem.eps,
+        tokens=problem.tokens, eps=problem.eps,
         interrupted=interrupted, elapsed=elapsed)
 
 

@@ -10,7 +10,8 @@ the (padded) vocabulary, else by conditional binomials on a binary tree over the
 vocabulary; Gaussian fits by their sufficient statistics (mean and a Bartlett-factored
 Wishart scatter), pooled by Chan's formula.
 
-JAX is imported lazily (the package imports without it), and float64 is enabled.
+JAX is imported lazily (the package imports without it). Kernels compute in float64
+inside a local :func:`x64` context: the process-wide ``jax_enable_x64`` is never changed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..regimes import (
     Replace,
 )
 from . import _em, _stats
-from ._engine import _model_to_dict, log_eps_threshold
+from ._engine import log_eps_threshold
 from ._kernel import Kernel
 
 _jax = None
@@ -50,9 +51,18 @@ def _import_jax():
                 'backend="jax" needs JAX: pip install "modelcollapse[jax]" (or use '
                 'backend="numba")') from exc
 
-        jax.config.update("jax_enable_x64", True)
         _jax = jax
     return _jax
+
+
+def x64():
+    """A context in which JAX computes in float64 (the process-wide setting stays as
+    the caller left it)."""
+    jax = _import_jax()
+    enable = getattr(jax, "enable_x64", None)
+    if enable is None:  # pragma: no cover - JAX < 0.6
+        from jax.experimental import enable_x64 as enable
+    return enable(True)
 
 
 def _pow2_at_least(x: int) -> int:
@@ -202,10 +212,12 @@ class _JaxKernel(Kernel):
         super().__init__(problem, replicates, seed_seq)
         jax = _import_jax()
         data = np.stack([s.generate_state(2, np.uint32) for s in self.replicate_seeds()])
-        self.keys = jax.random.wrap_key_data(jax.numpy.asarray(data), impl="threefry2x32")
-        self.cap = 0
-        self._fns = {}
-        self.state = self.init_state()
+        with x64():
+            self.keys = jax.random.wrap_key_data(jax.numpy.asarray(data),
+                                                 impl="threefry2x32")
+            self.cap = 0
+            self._fns = {}
+            self.state = self.init_state()
 
     # --- per kernel
     def init_state(self) -> dict:
@@ -239,9 +251,8 @@ class _JaxKernel(Kernel):
         sig = self.__dict__.get("_sig")
         if sig is None:
             p = self.problem
-            model = json.dumps(_model_to_dict(p.model), sort_keys=True)
-            sig = self._sig = (type(self), model, repr(p.regime), p.temperature, p.tokens,
-                               self.names, p.eps)
+            model = json.dumps(p.model.to_dict(), sort_keys=True)
+            sig = self._sig = (type(self), model, p.regime.spec, p.tokens, self.names, p.eps)
         return sig
 
     def _compiled(self, length):
@@ -267,16 +278,18 @@ class _JaxKernel(Kernel):
         return fn
 
     def initial(self) -> dict:
-        out = self.initial_stats()
-        return {k: np.asarray(out[k], dtype=np.float64)[:, None] for k in self.names}
+        with x64():
+            out = self.initial_stats()
+            return {k: np.asarray(out[k], dtype=np.float64)[:, None] for k in self.names}
 
     def advance(self, g0, g1):
         jnp = _jax.numpy
-        self._ensure_capacity(g1)
-        ms = jnp.arange(g0 + 1, g1 + 1, dtype=jnp.int64)
-        self.state, out = self._compiled(g1 - g0)(self.state, self.keys, ms)
-        self.after(self.state)
-        return {k: np.asarray(out[k], dtype=np.float64) for k in self.names}
+        with x64():
+            self._ensure_capacity(g1)
+            ms = jnp.arange(g0 + 1, g1 + 1, dtype=jnp.int64)
+            self.state, out = self._compiled(g1 - g0)(self.state, self.keys, ms)
+            self.after(self.state)
+            return {k: np.asarray(out[k], dtype=np.float64) for k in self.names}
 
     def after(self, state):
         pass
@@ -284,6 +297,8 @@ class _JaxKernel(Kernel):
 
 # ---------------------------------------------------------------------- categorical
 class CategoricalKernel(_JaxKernel):
+    """The generic loop over the regime's plan, on padded count vectors."""
+
     def __init__(self, problem, replicates, seed_seq):
         model = problem.model
         self.V = model.size
@@ -292,11 +307,14 @@ class CategoricalKernel(_JaxKernel):
         p0 = np.zeros(self.P)
         p0[:self.V] = model.p
         self.p0np = p0
-        self.T = float(problem.temperature)
+        self.policy = problem.sampling
+        self.plan = plan = problem.plan
         self.tok = np.asarray(problem.tokens, dtype=np.int64)
-        regime = problem.regime
-        if isinstance(regime, AccumulateSubsample):
-            self.grows = {"pool": (regime.n, 0)}
+        if plan.pool == "subsample":
+            if plan.real or plan.synthetic_from != 1 or plan.sources != "last":
+                raise NotImplementedError("the JAX backend subsamples pools of one block "
+                                          "of the last model per generation")
+            self.grows = {"pool": (plan.n, 0)}
         super().__init__(problem, replicates, seed_seq)
         p0v = model.p
         self.collapse_time = np.full(self.R, 0 if np.count_nonzero(p0v) == 1 else -1,
@@ -307,32 +325,50 @@ class CategoricalKernel(_JaxKernel):
     def init_state(self):
         jnp = _jax.numpy
         p0 = jnp.asarray(self.p0np)
+        plan = self.plan
         st = {"p": p0, "p1": jnp.zeros_like(p0), "q": p0,
               "ct": jnp.asarray(self.collapse_time_init(), jnp.int64),
               "lt": jnp.asarray(np.where(self.p0np[self.tok] == 0, 0, -1), jnp.int64)}
-        r = self.regime
-        if isinstance(r, Mix):
+        if plan.real:
             st["real"] = jnp.zeros_like(p0)
-        elif isinstance(r, Accumulate):
+        if plan.pool == "accumulate":
             st["pool"] = jnp.zeros_like(p0)
-        elif isinstance(r, AccumulateSubsample):
+        elif plan.pool == "subsample":
             st["pool"] = jnp.zeros((0,), jnp.int64)
-        elif isinstance(r, MostRecent):
-            st["ring"] = jnp.zeros((r.window, self.P)).at[0].set(p0)
-        elif isinstance(r, RandomlySampled):
+        if plan.sources == "window":
+            st["ring"] = jnp.zeros((plan.window, self.P)).at[0].set(p0)
+        elif plan.sources == "uniform":
             st["qsum"] = p0
         return self._broadcast(st)
 
     def collapse_time_init(self):
         return 0 if np.count_nonzero(self.p0np) == 1 else -1
 
-    def tempered(self, p):
+    def sampling(self, p):
+        """The sampling distribution of the fit ``p`` (see ``_stats.sampling_distribution``)."""
         jnp = _jax.numpy
-        if self.T == 1.0:
+        pol = self.policy
+        if pol.plain:
             return p
-        logp = jnp.where(p > 0, jnp.log(jnp.where(p > 0, p, 1.0)), -jnp.inf) / self.T
-        w = jnp.exp(logp - logp.max())
-        return w / w.sum()
+        q = p
+        if pol.temperature != 1.0:
+            logp = jnp.where(p > 0, jnp.log(jnp.where(p > 0, p, 1.0)), -jnp.inf)
+            logp = logp / pol.temperature
+            w = jnp.exp(logp - logp.max())
+            q = w / w.sum()
+        top_p = pol.top_p if pol.top_p is not None and pol.top_p < 1 else None
+        if pol.top_k is None and top_p is None:
+            return q
+        order = jnp.argsort(-q, stable=True)
+        qs = q[order]
+        if pol.top_k is not None:
+            qs = jnp.where(jnp.arange(self.P) < pol.top_k, qs, 0.0)
+            qs = qs / qs.sum()
+        if top_p is not None:
+            before = jnp.cumsum(qs) - qs
+            qs = jnp.where(before < top_p * (1 - _stats.TOP_P_SLACK), qs, 0.0)
+            qs = qs / qs.sum()
+        return jnp.zeros_like(q).at[order].set(qs)
 
     def mult(self, key, n, q):
         # a static sample size not far above the vocabulary: n categorical draws, far
@@ -345,54 +381,69 @@ class CategoricalKernel(_JaxKernel):
         jax = _jax
         jnp = jax.numpy
         lax = jax.lax
-        r = self.regime
+        plan = self.plan
+        n = plan.n
         st = dict(st)
         k1, k2, _k3 = jax.random.split(key, 3)
+        k_syn = k2 if plan.real else k1
         mf = m.astype(jnp.float64)
         p0 = jnp.asarray(self.p0np)
-        if isinstance(r, Replace):
-            p = self.mult(k1, r.n, st["q"]) / r.n
-        elif isinstance(r, Mix):
-            N, n = r.real, r.synthetic
-            first = m == 1
-            if r.fresh:
+        # the synthetic blocks
+        if plan.sources == "last":
+            def syn():
+                return self.mult(k_syn, n, st["q"])
+            size = n
+        elif plan.sources == "window":
+            W = plan.window
+            k = jnp.minimum(W, m)
+            per = n // k
+            ns = jnp.where(jnp.arange(W) < k, per, 0).astype(jnp.float64)
+            keys = jax.random.split(k_syn, W)
+
+            def syn():
+                return jax.vmap(self.mult)(keys, ns, st["ring"]).sum(0)
+            size = k * per
+        else:  # each sample from a uniformly chosen model: the mean of their laws
+            def syn():
+                return self.mult(k_syn, n, st["qsum"] / mf)
+            size = n
+        if plan.synthetic_from > 1:
+            on = m >= plan.synthetic_from
+            counts = lax.cond(on, syn, lambda: jnp.zeros(self.P))
+            total = jnp.where(on, size, 0)
+        else:
+            counts, total = syn(), size
+        # the real block
+        if plan.real:
+            N = plan.real
+            if plan.real_fresh:
                 real = self.mult(k1, N, p0)
             else:
-                real = lax.cond(first, lambda: self.mult(k1, N, p0), lambda: st["real"])
+                real = lax.cond(m == 1, lambda: self.mult(k1, N, p0), lambda: st["real"])
             st["real"] = real
-            syn = lax.cond(first, lambda: jnp.zeros(self.P),
-                           lambda: self.mult(k2, n, st["q"]))
-            p = (real + syn) / jnp.where(first, N, N + n)
-        elif isinstance(r, Accumulate):
-            st["pool"] = st["pool"] + self.mult(k1, r.n, st["q"])
-            p = st["pool"] / (mf * r.n)
-        elif isinstance(r, AccumulateSubsample):
-            n = r.n
-            counts = self.mult(k1, n, st["q"]).astype(jnp.int64)
-            toks = jnp.repeat(jnp.arange(self.P), counts, total_repeat_length=n)
+            counts = counts + real
+            total = total + N
+        # the pool
+        if plan.pool == "accumulate":
+            st["pool"] = st["pool"] + counts
+            counts = st["pool"]
+            total = plan.real + (m - plan.synthetic_from + 1) * n
+        elif plan.pool == "subsample":
+            toks = jnp.repeat(jnp.arange(self.P), counts.astype(jnp.int64),
+                              total_repeat_length=n)
             pool = lax.dynamic_update_slice(st["pool"], toks, ((m - 1) * n,))
             st["pool"] = pool
             u = jax.random.uniform(k2, pool.shape)
             u = jnp.where(jnp.arange(pool.shape[0]) < m * n, u, -1.0)
             idx = lax.top_k(u, n)[1]
-            p = jnp.zeros(self.P).at[pool[idx]].add(1.0) / n
-        elif isinstance(r, MostRecent):
-            W = r.window
-            k = jnp.minimum(W, m)
-            per = r.n // k
-            ns = jnp.where(jnp.arange(W) < k, per, 0).astype(jnp.float64)
-            keys = jax.random.split(k1, W)
-            counts = jax.vmap(self.mult)(keys, ns, st["ring"]).sum(0)
-            p = counts / (k * per).astype(jnp.float64)
-        elif isinstance(r, RandomlySampled):
-            p = self.mult(k1, r.n, st["qsum"] / mf) / r.n
-        else:  # pragma: no cover - validated by the engine
-            raise ValueError(r)
-        q = self.tempered(p)
+            counts = jnp.zeros(self.P).at[pool[idx]].add(1.0)
+            total = n
+        p = counts / jnp.asarray(total, jnp.float64)
+        q = self.sampling(p)
         st["q"] = q
-        if isinstance(r, MostRecent):
-            st["ring"] = st["ring"].at[m % r.window].set(q)
-        elif isinstance(r, RandomlySampled):
+        if plan.sources == "window":
+            st["ring"] = st["ring"].at[m % plan.window].set(q)
+        elif plan.sources == "uniform":
             st["qsum"] = st["qsum"] + q
         st["p"] = p
         st["p1"] = jnp.where(m == 1, p, st["p1"])

@@ -19,21 +19,24 @@ import math
 import numpy as np
 from numba import njit
 
-from ..regimes import (
-    Accumulate,
-    AccumulateSubsample,
-    Mix,
-    MostRecent,
-    RandomlySampled,
-    Replace,
-)
 from ._numba_continuous import KERNELS as _CONTINUOUS
 from ._numba_continuous import _Threaded
+from ._stats import TOP_P_SLACK
 
 #: Order of the categorical statistics in the kernel's output rows.
 CAT_STATS = ("support_size", "homozygosity", "entropy", "l1_real", "kl_real", "l1_first",
              "kl_first")
-REPLACE, MIX_FIXED, MIX_FRESH, ACCUMULATE, SUBSAMPLE, MOST_RECENT, RANDOMLY = range(7)
+#: Plan codes: ``sources`` and ``pool`` as integers (their index in ``Plan.SOURCES`` /
+#: ``Plan.POOLS``).
+LAST, WINDOW, UNIFORM = range(3)
+NONE, ACCUMULATE, SUBSAMPLE = range(3)
+
+
+def plan_codes(plan) -> np.ndarray:
+    """``(sources, n, window, real, real_fresh, synthetic_from, pool)`` as int64."""
+    return np.array([plan.SOURCES.index(plan.sources), plan.n, plan.window, plan.real,
+                     int(plan.real_fresh), plan.synthetic_from,
+                     plan.POOLS.index(plan.pool)], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------- compiled parts
@@ -167,6 +170,38 @@ def _temper(P, idx, nidx, T, out):
         s += w
     for t in range(nidx):
         out[idx[t]] /= s
+
+
+@njit(nogil=True, cache=True)
+def _policy(P, idx, nidx, T, top_k, top_p, out):
+    """``out[idx]`` = the sampling distribution of ``P`` (support ``idx``): tempered at
+    ``T``, then the ``top_k`` (``<= 0``: off) most likely tokens, then the smallest set
+    of most likely tokens of mass ``>= top_p`` (``>= 1``: off), each renormalised;
+    ties go to the lower token index (``idx`` is increasing)."""
+    _temper(P, idx, nidx, T, out)
+    if top_k <= 0 and top_p >= 1.0:
+        return
+    vals = np.empty(nidx)
+    for t in range(nidx):
+        vals[t] = -out[idx[t]]
+    order = np.argsort(vals, kind="mergesort")  # stable: ties keep index order
+    keep = nidx if top_k <= 0 else min(top_k, nidx)
+    s = 0.0
+    for r in range(keep):
+        s += out[idx[order[r]]]
+    if top_p < 1.0:
+        before = 0.0
+        cut = keep
+        for r in range(keep):
+            if before >= top_p * (1.0 - TOP_P_SLACK) * s:
+                cut = r
+                break
+            before += out[idx[order[r]]]
+        keep = cut
+        s = before
+    for r in range(nidx):
+        i = idx[order[r]]
+        out[i] = out[i] / s if r < keep else 0.0
 
 
 @njit(nogil=True, cache=True)
@@ -363,139 +398,134 @@ def _replace_chunk(rng, n, g0, g1, p0, P, P1, sup, nsup, cnt, tokens, want, out,
 
 
 @njit(nogil=True, cache=True)
-def _categorical_chunk(rng, code, n, N, window, T, g0, g1, p0, P, P1, aux, ring, sup,
-                       nsup, tokens, want, out, tokout, ct, lt):
-    """Advance one replicate through generations ``g0+1 .. g1``.
+def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, p0, P, P1, hist, realc, pool,
+                       sup, nsup, tokens, want, out, tokout, ct, lt):
+    """Advance one replicate through generations ``g0+1 .. g1`` of the plan
+    ``plan = (sources, n, window, real, real_fresh, synthetic_from, pool)`` (codes of
+    :data:`SOURCES` and :data:`POOLS`).
 
-    ``P``: current fit; ``P1``: first fit; ``aux``: Mix real counts / accumulated pool
-    counts / RandomlySampled running sum of sampling distributions; ``ring``: latest
-    sampling distributions (MostRecent); ``sup[:nsup[0]]``: support of ``P``.
+    ``P``: current fit, support ``sup[:nsup[0]]``; ``P1``: first fit; ``hist``: sampling
+    distributions of the latest models, newest first (``"last"``: one; ``"window"``:
+    ``window``; ``"uniform"``: ``hist[0]`` is their running sum), model 0's being
+    ``p0`` itself; ``realc``: the real block's counts; ``pool``: the pooled counts.
     """
+    src, n, window, real = plan[0], plan[1], plan[2], plan[3]
+    real_fresh, syn_from, pooling = plan[4], plan[5], plan[6]
+    absorbing = src == LAST and real == 0 and pooling == NONE
     V = p0.size
     c = np.zeros(V)
-    q = np.zeros(V)
     idx = np.empty(V, dtype=np.int64)
     for m in range(g0 + 1, g1 + 1):
         col = m - g0 - 1
         ns = nsup[0]
-        if code == REPLACE:
+        if absorbing:
             if ns == 1 and m > 1:  # collapsed: absorbing
                 _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, col)
                 break
             for t in range(ns):
                 c[sup[t]] = 0.0
-            if m == 1:
-                _mult_add(rng, n, p0, sup, ns, c)
+        else:
+            c[:] = 0.0
+        total = 0
+        if m >= syn_from:  # the synthetic blocks
+            if src == LAST:
+                kq = ns if m > 1 else _support(p0, idx)
+                _mult_add(rng, n, hist[0], sup if m > 1 else idx, kq, c)
+                total = n
+            elif src == WINDOW:
+                k = min(window, m)
+                each = n // k
+                for j in range(k):
+                    kj = _support(hist[j], idx)
+                    _mult_add(rng, each, hist[j], idx, kj, c)
+                total = each * k
+            else:  # each sample from a uniformly chosen model: the mean of their laws
+                q = hist[0] / m
+                kq = _support(q, idx)
+                _mult_add(rng, n, q, idx, kq, c)
+                total = n
+        if real > 0:
+            if m == 1 or real_fresh:
+                realc[:] = 0.0
+                k0 = _support(p0, idx)
+                _mult_add(rng, real, p0, idx, k0, realc)
+            for i in range(V):
+                c[i] += realc[i]
+            total += real
+        if pooling != NONE:
+            for i in range(V):
+                pool[i] += c[i]
+            if pooling == ACCUMULATE or m == 1:
+                c[:] = pool
+                total = real + (m - syn_from + 1) * n
             else:
-                _temper(P, sup, ns, T, q)
-                _mult_add(rng, n, q, sup, ns, c)
+                size = (m - syn_from + 1) * n
+                _subsample(rng, pool.astype(np.int64), size, n, c)
+                total = n
+        if absorbing:
             k = 0
             for t in range(ns):
                 i = sup[t]
-                P[i] = c[i] / n
+                P[i] = c[i] / total
                 if c[i] > 0:
                     sup[k] = i
                     k += 1
             nsup[0] = k
         else:
-            c[:] = 0.0
-            if code == MIX_FIXED or code == MIX_FRESH:
-                if m == 1 or code == MIX_FRESH:
-                    aux[:] = 0.0
-                    k0 = _support(p0, idx)
-                    _mult_add(rng, N, p0, idx, k0, aux)
-                c[:] = aux
-                total = N
-                if m > 1:
-                    _temper(P, sup, ns, T, q)
-                    _mult_add(rng, n, q, sup, ns, c)
-                    total = N + n
-            elif code == ACCUMULATE or code == SUBSAMPLE:
-                if m == 1:
-                    k0 = _support(p0, idx)
-                    _mult_add(rng, n, p0, idx, k0, aux)
-                else:
-                    _temper(P, sup, ns, T, q)
-                    _mult_add(rng, n, q, sup, ns, aux)
-                if code == ACCUMULATE or m == 1:
-                    c[:] = aux
-                    total = m * n
-                else:
-                    _subsample(rng, aux.astype(np.int64), m * n, n, c)
-                    total = n
-            elif code == MOST_RECENT:
-                k = min(window, m)
-                each = n // k
-                for j in range(k):
-                    kj = _support(ring[j], idx)
-                    _mult_add(rng, each, ring[j], idx, kj, c)
-                total = each * k
-            else:  # RANDOMLY
-                for i in range(V):
-                    q[i] = aux[i] / m
-                kq = _support(q, idx)
-                _mult_add(rng, n, q, idx, kq, c)
-                total = n
             for i in range(V):
                 P[i] = c[i] / total
             nsup[0] = _support(P, sup)
-            ns = nsup[0]
-            if code == MOST_RECENT or code == RANDOMLY:
-                q[:] = 0.0
-                _temper(P, sup, ns, T, q)
-                if code == MOST_RECENT:
-                    for j in range(min(window, m + 1) - 1, 0, -1):  # shift, newest first
-                        ring[j, :] = ring[j - 1]
-                    ring[0, :] = q
-                else:
-                    for i in range(V):
-                        aux[i] += q[i]
-        _record(m, col, P, P1, sup, nsup[0], p0, want, out, tokens, tokout, ct, lt)
+        ns = nsup[0]
+        if src == LAST:
+            _policy(P, sup, ns, T, top_k, top_p, hist[0])
+        elif src == WINDOW:
+            for j in range(min(window, m + 1) - 1, 0, -1):  # shift, newest first
+                hist[j, :] = hist[j - 1]
+            hist[0, :] = 0.0
+            _policy(P, sup, ns, T, top_k, top_p, hist[0])
+        else:
+            c[:] = 0.0
+            _policy(P, sup, ns, T, top_k, top_p, c)
+            for i in range(V):
+                hist[0, i] += c[i]
+        _record(m, col, P, P1, sup, ns, p0, want, out, tokens, tokout, ct, lt)
 
 
 @njit(nogil=True, cache=True)
-def _categorical_many(rngs, idx, fast, code, n, N, window, T, g0, g1, p0, P, P1, aux, ring,
-                      sup, nsup, cnt, tokens, want, out, tokout, ct, lt):
+def _categorical_many(rngs, idx, fast, plan, T, top_k, top_p, g0, g1, p0, P, P1, hist,
+                      realc, pool, sup, nsup, cnt, tokens, want, out, tokout, ct, lt):
     """The chunk of every replicate in ``idx`` (one thread's block)."""
     for r in idx:
         if fast:
-            _replace_chunk(rngs[r], n, g0, g1, p0, P[r], P1[r], sup[r], nsup[r], cnt[r],
-                           tokens, want, out[r], tokout[r], ct[r:r + 1], lt[r])
+            _replace_chunk(rngs[r], plan[1], g0, g1, p0, P[r], P1[r], sup[r], nsup[r],
+                           cnt[r], tokens, want, out[r], tokout[r], ct[r:r + 1], lt[r])
         else:
-            _categorical_chunk(rngs[r], code, n, N, window, T, g0, g1, p0, P[r], P1[r],
-                               aux[r], ring[r], sup[r], nsup[r], tokens, want, out[r],
-                               tokout[r], ct[r:r + 1], lt[r])
+            _categorical_chunk(rngs[r], plan, T, top_k, top_p, g0, g1, p0, P[r], P1[r],
+                               hist[r], realc[r], pool[r], sup[r], nsup[r], tokens, want,
+                               out[r], tokout[r], ct[r:r + 1], lt[r])
 
 
 # ---------------------------------------------------------------------- kernel
-_CODES = {Replace: REPLACE, Accumulate: ACCUMULATE, AccumulateSubsample: SUBSAMPLE,
-          MostRecent: MOST_RECENT, RandomlySampled: RANDOMLY}
-
 
 class CategoricalKernel(_Threaded):
     def __init__(self, problem, replicates, seed_seq):
         super().__init__(problem, replicates, seed_seq)
-        r = self.regime
+        plan = problem.plan
         R = self.R
         self.p0 = np.ascontiguousarray(self.model.p, dtype=np.float64)
         V = self.p0.size
-        # the categorical kernel has its own regime codes (Mix split by freshness)
-        self.code = (MIX_FRESH if r.fresh else MIX_FIXED) if isinstance(r, Mix) else \
-            _CODES[type(r)]
+        self.plan_codes = plan_codes(plan)
         self.P = np.tile(self.p0, (R, 1))
         self.P1 = np.zeros((R, V))
-        self.aux = np.zeros((R, V))
-        if self.code == RANDOMLY:
-            self.aux[:] = self.p0
-        self.ring = np.zeros((R, self.window, V)) if self.code == MOST_RECENT else \
-            np.zeros((R, 1, 1))
-        if self.code == MOST_RECENT:
-            self.ring[:, 0] = self.p0
+        self.hist = np.zeros((R, plan.window if plan.sources == "window" else 1, V))
+        self.hist[:, 0] = self.p0  # model 0 is sampled as it is
+        self.realc = np.zeros((R, V) if plan.real else (R, 1))
+        self.pool = np.zeros((R, V) if plan.pool != "none" else (R, 1))
         sup0 = np.flatnonzero(self.p0)
         self.sup = np.zeros((R, V), dtype=np.int64)
         self.sup[:, :sup0.size] = sup0
         self.nsup = np.full((R, 1), sup0.size, dtype=np.int64)
-        self.fast_replace = self.code == REPLACE and problem.temperature == 1.0
+        self.fast_replace = plan.absorbing and problem.sampling.plain
         self.cnt = np.zeros((R, V) if self.fast_replace else (R, 1), dtype=np.int64)
         self.tokens = np.asarray(problem.tokens, dtype=np.int64)
         self.collapse_time = np.full(R, 0 if sup0.size == 1 else -1, dtype=np.int64)
@@ -524,12 +554,15 @@ class CategoricalKernel(_Threaded):
         record = any(k != "token_prob" for k in self.names)
         out = np.empty((R, len(CAT_STATS), G if record else 1))  # 1: nothing recorded
         tokout = np.empty((R, G, self.tokens.size))
-        T = float(self.problem.temperature)
+        pol = self.problem.sampling
+        T = float(pol.temperature)
+        top_k = 0 if pol.top_k is None else int(pol.top_k)
+        top_p = 1.0 if pol.top_p is None else float(pol.top_p)
 
         def block(idx):
-            _categorical_many(self.rng_list, idx, self.fast_replace, self.code, self.n,
-                              self.N, self.window, T, g0, g1, self.p0, self.P, self.P1,
-                              self.aux, self.ring, self.sup, self.nsup, self.cnt,
+            _categorical_many(self.rng_list, idx, self.fast_replace, self.plan_codes, T,
+                              top_k, top_p, g0, g1, self.p0, self.P, self.P1, self.hist,
+                              self.realc, self.pool, self.sup, self.nsup, self.cnt,
                               self.tokens, self.want, out, tokout, self.collapse_time,
                               self.loss_time)
 

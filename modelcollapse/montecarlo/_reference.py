@@ -19,14 +19,7 @@ from ..models import (
     _check_positive_int,
     check_categorical,
 )
-from ..regimes import (
-    Accumulate,
-    AccumulateSubsample,
-    Mix,
-    MostRecent,
-    RandomlySampled,
-    Replace,
-)
+from ..regimes import Mix, Replace
 from . import _em, _stats
 
 __all__ = ["categorical_paths", "collapse_times", "reference_simulate", "sources"]
@@ -35,20 +28,10 @@ REAL = 0  # index of the real distribution p^(0) among the models
 
 
 def sources(regime, m: int, rng) -> list[tuple[int, int]]:
-    """The fresh data of generation ``m >= 1`` as ``(model index, sample count)`` pairs;
-    model 0 is the real distribution. (Mix's real block and the accumulated pools are
-    handled by the caller.)"""
-    if isinstance(regime, (Replace, Accumulate, AccumulateSubsample)):
-        return [(m - 1, regime.n)]
-    if isinstance(regime, Mix):
-        return [(m - 1, regime.synthetic)] if m >= 2 else []
-    if isinstance(regime, MostRecent):
-        k = min(regime.window, m)
-        return [(j, regime.n // k) for j in range(m - k, m)]
-    if isinstance(regime, RandomlySampled):
-        alloc = rng.multinomial(regime.n, np.full(m, 1.0 / m))
-        return [(j, int(a)) for j, a in enumerate(alloc) if a]
-    raise ValueError(f"unknown regime {regime!r}")
+    """The synthetic data of generation ``m >= 1`` as ``(model index, sample count)``
+    pairs; model 0 is the real distribution (the regime's plan; the real block and the
+    accumulated pools are the caller's)."""
+    return regime.plan().blocks(m, rng)
 
 
 class _RawModel:
@@ -59,13 +42,13 @@ class _RawModel:
 class _RawCategorical(_RawModel):
     def __init__(self, model, problem, rng):
         self.p0, self.V, self.rng = model.p, model.size, rng
-        self.T = problem.temperature
+        self.policy = problem.sampling
         self.tokens = np.asarray(problem.tokens, dtype=np.int64)
         self.p1 = None
         self.real = self.p0
 
     def sample(self, theta, k, j):
-        q = theta if j == REAL else _stats.tempered(theta[None], self.T)[0]
+        q = theta if j == REAL else _stats.sampling_distribution(theta[None], self.policy)[0]
         return self.rng.choice(self.V, size=k, p=q)
 
     def fit(self, data, prev):
@@ -162,39 +145,35 @@ _RAW = {Categorical: _RawCategorical, Gaussian: _RawGaussian,
 
 
 def _one_replicate(problem, generations, rng, names):
-    model, regime = problem.model, problem.regime
+    model, plan = problem.model, problem.plan
     raw = _RAW[type(model)](model, problem, rng)
     fixed = isinstance(model, LinearRegression) and model.design == "fixed"
     if fixed:
-        n_syn = regime.synthetic if isinstance(regime, Mix) else regime.n
-        raw.fixed_design(n_syn, regime.real if isinstance(regime, Mix) else 0)
+        raw.fixed_design(plan.n, plan.real)
     thetas = [raw.real]
     rows = [raw.stats(raw.real, names)]
     pool = None
     real_block = None
     for m in range(1, generations + 1):
-        srcs = sources(regime, m, rng)
         blocks = []
         start = 0
-        for j, k in srcs:  # fixed design: consecutive blocks of the design's rows
+        for j, k in plan.blocks(m, rng):  # fixed design: consecutive blocks of its rows
             if fixed:
                 blocks.append(raw.sample(thetas[j], k, j, rows=raw.X_syn[start:start + k]))
                 start += k
             else:
                 blocks.append(raw.sample(thetas[j], k, j))
-        if isinstance(regime, Mix):
-            if real_block is None or regime.fresh:
-                if fixed:
-                    real_block = raw.sample(raw.real, regime.real, REAL, rows=raw.X_real)
-                else:
-                    real_block = raw.sample(raw.real, regime.real, REAL)
+        if plan.real:
+            if real_block is None or plan.real_fresh:
+                rows_real = {"rows": raw.X_real} if fixed else {}
+                real_block = raw.sample(raw.real, plan.real, REAL, **rows_real)
             blocks.insert(0, real_block)
         data = np.concatenate(blocks)
-        if isinstance(regime, (Accumulate, AccumulateSubsample)):
+        if plan.pool != "none":
             pool = data if pool is None else np.concatenate([pool, data])
             data = pool
-            if isinstance(regime, AccumulateSubsample):
-                data = pool[rng.choice(pool.shape[0], size=regime.n, replace=False)]
+            if plan.pool == "subsample":
+                data = pool[rng.choice(pool.shape[0], size=plan.n, replace=False)]
         theta = raw.fit(data, thetas[-1])
         thetas.append(theta)
         if m == 1 and isinstance(raw, _RawCategorical):

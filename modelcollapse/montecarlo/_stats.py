@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models import Categorical, Gaussian, GaussianMixture, LinearRegression
+from ..errors import WrongTypeError
+from ..models import Model
 
 #: Statistics recorded for each model family, in order. ``*_first`` compare with
 #: p^(1) and are NaN at generation 0.
@@ -46,16 +47,10 @@ DESCRIPTIONS = {
 
 
 def family(model) -> str:
-    """The model family's key in :data:`STATISTICS` (``ValueError`` for other objects)."""
-    if isinstance(model, Categorical):
-        return "categorical"
-    if isinstance(model, Gaussian):
-        return "gaussian"
-    if isinstance(model, GaussianMixture):
-        return "mixture"
-    if isinstance(model, LinearRegression):
-        return "regression"
-    raise ValueError(
+    """The model family's key in :data:`STATISTICS` (``TypeError`` for other objects)."""
+    if isinstance(model, Model) and model.name in STATISTICS:
+        return model.name
+    raise WrongTypeError(
         "model must be a Categorical, Gaussian, GaussianMixture or LinearRegression, "
         f"got {type(model).__name__}"
     )
@@ -108,15 +103,49 @@ def tempered(P: np.ndarray, temperature: float) -> np.ndarray:
     return w / w.sum(axis=-1, keepdims=True)
 
 
+#: ``top_p`` counts a set of tokens as reaching the mass ``top_p`` once its mass is
+#: within this relative margin of it (so that, e.g., 0.5 + 0.3 reaches 0.8 despite
+#: rounding). Every backend uses the same rule.
+TOP_P_SLACK = 1e-12
+
+
+def sampling_distribution(P: np.ndarray, policy) -> np.ndarray:
+    r"""The distribution synthetic samples are drawn from (rows of ``P``), under the
+    sampling ``policy`` (:class:`~modelcollapse.regimes.SamplingPolicy`): temperature,
+    then ``top_k`` (the ``k`` most likely tokens), then ``top_p`` (the smallest set of
+    most likely tokens with mass :math:`\ge` ``top_p``), each renormalised; ties go to
+    the lower token index."""
+    if policy.plain:
+        return P
+    Q = tempered(P, policy.temperature)
+    top_p = policy.top_p if policy.top_p is not None and policy.top_p < 1 else None
+    if policy.top_k is None and top_p is None:
+        return Q
+    Q = np.atleast_2d(Q)
+    order = np.argsort(-Q, axis=-1, kind="stable")
+    Qs = np.take_along_axis(Q, order, axis=-1)
+    if policy.top_k is not None:
+        Qs = np.where(np.arange(Qs.shape[-1]) < policy.top_k, Qs, 0.0)
+        Qs = Qs / Qs.sum(axis=-1, keepdims=True)
+    if top_p is not None:
+        before = np.cumsum(Qs, axis=-1) - Qs  # mass of the more likely tokens
+        Qs = np.where(before < top_p * (1 - TOP_P_SLACK), Qs, 0.0)
+        Qs = Qs / Qs.sum(axis=-1, keepdims=True)
+    out = np.empty_like(Q)
+    np.put_along_axis(out, order, Qs, axis=-1)
+    return out.reshape(np.shape(P))
+
+
 # ---------------------------------------------------------------------- gaussian
 def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
     lam, U = np.linalg.eigh(S)
     return (U * np.sqrt(np.maximum(lam, 0.0))) @ U.T
 
 
-def gaussian_stats(mean, cov, mu0, cov0, names) -> dict:
+def gaussian_stats(mean, cov, mu0, cov0, names, logdet_ratio=None) -> dict:
     """Statistics of fitted Gaussians (``mean`` (R, d), ``cov`` (R, d, d)) against the
-    real :math:`N(\\mu_0, \\Sigma_0)`."""
+    real :math:`N(\\mu_0, \\Sigma_0)`; ``logdet_ratio``, when given, is taken as it is
+    (kernels that carry a triangular factor know it exactly)."""
     mean = np.asarray(mean, dtype=np.float64)
     cov = np.asarray(cov, dtype=np.float64)
     out = {}
@@ -131,7 +160,9 @@ def gaussian_stats(mean, cov, mu0, cov0, names) -> dict:
     if "trace_ratio" in want:
         out["trace_ratio"] = np.trace(cov, axis1=1, axis2=2) / np.trace(cov0)
     if "logdet_ratio" in want:
-        out["logdet_ratio"] = np.linalg.slogdet(cov)[1] - np.linalg.slogdet(cov0)[1]
+        out["logdet_ratio"] = np.asarray(logdet_ratio, dtype=np.float64).copy() \
+            if logdet_ratio is not None else \
+            np.linalg.slogdet(cov)[1] - np.linalg.slogdet(cov0)[1]
     if "w2" in want:
         h = _sqrtm_psd(cov0)
         lam = np.linalg.eigvalsh(h @ cov @ h)

@@ -14,9 +14,10 @@ the sweep seed and its parameters only. ``client=None`` starts a ``LocalCluster`
 (``dask.distributed``, imported only then); ``client="serial"`` is a plain loop.
 """
 
+from ..models import Model
+from ..regimes import Regime
 from ._canon import canonical_json, digest
 from ._core import SweepError, run_cell, sweep
-from ._specs import parse_model, parse_regime
 from ._store import read_store
 from ._task import Cell, Task, make_cells
 
@@ -59,3 +60,8 @@ def to_xarray(table):
         else:
             data[col] = (("cell",), np.asarray(values))
     return xr.Dataset(data, coords={"cell": np.asarray(table["cell_key"])})
+
+#: A model from its spec string (:meth:`modelcollapse.models.Model.from_spec`).
+parse_model = Model.from_spec
+#: A regime from its spec string (:meth:`modelcollapse.regimes.Regime.from_spec`).
+parse_regime = Regime.from_spec

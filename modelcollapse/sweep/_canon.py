@@ -2,8 +2,9 @@
 
 Two values that describe the same computation give the same canonical text on every
 machine and Python process: floats are written with ``repr`` (shortest round-trip),
-NumPy arrays with their dtype, shape and values, dataclasses (models, regimes) with
-their type and fields, functions with their qualified name.
+NumPy arrays with their dtype, shape and values, models and regimes with their type and
+dictionary form (``to_dict``), other dataclasses with their type and fields, functions
+with their qualified name.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+
+from ..models import Model
+from ..regimes import Regime
 
 __all__ = ["canonical", "canonical_json", "digest", "qualname"]
 
@@ -63,6 +67,8 @@ def canonical(value):
                 raise TypeError(f"mapping keys must be strings, got {k!r}")
             out[k] = canonical(value[k])
         return {"dict": out}
+    if isinstance(value, (Model, Regime)):  # their data form (regime spec fields, model)
+        return {"type": qualname(type(value)), "fields": canonical(value.to_dict())}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return {"type": qualname(type(value)), "fields": fields}

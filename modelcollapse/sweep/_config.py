@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
-from ._specs import parse_model, parse_regime
+from ..models import Model
+from ..regimes import Regime
 from ._task import Task
 
 __all__ = ["SweepConfig", "load_config", "resolve_function"]
@@ -93,9 +94,9 @@ class SweepConfig:
 
 def _fixed_value(name, value):
     if name == "model" and isinstance(value, str):
-        return parse_model(value)
+        return Model.from_spec(value)
     if name == "regime" and isinstance(value, str):
-        return parse_regime(value)
+        return Regime.from_spec(value)
     return value
 
 

@@ -149,7 +149,8 @@ def sweep(task, grid, *, client=None, store=None, seed: int = 0, workers: int | 
     grid : mapping or list of mappings
         ``{name: [values]}`` (cartesian product, last name fastest) or an explicit list of
         cells ``[{name: value}, ...]``. ``model``/``regime`` may be spec strings
-        (``"zipf:100"``, ``"replace:1000"``; see :mod:`modelcollapse.sweep._specs`). A
+        (``"zipf:100"``, ``"replace:1000"``; see :meth:`modelcollapse.models.Model.from_spec` and
+        :meth:`modelcollapse.regimes.Regime.from_spec`). A
         ``seed`` entry (for a task that takes ``seed``) labels independent repetitions:
         it enters the cell's stream, it is not passed verbatim.
     client : None, "serial", str, distributed.Client or a Dask cluster

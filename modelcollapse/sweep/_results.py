@@ -24,25 +24,18 @@ def _scalar(x):
 
 
 def _simulation_columns(res, trajectories: bool) -> dict:
-    from ..cli import _final_columns
-
-    row = {"generations": int(res.generations), "replicates": int(res.replicates),
-           "interrupted": bool(res.interrupted)}
-    for name, last in _final_columns(res):
-        finite = last[np.isfinite(last)]
-        row[f"{name}.mean"] = float(finite.mean()) if finite.size else math.nan
-        row[f"{name}.se"] = (float(finite.std(ddof=1) / np.sqrt(finite.size))
-                             if finite.size > 1 else math.nan)
-    if res.collapse_time is not None:
-        ct = res.collapse_time
-        done = ct[ct >= 0].astype(float)
-        row["collapsed"] = float(done.size / ct.size)
-        row["collapse_time.mean"] = float(done.mean()) if done.size else math.nan
-        row["collapse_time.se"] = (float(done.std(ddof=1) / np.sqrt(done.size))
-                                   if done.size > 1 else math.nan)
-        for q in (0.05, 0.5, 0.95):
-            row[f"collapse_time.q{q:g}"] = float(np.quantile(done, q)) if done.size \
-                else math.nan
+    summary = res.summary()
+    row = {"generations": summary["generations"], "replicates": summary["replicates"],
+           "interrupted": summary["interrupted"]}
+    for name, _ in res.final_columns():
+        stat = summary["final"].get(name, {"mean": math.nan, "se": math.nan})
+        row[f"{name}.mean"], row[f"{name}.se"] = stat["mean"], stat["se"]
+    if "collapse_time" in summary:
+        c = summary["collapse_time"]
+        row["collapsed"] = c["fraction"]
+        row["collapse_time.mean"], row["collapse_time.se"] = c["mean"], c["se"]
+        for q, v in c["quantiles"].items():
+            row[f"collapse_time.q{float(q):g}"] = v
     if trajectories:
         for name, arr in res.statistics.items():
             if arr.ndim == 2:  # (replicates, generations + 1): mean over replicates

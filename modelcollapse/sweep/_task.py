@@ -16,7 +16,8 @@ from ._canon import canonical, digest, qualname
 
 __all__ = ["Cell", "Task", "make_cells"]
 
-#: Grid parameters given as spec strings (see :mod:`._specs`) are built into objects.
+#: Grid parameters given as spec strings (:meth:`Model.from_spec`,
+#: :meth:`Regime.from_spec`) are built into objects.
 SPEC_PARAMS = ("model", "regime")
 
 
@@ -136,20 +137,19 @@ def _check_hint(name, value, hint):
 
 def _build(name, value):
     """Spec strings for ``model``/``regime`` become objects; type-check toolkit objects."""
-    from ..models import Categorical, Gaussian, GaussianMixture, LinearRegression
+    from ..models import Model
     from ..regimes import Regime
-    from ._specs import parse_model, parse_regime
 
     label = None
     if name == "model":
         if isinstance(value, str):
-            label, value = value, parse_model(value)
-        if not isinstance(value, (Categorical, Gaussian, GaussianMixture, LinearRegression)):
+            label, value = value, Model.from_spec(value)
+        if not isinstance(value, Model):
             raise ValueError(f"parameter 'model' must be a model (Categorical, Gaussian, ...) "
                              f"or a spec string such as 'zipf:100', got {_describe(value)}")
     elif name == "regime":
         if isinstance(value, str):
-            label, value = value, parse_regime(value)
+            label, value = value, Regime.from_spec(value)
         if not isinstance(value, Regime):
             raise ValueError(f"parameter 'regime' must be a Regime or a spec string such as "
                              f"'replace:100', got {_describe(value)}")
@@ -164,8 +164,8 @@ def _validate_simulate(task: Task, params: dict):
     backend = kw.get("backend", "numba")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    _check_problem(kw.get("model"), kw.get("regime"), kw.get("temperature", 1.0),
-                   kw.get("tokens", ()), kw.get("statistics"), kw.get("eps", 0.01))
+    _check_problem(kw.get("model"), kw.get("regime"), kw.get("tokens", ()),
+                   kw.get("statistics"), kw.get("eps", 0.01))
 
 
 #: Deep validators by function qualified name: run on every cell before any work.

@@ -21,11 +21,20 @@ import time
 __all__ = ["add_parser", "main", "run"]
 
 
+DESCRIPTION = ("Run a task over a grid of parameters, in parallel on Dask (a local cluster "
+               "by default), storing every finished cell; a re-run continues.")
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     s = subparsers.add_parser(
         "sweep", help="run a parameter sweep described in a TOML file (Dask or serial)",
-        description="Run a task over a grid of parameters, in parallel on Dask (a local "
-                    "cluster by default), storing every finished cell; a re-run continues.")
+        description=DESCRIPTION)
+    add_arguments(s)
+    return s
+
+
+def add_arguments(s) -> None:
+    """The options of ``modelcollapse sweep`` on the parser ``s`` (sets ``func=run``)."""
     s.add_argument("config", metavar="CONFIG.toml", help="the sweep description")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--workers", type=int, help="local worker processes (default: config, "
@@ -40,7 +49,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument("--json", action="store_true", help="print a JSON summary")
     s.set_defaults(func=run)
-    return s
 
 
 def run(args) -> int:
@@ -105,9 +113,13 @@ def run(args) -> int:
 def main(argv=None) -> int:
     """Stand-alone entry point (``python -m modelcollapse.sweep.cli CONFIG.toml``): the
     ``modelcollapse sweep`` command."""
-    from ..cli import main as cli_main
-
-    return cli_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="modelcollapse sweep", description=DESCRIPTION)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, ImportError) as exc:  # bad config, or a missing optional extra
+        parser.exit(2, f"modelcollapse sweep: error: {exc}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

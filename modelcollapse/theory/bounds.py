@@ -17,7 +17,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..models import Categorical, _check_positive_int, exact_probabilities
-from ..regimes import Mix, Replace
+from ..regimes import Mix, Replace, require_plain_sampling
 
 __all__ = [
     "mardia_G",
@@ -34,6 +34,7 @@ __all__ = [
 
 
 def _n_of(regime) -> int:
+    require_plain_sampling(regime, "this bound")
     if isinstance(regime, Replace):
         return regime.n
     if isinstance(regime, (int, np.integer)) and not isinstance(regime, bool):
@@ -198,6 +199,7 @@ def mardia_G(n: int, s: int) -> float:
 
 
 def _mix_sizes(model, regime):
+    require_plain_sampling(regime, "Seddik's Theorem 3")
     if not isinstance(regime, Mix):
         raise ValueError(f"regime must be Mix(real=N, synthetic=n), got {regime!r}")
     if regime.fresh:

@@ -30,7 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..models import Categorical, check_categorical, exact_probabilities
-from ..regimes import Mix, Regime, Replace
+from ..regimes import Mix, Regime, Replace, require_plain_sampling
 from . import _exact, _marginal
 from .distributions import GenerationDistribution
 
@@ -75,6 +75,7 @@ class Estimate(float):
 
 # ---------------------------------------------------------------------- validation
 def _replace_n(regime, what: str) -> int:
+    require_plain_sampling(regime, what)
     if isinstance(regime, Replace):
         return regime.n
     if isinstance(regime, Mix):
@@ -618,6 +619,7 @@ def homozygosity_from_S0(S0, regime: Regime, m):
     """The closed forms of :func:`homozygosity` from :math:`S_0`: in exact arithmetic when
     ``S0`` is a ``Fraction`` and ``m`` an int, in float64 (``m`` may be an array) otherwise.
     """
+    require_plain_sampling(regime, "homozygosity")
     exact = isinstance(S0, Fraction)
     one = Fraction(1) if exact else 1.0
     if isinstance(regime, Replace):

@@ -101,7 +101,7 @@ import numpy as np
 from scipy.special import gammaln, hyp1f1, polygamma, psi, roots_genlaguerre, zeta
 
 from ..models import Gaussian, _check_positive_int
-from ..regimes import Accumulate, Mix, Regime, Replace
+from ..regimes import Accumulate, Mix, Regime, Replace, require_plain_sampling
 
 __all__ = [
     "expected_det_ratio",
@@ -143,6 +143,7 @@ def _ret(arr, t):
 
 
 def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix")):
+    require_plain_sampling(regime, what)
     if isinstance(regime, Replace):
         kind = "replace"
         if regime.n < model.dim + 1:

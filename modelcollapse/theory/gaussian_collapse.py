@@ -34,7 +34,7 @@ import numpy as np
 from scipy import fft, special, stats
 
 from ..models import Gaussian
-from ..regimes import Replace
+from ..regimes import Replace, require_plain_sampling
 from .distributions import GenerationDistribution
 from .gaussian import _den, log_chi2_step
 
@@ -165,6 +165,7 @@ def _richardson(fc, ff, hc, hf):
 def _check_args(model, regime, eps, method):
     if not isinstance(model, Gaussian):
         raise ValueError(f"model must be a Gaussian, got {type(model).__name__}")
+    require_plain_sampling(regime, "gaussian_collapse_time")
     if not isinstance(regime, Replace):
         raise ValueError(f"regime must be Replace(M), got {regime!r}")
     eps = float(eps)

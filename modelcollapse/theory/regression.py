@@ -54,7 +54,7 @@ import numpy as np
 from scipy import special
 
 from ..models import LinearRegression, _check_positive_int
-from ..regimes import Accumulate, Mix, Replace
+from ..regimes import Accumulate, Mix, Replace, require_plain_sampling
 
 __all__ = [
     "accumulate_error_bound",
@@ -96,6 +96,7 @@ def _check_noise(value, name: str) -> float:
 
 def _rows(regime, allowed=(Replace, Accumulate)) -> int:
     """Rows per generation ``T`` of a Replace/Accumulate regime or of an int."""
+    require_plain_sampling(regime, "the regression theory")
     if isinstance(regime, allowed):
         return regime.n
     if isinstance(regime, (int, np.integer)) and not isinstance(regime, bool):
@@ -222,6 +223,7 @@ def regression_test_error(model, regime, t):
     """
     model = _check_model(model)
     t, scalar = _generations(t)
+    require_plain_sampling(regime, "regression_test_error")
     if isinstance(regime, Mix):
         raise NotImplementedError(
             "regression_test_error has no closed form under Mix: the error is a matrix "

@@ -1,0 +1,140 @@
+"""Memory a simulation needs, estimated before any work, and the limit it must fit.
+
+The estimate adds the recorded statistics (replicates x kept columns x entries), one
+chunk of kernel output, and the per-replicate state of the family and plan (fits,
+histories, pools, raw samples where a family keeps them). It is an estimate (within a
+small factor of what the kernels allocate), made to refuse a request that cannot run
+before it starts rather than to account for every byte.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ..errors import TooLargeError
+
+__all__ = ["default_limit", "estimate", "format_bytes", "parse_bytes"]
+
+_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9,
+          "t": 1e12, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_bytes(value, name: str = "max_memory") -> int:
+    """Bytes from an int or a string such as ``"8GB"``, ``"512 MiB"``, ``"1.5g"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a number of bytes or a size such as '8GB', "
+                         f"got {value!r}")
+    if isinstance(value, (int, float)):
+        out = float(value)
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-zA-Z]*)\s*", value)
+        if not m or m.group(2).lower() not in _UNITS:
+            raise ValueError(f"{name} must be a size such as '8GB' or '512MiB', got "
+                             f"{value!r}")
+        out = float(m.group(1)) * _UNITS[m.group(2).lower()]
+    else:
+        raise ValueError(f"{name} must be a number of bytes or a size such as '8GB', "
+                         f"got {value!r}")
+    if not out > 0 or out == float("inf"):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return int(out)
+
+
+def format_bytes(b: float) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if b >= size:
+            return f"{b / size:.3g} {unit}"
+    return f"{b:.0f} B"
+
+
+def default_limit() -> int:
+    """Half of this machine's physical memory (``MODELCOLLAPSE_MAX_MEMORY`` overrides)."""
+    env = os.environ.get("MODELCOLLAPSE_MAX_MEMORY")
+    if env:
+        return parse_bytes(env, "MODELCOLLAPSE_MAX_MEMORY")
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2)
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 4 * 10**9
+
+
+def stat_entries(problem, name: str) -> int:
+    """Float64 entries per replicate and generation of a statistic."""
+    m = problem.model
+    fam = problem.family
+    if name == "token_prob":
+        return max(1, len(problem.tokens))
+    if fam == "gaussian" and name in ("mean", "var"):
+        return m.dim
+    if fam == "regression" and name == "coef":
+        return m.dim
+    if fam == "mixture":
+        K, d = m.components, m.dim
+        return {"weights": K, "means": K * d, "covs": K * d * d}[name]
+    return 1
+
+
+def state_bytes(problem, replicates: int, generations: int, backend: str) -> float:
+    """Per-replicate state of the kernels, times the replicates (bytes)."""
+    plan, m, fam = problem.plan, problem.model, problem.family
+    R, G = replicates, max(1, generations)
+    hist = plan.window if plan.sources == "window" else 1
+    if fam == "categorical":
+        V = m.size
+        per = V * 8 * (6 + hist + bool(plan.real) + (plan.pool != "none"))
+        if backend == "jax":
+            per *= 2  # padded to a power of two
+            if plan.pool == "subsample":
+                per += G * plan.n * 8  # the token pool
+        return R * per
+    d = m.dim
+    fit = plan.real + plan.n  # samples seen by one generation's fit (without pools)
+    if fam == "gaussian":
+        per = 8 * (4 * d * d + 4 * d) * (4 + hist)
+        if plan.sources == "uniform":
+            per += 8 * (2 * d * d + d) * G
+        if plan.pool == "subsample":
+            per += 8 * d * (G * plan.n + plan.real)
+        return R * per
+    if fam == "mixture":
+        K = m.components
+        per = 8 * fit * d * 3 + 8 * K * (d * d + d + 1) * (4 + hist) + 8 * fit * K * 2
+        if plan.pool != "none":
+            per += 8 * d * (G * plan.n + plan.real)
+        if plan.sources == "uniform":
+            per += 8 * K * (d * d + d + 1) * G + 8 * plan.n * d
+        return R * per
+    per = 8 * (4 * d * d + 4 * d) * (4 + hist)  # regression
+    if m.design == "fixed":
+        per += 8 * d * (plan.n + plan.real)
+    if plan.sources == "uniform":
+        per += 8 * d * G
+    if plan.pool == "subsample":
+        per += 8 * (d + 1) * (G * plan.n + plan.real)
+    return R * per
+
+
+def estimate(problem, names, replicates: int, generations: int, columns: int,
+             chunk: int, backend: str) -> dict:
+    """Estimated bytes, by part: ``statistics`` (kept columns), ``chunk`` (one chunk of
+    kernel output), ``state`` (per-replicate state); ``total``."""
+    entries = sum(stat_entries(problem, n) for n in names)
+    out = {"statistics": 8.0 * replicates * entries * columns,
+           "chunk": 8.0 * replicates * entries * min(chunk, max(generations, 1)),
+           "state": state_bytes(problem, replicates, generations, backend)}
+    out["total"] = sum(out.values())
+    return out
+
+
+def check(parts: dict, limit: int, what: str) -> None:
+    """``TooLargeError`` when the estimated ``total`` exceeds ``limit``."""
+    if parts["total"] <= limit:
+        return
+    detail = ", ".join(f"{k} {format_bytes(v)}" for k, v in parts.items() if k != "total")
+    raise TooLargeError(
+        f"{what} needs about {format_bytes(parts['total'])} of memory ({detail}), above "
+        f"max_memory={format_bytes(limit)}. Keep fewer generations (record='last' or "
+        f"record=k for every k-th), fewer statistics (statistics=...), or fewer "
+        f"replicates; or raise max_memory (or MODELCOLLAPSE_MAX_MEMORY) if the machine "
+        f"has the memory.")
