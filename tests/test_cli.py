@@ -164,3 +164,31 @@ def test_simulate_bad_arguments(capsys, argv, match):
         main(["simulate", *argv])
     assert exc.value.code == 2
     assert match in capsys.readouterr().err
+
+
+def test_simulate_interrupted_saves_partial_result_and_exits_130(capsys, tmp_path,
+                                                                 monkeypatch):
+    """Ctrl-C during `simulate`: the finished generations are saved, the command says so
+    and exits 130 (128 + SIGINT)."""
+    from modelcollapse import montecarlo
+    from modelcollapse.montecarlo import _numpy
+
+    calls = {"n": 0}
+    original = _numpy._VectorKernel.advance
+
+    def flaky(self, g0, g1, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, g0, g1, *args, **kwargs)
+
+    monkeypatch.setattr(_numpy._VectorKernel, "advance", flaky)
+    out = tmp_path / "part.npz"
+    code = main(["simulate", "--uniform", "5", "--n", "10", "--generations", "1000",
+                 "--replicates", "3", "--backend", "numpy", "--out", str(out)])
+    assert code == 130
+    err = capsys.readouterr().err
+    assert "interrupted after" in err and str(out) in err
+    res = montecarlo.load(out)
+    assert res.interrupted and 0 < res.generations < 1000
+    assert res["homozygosity"].shape == (3, res.generations + 1)

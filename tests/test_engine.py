@@ -133,3 +133,110 @@ def test_multivariate_gaussian_replace_long_run_is_stable(backend):
     mean, var = theory.log_det_moments(model, Replace(10), 200)
     assert abs((ld.mean() - mean) / np.sqrt(var / ld.size)) < 5
     assert abs((ld.mean() - 1.02 * mean) / np.sqrt(var / ld.size)) > 5  # negative control
+
+
+# ---------------------------------------------------------------------- recording
+@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
+@pytest.mark.parametrize("regime", [Replace(8), Mix(4, 6)], ids=repr)
+def test_recording_policies_keep_exactly_the_chosen_generations(backend, regime):
+    """record=k / "last" keep generation 0, every k-th and the last; their values are
+    exactly those of the full record (same seed: skipping statistics does not touch the
+    random stream)."""
+    if backend == "jax":
+        pytest.importorskip("jax")
+    kw = {"replicates": 6, "backend": backend, "seed": 2, "tokens": [4], "chunk": 7}
+    full = simulate(CAT, regime, 23, **kw)
+    assert np.array_equal(full.recorded, np.arange(24))
+    for record, gens in ((5, [0, 5, 10, 15, 20, 23]), ("last", [0, 23]), ("all", range(24))):
+        part = simulate(CAT, regime, 23, record=record, **kw)
+        assert np.array_equal(part.recorded, list(gens))
+        for name in full.names:
+            assert np.array_equal(part[name], full[name][:, list(gens)], equal_nan=True), name
+        assert np.array_equal(part.collapse_time, full.collapse_time)
+        assert np.array_equal(part.token_loss_time, full.token_loss_time)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_runs_to_collapse_thin_their_record(backend, monkeypatch):
+    """record="auto" on a run to collapse keeps at most MAX_COLUMNS (+ the last) columns,
+    at multiples of a doubling stride, with the values of the full record."""
+    from modelcollapse.montecarlo import _record
+
+    monkeypatch.setattr(_record, "MAX_COLUMNS", 8)
+    model = Categorical.uniform(4)
+    kw = {"replicates": 5, "backend": backend, "seed": 9, "chunk": 3}
+    full = simulate(model, Replace(30), None, record="all", **kw)
+    thin = simulate(model, Replace(30), None, **kw)
+    assert thin.generations == full.generations == full.collapse_time.max()
+    rec = thin.recorded
+    assert rec[0] == 0 and rec[-1] == thin.generations and len(rec) <= 9
+    stride = rec[1] - rec[0]
+    assert stride > 1 and all(g % stride == 0 for g in rec[:-1])
+    for name in full.names:
+        assert np.array_equal(thin[name], full[name][:, rec], equal_nan=True), name
+
+
+def test_saved_results_keep_their_recorded_generations(tmp_path):
+    from modelcollapse import montecarlo
+
+    res = simulate(CAT, Replace(8), 20, replicates=3, backend="numpy", seed=0, record=6)
+    back = montecarlo.load(res.save(tmp_path / "r.npz"))
+    assert np.array_equal(back.recorded, [0, 6, 12, 18, 20])
+    assert np.array_equal(back["homozygosity"], res["homozygosity"])
+
+
+@pytest.mark.parametrize("record", ["every", 0, -3, 2.5, True])
+def test_bad_record(record):
+    with pytest.raises(ValueError, match="record"):
+        simulate(CAT, Replace(8), 5, replicates=2, backend="numpy", record=record)
+
+
+# ---------------------------------------------------------------------- memory
+def test_oversized_requests_are_refused_before_any_work():
+    import time
+
+    from modelcollapse.errors import TooLargeError
+
+    t0 = time.perf_counter()
+    with pytest.raises(TooLargeError, match=r"needs about .*record='last'.*max_memory"):
+        simulate(Categorical.uniform(1000), Replace(10), 10**6, replicates=10**4,
+                 backend="numba")
+    with pytest.raises(ValueError, match="needs about"):  # a ValueError, too
+        simulate(Gaussian(np.zeros(2), 1.0), AccumulateSubsample(10**6), 10**4,
+                 replicates=100, backend="numpy")
+    assert time.perf_counter() - t0 < 2
+    # the same request fits once little is recorded, or under a raised limit
+    small = simulate(CAT, Replace(5), 50, replicates=4, backend="numpy", max_memory="1MB")
+    assert small.generations == 50
+    with pytest.raises(TooLargeError):
+        simulate(CAT, Replace(5), 5000, replicates=200, backend="numpy", max_memory="1MB")
+    ok = simulate(CAT, Replace(5), 5000, replicates=200, backend="numpy", max_memory="1MB",
+                  record="last", statistics=("homozygosity",))
+    assert ok["homozygosity"].shape == (200, 2)
+
+
+def test_memory_sizes_parse():
+    from modelcollapse.montecarlo._memory import parse_bytes
+
+    assert parse_bytes("8GB") == 8 * 10**9 and parse_bytes("512 MiB") == 512 * 2**20
+    assert parse_bytes(1000) == 1000 and parse_bytes("1.5k") == 1500
+    for bad in ("lots", "-1GB", 0, "3 parsecs", True, float("inf")):
+        with pytest.raises(ValueError, match="max_memory"):
+            parse_bytes(bad)
+
+
+def test_memory_estimate_of_the_long_cli_run_is_under_a_gigabyte():
+    """``--uniform 100 --n 10000 --generations collapse`` (1000 replicates, default
+    statistics): the thinned record keeps its estimate under 1 GB (measured peak:
+    benchmarks/bench_engine.py)."""
+    from modelcollapse.montecarlo import _engine, _memory
+    from modelcollapse.montecarlo._record import Recorder
+
+    pr = _engine._check_problem(Categorical.uniform(100), Replace(10_000))
+    horizon = _engine._memory_horizon(pr)
+    cols = Recorder("auto", to_collapse=True).columns_for(horizon)
+    est = _memory.estimate(pr, _engine.kernel_names(pr), 1000, horizon, cols, 1000, "numba")
+    assert est["total"] < 1e9
+    everything = _memory.estimate(pr, _engine.kernel_names(pr), 1000, horizon, horizon + 1,
+                                  1000, "numba")
+    assert everything["total"] > 4e9  # what recording every generation would need

@@ -368,11 +368,11 @@ def _interrupt_third_chunk(monkeypatch):
     calls = {"n": 0}
     original = _numpy._VectorKernel.advance
 
-    def flaky(self, g0, g1):
+    def flaky(self, g0, g1, *args):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return original(self, g0, g1)
+        return original(self, g0, g1, *args)
 
     monkeypatch.setattr(_numpy._VectorKernel, "advance", flaky)
 

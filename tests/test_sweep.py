@@ -323,3 +323,22 @@ def test_cli_runs_a_toml_config(tmp_path, capsys):
         cli.main([str(bad), "--serial"])
     assert exc.value.code == 2
     assert "unknown parameter 'n'" in capsys.readouterr().err
+
+
+def test_an_interrupted_simulation_is_never_stored(tmp_path, monkeypatch):
+    """A simulate cell that returns an interrupted result (on_interrupt="return") is not
+    a finished cell: the sweep stops with KeyboardInterrupt and stores nothing for it."""
+    from modelcollapse import montecarlo
+    from modelcollapse.montecarlo import _numpy
+
+    def interrupted(self, g0, g1, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_numpy._VectorKernel, "advance", interrupted)
+    store = tmp_path / "store"
+    t = functools.partial(montecarlo.simulate, generations=50, replicates=2,
+                          backend="numpy", on_interrupt="return")
+    with pytest.raises(KeyboardInterrupt):
+        sweep(t, {"model": ["uniform:3"], "regime": ["replace:4"]}, client="serial",
+              store=store, progress=False)
+    assert len(read_store(store)) == 0

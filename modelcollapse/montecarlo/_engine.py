@@ -14,7 +14,8 @@ import numpy as np
 from ..errors import WrongTypeError
 from ..models import Model, _check_positive_int
 from ..regimes import Regime, as_regime
-from . import _stats
+from . import _memory, _stats
+from ._record import Recorder
 
 __all__ = ["BACKENDS", "Problem", "SimulationResult", "load", "simulate"]
 
@@ -120,8 +121,9 @@ class SimulationResult:
     r"""Per-(replicate, generation) statistics of a simulation.
 
     ``result.statistic(name)`` (or ``result[name]``) is an array of shape
-    ``(replicates, generations + 1, ...)``: index ``m`` along axis 1 is generation
-    ``m``, with generation 0 the real model. ``collapse_time`` is, per replicate, the
+    ``(replicates, len(recorded), ...)``: column ``j`` is generation ``recorded[j]``
+    (with ``record="all"``, ``recorded`` is ``0..generations`` and column ``m`` is
+    generation ``m``), generation 0 being the real model. ``collapse_time`` is, per replicate, the
     first generation at which the model collapsed (Categorical: a single token left;
     Gaussian: :math:`(\det\Sigma_t/\det\Sigma_0)^{1/2d} < \varepsilon`), ``-1`` if it
     did not within the run; ``token_loss_time[r, j]`` is the first generation with
@@ -141,6 +143,11 @@ class SimulationResult:
     eps: float = 0.01
     interrupted: bool = False
     elapsed: float = 0.0
+    recorded: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.recorded is None:
+            self.recorded = np.arange(self.generations + 1, dtype=np.int64)
 
     @property
     def temperature(self) -> float:
@@ -241,6 +248,7 @@ class SimulationResult:
             arrays["collapse_time"] = self.collapse_time
         if self.token_loss_time is not None:
             arrays["token_loss_time"] = self.token_loss_time
+        arrays["recorded"] = self.recorded
         meta = {
             "format": FORMAT,
             "model": self.model.to_dict(),
@@ -279,11 +287,12 @@ def load(path) -> SimulationResult:
         stats = {k[5:]: f[k] for k in f.files if k.startswith("stat_")}
         ct = f["collapse_time"] if "collapse_time" in f.files else None
         lt = f["token_loss_time"] if "token_loss_time" in f.files else None
+        rec = f["recorded"] if "recorded" in f.files else None
     return SimulationResult(
         model=Model.from_dict(meta["model"]), regime=Regime.from_dict(meta["regime"]),
         backend=meta["backend"], seed=meta["seed"], replicates=meta["replicates"],
         generations=meta["generations"], statistics=stats, collapse_time=ct,
-        token_loss_time=lt, tokens=tuple(meta["tokens"]),
+        token_loss_time=lt, tokens=tuple(meta["tokens"]), recorded=rec,
         eps=meta["eps"], interrupted=meta["interrupted"], elapsed=meta["elapsed"])
 
 
@@ -302,7 +311,8 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
              backend: str = "numba", seed=None, statistics=None, tokens=(),
              eps: float = 0.01, progress: bool = False,
              chunk: int | None = None, max_generations: int = MAX_GENERATIONS,
-             on_interrupt: str = "raise") -> SimulationResult:
+             record="auto", max_memory=None, on_interrupt: str = "raise"
+             ) -> SimulationResult:
     r"""Simulate recursive training: ``replicates`` independent chains of ``generations``
     generations of ``model`` under ``regime``.
 
@@ -343,6 +353,17 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         Show a progress bar (tqdm) over generations.
     chunk : int, optional
         Generations per kernel call (the granularity of progress and of Ctrl-C).
+    record : {"auto", "all", "last"} or int
+        Which generations' statistics to keep: ``"all"``; an int ``k`` (generation 0,
+        every ``k``-th and the last); ``"last"`` (generation 0 and the last);
+        ``"auto"`` (default): ``"all"`` for a fixed number of generations, and for a run
+        to collapse every generation until 1024 columns are kept, then every 2nd,
+        4th, ... (bounded memory). ``result.recorded`` lists the kept generations.
+        Collapse and token-loss times are tracked at every generation regardless.
+    max_memory : int or str, optional
+        Refuse (``TooLargeError``, a ``ValueError``) before any work when the estimated
+        memory exceeds this (bytes, or e.g. ``"8GB"``); default: half of the physical
+        memory, or ``MODELCOLLAPSE_MAX_MEMORY``.
     on_interrupt : {"raise", "return"}
         What Ctrl-C (``KeyboardInterrupt``) does: ``"raise"`` (default) lets it
         propagate once the worker threads have stopped; ``"return"`` returns the
@@ -376,12 +397,21 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         raise ValueError(
             f"seed must be None, a non-negative int, a sequence of them or a "
             f"numpy.random.SeedSequence, got {seed!r}") from None
-    kernel = _kernel_class(backend, problem)(problem, replicates, seed_seq)
+    cls = _kernel_class(backend, problem)
+    recorder = Recorder(record, to_collapse=to_collapse)
     if chunk is None:
-        chunk = kernel.default_chunk(target)
+        chunk = cls.chunk_for(problem, replicates, target)
     chunk = _check_positive_int(chunk, "chunk")
+    limit = _memory.default_limit() if max_memory is None else \
+        _memory.parse_bytes(max_memory)
+    horizon = min(target, _memory_horizon(problem)) if to_collapse else target
+    parts = _memory.estimate(problem, kernel_names(problem), replicates, horizon,
+                             recorder.columns_for(horizon), chunk, backend)
+    _memory.check(parts, limit, f"simulate({replicates} replicates x {horizon} "
+                  f"generations{' (expected)' if to_collapse else ''})")
+    kernel = cls(problem, replicates, seed_seq)
 
-    parts = {k: [v] for k, v in kernel.initial().items()}
+    recorder.add([0], kernel.initial())
     done, interrupted = 0, False
     bar = None
     if progress:
@@ -394,9 +424,8 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
             if to_collapse and kernel.absorbed():
                 break
             stop = min(done + chunk, target)
-            out = kernel.advance(done, stop)
-            for k, v in out.items():
-                parts[k].append(v)
+            keep = recorder.wanted(done, stop)
+            recorder.add(keep, kernel.advance(done, stop, keep))
             if bar is not None:
                 bar.update(stop - done)
             done = stop
@@ -412,10 +441,9 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         raise RuntimeError(
             f"{int((kernel.collapse_time < 0).sum())} replicates did not collapse within "
             f"max_generations={max_generations}")
-    stats = {k: np.concatenate(v, axis=1) for k, v in parts.items()}
     if to_collapse and kernel.absorbed():  # the last chunk may overshoot the last collapse
         done = int(kernel.collapse_time.max())
-        stats = {k: v[:, :done + 1] for k, v in stats.items()}
+    recorded, stats = recorder.finish(done)
     for a, b in (("tv_real", "l1_real"), ("tv_first", "l1_first")):
         if a in problem.statistics:
             stats[a] = stats[b] / 2
@@ -427,8 +455,14 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
     return SimulationResult(
         model=model, regime=regime, backend=backend, seed=seed, replicates=replicates,
         generations=done, statistics=stats, collapse_time=ct, token_loss_time=lt,
-        tokens=problem.tokens, eps=problem.eps,
-        interrupted=interrupted, elapsed=elapsed)
+        tokens=problem.tokens, eps=problem.eps, interrupted=interrupted, elapsed=elapsed,
+        recorded=recorded)
+
+
+def _memory_horizon(problem) -> int:
+    """Generations a run to collapse is expected to need, for its memory estimate:
+    four times the diffusion mean 2n (the law's upper tail is exponential)."""
+    return 8 * problem.plan.n + 10
 
 
 def kernel_names(problem) -> tuple[str, ...]:

@@ -282,14 +282,15 @@ class _JaxKernel(Kernel):
             out = self.initial_stats()
             return {k: np.asarray(out[k], dtype=np.float64)[:, None] for k in self.names}
 
-    def advance(self, g0, g1):
+    def advance(self, g0, g1, keep=None):
         jnp = _jax.numpy
         with x64():
             self._ensure_capacity(g1)
             ms = jnp.arange(g0 + 1, g1 + 1, dtype=jnp.int64)
             self.state, out = self._compiled(g1 - g0)(self.state, self.keys, ms)
             self.after(self.state)
-            return {k: np.asarray(out[k], dtype=np.float64) for k in self.names}
+            return self.select({k: np.asarray(out[k], dtype=np.float64)
+                                for k in self.names}, g0, keep)
 
     def after(self, state):
         pass

@@ -4,15 +4,18 @@ A backend module ``_<backend>.py`` exposes ``KERNELS = {family: KernelClass}`` f
 families ``"categorical"``, ``"gaussian"``, ``"mixture"`` and ``"regression"``. The
 engine drives a kernel chunk by chunk (progress bar, Ctrl-C between chunks)::
 
+    chunk = KernelClass.chunk_for(problem, replicates, target)
     k = KernelClass(problem, replicates, seed_seq)   # problem: _engine.Problem
     parts = [k.initial()]                            # generation 0 (the real model)
-    parts += [k.advance(g0, g1)]                     # generations g0+1 .. g1
+    parts += [k.advance(g0, g1, keep)]               # generations g0+1 .. g1
     k.collapse_time, k.loss_time, k.absorbed()
 
 ``initial()`` and ``advance()`` return ``{name: array}`` for the names of
 ``kernel_names(problem)`` (the requested statistics, ``tv_*`` being derived by the
-engine from ``l1_*``), each of shape ``(replicates, generations_in_chunk, ...)`` and
-float64 (see :mod:`._stats` for the definitions and shapes). ``collapse_time`` is an
+engine from ``l1_*``), each of shape ``(replicates, columns, ...)`` and float64 (see
+:mod:`._stats` for the definitions and shapes): ``advance`` returns the generations of
+``keep`` (an increasing int array within ``g0+1 .. g1``; ``None``: all of them), and
+need compute the statistics of those generations only. ``collapse_time`` is an
 int64 array ``(replicates,)`` (``-1`` while not collapsed) or ``None`` for families
 without one; ``loss_time`` is ``(replicates, len(problem.tokens))`` for Categorical
 (``-1`` while the token is present), else ``None``. The semantics of every regime are
@@ -45,8 +48,18 @@ class Kernel:
         """``SeedSequence(seed).spawn(R)``: replicate ``r``'s own stream."""
         return self.seed_seq.spawn(self.R)
 
-    def default_chunk(self, target: int) -> int:
+    @classmethod
+    def chunk_for(cls, problem, replicates: int, target: int) -> int:
+        """Generations per :meth:`advance` call, before the kernel exists."""
         return max(1, min(target, 100))
+
+    @staticmethod
+    def select(out: dict, g0: int, keep) -> dict:
+        """The columns of the generations ``keep`` of a chunk that starts after ``g0``."""
+        if keep is None:
+            return out
+        cols = np.asarray(keep, dtype=np.int64) - g0 - 1
+        return {k: v[:, cols] for k, v in out.items()}
 
     def absorbed(self) -> bool:
         return self.collapse_time is not None and bool(np.all(self.collapse_time >= 0))
@@ -54,5 +67,5 @@ class Kernel:
     def initial(self) -> dict:
         raise NotImplementedError
 
-    def advance(self, g0: int, g1: int) -> dict:
+    def advance(self, g0: int, g1: int, keep=None) -> dict:
         raise NotImplementedError

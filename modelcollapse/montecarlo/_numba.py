@@ -272,34 +272,39 @@ def _subsample(rng, pool, total, n, out):
 
 @njit(nogil=True, cache=True)
 def _record(m, col, P, P1, sup, ns, p0, want, out, tokens, tokout, ct, lt):
-    """Statistics, collapse and token-loss times of generation ``m`` (column ``col``;
-    ``out`` has one column when no statistic is recorded)."""
+    """Collapse and token-loss times of generation ``m``, and its statistics in output
+    column ``col`` (``col < 0``: a generation that is not recorded)."""
     if m == 1:
         P1[:] = P
-    _stats(P, sup, ns, p0, P1, True, want, out, col if out.shape[1] > 1 else 0)
+    if col >= 0:
+        _stats(P, sup, ns, p0, P1, True, want, out, col)
     if ct[0] < 0 and ns == 1:
         ct[0] = m
     for j in range(tokens.size):
         x = P[tokens[j]]
-        tokout[col, j] = x
+        if col >= 0:
+            tokout[col, j] = x
         if lt[j] < 0 and x == 0.0:
             lt[j] = m
 
 
 @njit(nogil=True, cache=True)
-def _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, col):
-    """A collapsed Replace chain is absorbed: its statistics from column ``col`` to the
-    end of the chunk repeat the last ones."""
-    G = tokout.shape[0]
-    if out.shape[1] > 1:
-        if col == 0:
-            _stats(P, sup, 1, p0, P1, True, want, out, 0)
-        for cc in range(max(col, 1), G):
+def _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, j0):
+    """A collapsed Replace chain is absorbed: every recorded column of the chunk from
+    position ``j0`` on holds the (constant) statistics of the collapsed fit."""
+    first = -1
+    for j in range(j0, colmap.size):
+        c = colmap[j]
+        if c < 0:
+            continue
+        if first < 0:
+            _stats(P, sup, 1, p0, P1, True, want, out, c)
+            first = c
+        else:
             for s in range(out.shape[0]):
-                out[s, cc] = out[s, cc - 1]
-    for cc in range(col, G):
-        for j in range(tokens.size):
-            tokout[cc, j] = P[tokens[j]]
+                out[s, c] = out[s, first]
+        for t in range(tokens.size):
+            tokout[c, t] = P[tokens[t]]
 
 
 #: Under Replace at temperature 1, a generation with more than ``PARENT_FRACTION * n``
@@ -335,8 +340,8 @@ def _parents(rng, n, owner, newc):
 
 
 @njit(nogil=True, cache=True)
-def _replace_chunk(rng, n, g0, g1, p0, P, P1, sup, nsup, cnt, tokens, want, out, tokout,
-                   ct, lt):
+def _replace_chunk(rng, n, g0, g1, colmap, p0, P, P1, sup, nsup, cnt, tokens, want, out,
+                   tokout, ct, lt):
     r"""Replace at temperature 1 on integer counts ``cnt[t]`` of the tokens ``sup[t]``.
 
     Wright--Fisher: each of the ``n`` new samples copies a uniformly chosen old sample,
@@ -351,7 +356,7 @@ def _replace_chunk(rng, n, g0, g1, p0, P, P1, sup, nsup, cnt, tokens, want, out,
         col = m - g0 - 1
         ns = nsup[0]
         if ns == 1 and m > 1:  # collapsed: absorbing
-            _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, col)
+            _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, col)
             break
         if m == 1:
             for t in range(ns):
@@ -394,12 +399,12 @@ def _replace_chunk(rng, n, g0, g1, p0, P, P1, sup, nsup, cnt, tokens, want, out,
             else:
                 P[i] = 0.0
         nsup[0] = k
-        _record(m, col, P, P1, sup, k, p0, want, out, tokens, tokout, ct, lt)
+        _record(m, colmap[col], P, P1, sup, k, p0, want, out, tokens, tokout, ct, lt)
 
 
 @njit(nogil=True, cache=True)
-def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, p0, P, P1, hist, realc, pool,
-                       sup, nsup, tokens, want, out, tokout, ct, lt):
+def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hist, realc,
+                       pool, sup, nsup, tokens, want, out, tokout, ct, lt):
     """Advance one replicate through generations ``g0+1 .. g1`` of the plan
     ``plan = (sources, n, window, real, real_fresh, synthetic_from, pool)`` (codes of
     :data:`SOURCES` and :data:`POOLS`).
@@ -420,7 +425,7 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, p0, P, P1, hist, real
         ns = nsup[0]
         if absorbing:
             if ns == 1 and m > 1:  # collapsed: absorbing
-                _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, col)
+                _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, col)
                 break
             for t in range(ns):
                 c[sup[t]] = 0.0
@@ -488,21 +493,23 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, p0, P, P1, hist, real
             _policy(P, sup, ns, T, top_k, top_p, c)
             for i in range(V):
                 hist[0, i] += c[i]
-        _record(m, col, P, P1, sup, ns, p0, want, out, tokens, tokout, ct, lt)
+        _record(m, colmap[col], P, P1, sup, ns, p0, want, out, tokens, tokout, ct, lt)
 
 
 @njit(nogil=True, cache=True)
-def _categorical_many(rngs, idx, fast, plan, T, top_k, top_p, g0, g1, p0, P, P1, hist,
-                      realc, pool, sup, nsup, cnt, tokens, want, out, tokout, ct, lt):
-    """The chunk of every replicate in ``idx`` (one thread's block)."""
+def _categorical_many(rngs, idx, fast, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1,
+                      hist, realc, pool, sup, nsup, cnt, tokens, want, out, tokout, ct, lt):
+    """The chunk of every replicate in ``idx`` (one thread's block); ``colmap[j]`` is the
+    output column of generation ``g0 + 1 + j`` (``-1``: not recorded)."""
     for r in idx:
         if fast:
-            _replace_chunk(rngs[r], plan[1], g0, g1, p0, P[r], P1[r], sup[r], nsup[r],
-                           cnt[r], tokens, want, out[r], tokout[r], ct[r:r + 1], lt[r])
+            _replace_chunk(rngs[r], plan[1], g0, g1, colmap, p0, P[r], P1[r], sup[r],
+                           nsup[r], cnt[r], tokens, want, out[r], tokout[r], ct[r:r + 1],
+                           lt[r])
         else:
-            _categorical_chunk(rngs[r], plan, T, top_k, top_p, g0, g1, p0, P[r], P1[r],
-                               hist[r], realc[r], pool[r], sup[r], nsup[r], tokens, want,
-                               out[r], tokout[r], ct[r:r + 1], lt[r])
+            _categorical_chunk(rngs[r], plan, T, top_k, top_p, g0, g1, colmap, p0, P[r],
+                               P1[r], hist[r], realc[r], pool[r], sup[r], nsup[r], tokens,
+                               want, out[r], tokout[r], ct[r:r + 1], lt[r])
 
 
 # ---------------------------------------------------------------------- kernel
@@ -535,8 +542,9 @@ class CategoricalKernel(_Threaded):
         self.want[3] |= self.want[4]
         self.want[5] |= self.want[6]
 
-    def default_chunk(self, target):
-        V = self.p0.size
+    @classmethod
+    def chunk_for(cls, problem, replicates, target):
+        V = problem.model.size
         return int(max(1, min(target, 2_000_000 // max(V, 1), 1000)))
 
     def initial(self):
@@ -549,11 +557,13 @@ class CategoricalKernel(_Threaded):
             res["token_prob"] = np.tile(self.p0[self.tokens], (self.R, 1, 1))
         return {k: res[k] for k in self.names}
 
-    def advance(self, g0, g1):
+    def advance(self, g0, g1, keep=None):
         R, G = self.R, g1 - g0
-        record = any(k != "token_prob" for k in self.names)
-        out = np.empty((R, len(CAT_STATS), G if record else 1))  # 1: nothing recorded
-        tokout = np.empty((R, G, self.tokens.size))
+        keep = np.arange(g0 + 1, g1 + 1) if keep is None else np.asarray(keep)
+        colmap = np.full(G, -1, dtype=np.int64)
+        colmap[keep - g0 - 1] = np.arange(keep.size)
+        out = np.empty((R, len(CAT_STATS), keep.size))
+        tokout = np.empty((R, keep.size, self.tokens.size))
         pol = self.problem.sampling
         T = float(pol.temperature)
         top_k = 0 if pol.top_k is None else int(pol.top_k)
@@ -561,8 +571,8 @@ class CategoricalKernel(_Threaded):
 
         def block(idx):
             _categorical_many(self.rng_list, idx, self.fast_replace, self.plan_codes, T,
-                              top_k, top_p, g0, g1, self.p0, self.P, self.P1, self.hist,
-                              self.realc, self.pool, self.sup, self.nsup, self.cnt,
+                              top_k, top_p, g0, g1, colmap, self.p0, self.P, self.P1,
+                              self.hist, self.realc, self.pool, self.sup, self.nsup, self.cnt,
                               self.tokens, self.want, out, tokout, self.collapse_time,
                               self.loss_time)
 

@@ -446,7 +446,7 @@ class GaussianKernel(_Threaded):
                                    self.names)
         return {k: np.repeat(v[:, None], self.R, axis=0) for k, v in st.items()}
 
-    def advance(self, g0: int, g1: int) -> dict:
+    def advance(self, g0: int, g1: int, keep=None) -> dict:
         R, d, G = self.R, self.d, g1 - g0
         if self.code == RANDOM:
             self.hmean = self._grow(self.hmean, g1 + 1)
@@ -470,7 +470,7 @@ class GaussianKernel(_Threaded):
                         out["w2"])
 
         self._parallel(one)
-        return {k: out[k] for k in self.names}
+        return self.select({k: out[k] for k in self.names}, g0, keep)
 
 
 # ---------------------------------------------------------------------- mixture
@@ -711,7 +711,7 @@ class MixtureKernel(_Threaded):
         st = _stats.mixture_stats(w[None], mu[None], cov[None], self.names)
         return {k: np.repeat(v[:, None], self.R, axis=0) for k, v in st.items()}
 
-    def advance(self, g0: int, g1: int) -> dict:
+    def advance(self, g0: int, g1: int, keep=None) -> dict:
         R, d, K, G = self.R, self.d, self.K, g1 - g0
         if self.code == RANDOM:
             self.hw = self._grow(self.hw, g1 + 1)
@@ -732,7 +732,7 @@ class MixtureKernel(_Threaded):
                       self.X, g0, g1, out["weights"], out["means"], out["covs"])
 
         self._parallel(one)
-        return {k: out[k] for k in self.names}
+        return self.select({k: out[k] for k in self.names}, g0, keep)
 
 
 # ---------------------------------------------------------------------- regression
@@ -958,7 +958,7 @@ class RegressionKernel(_Threaded):
         st = _stats.regression_stats(self.w0[None], self.w0, self.names)
         return {k: np.repeat(v[:, None], self.R, axis=0) for k, v in st.items()}
 
-    def advance(self, g0: int, g1: int) -> dict:
+    def advance(self, g0: int, g1: int, keep=None) -> dict:
         R, d, G = self.R, self.d, g1 - g0
         if self.code == RANDOM:
             self.hw = self._grow(self.hw, g1 + 1)
@@ -975,7 +975,7 @@ class RegressionKernel(_Threaded):
                       self.poolY, self.perm, g0, g1, out["test_error"], out["coef"])
 
         self._parallel(one)
-        return {k: out[k] for k in self.names}
+        return self.select({k: out[k] for k in self.names}, g0, keep)
 
 
 KERNELS = {"gaussian": GaussianKernel, "mixture": MixtureKernel,

@@ -123,12 +123,14 @@ class _VectorKernel(Kernel):
     def initial(self):
         return _stack(self._stats())
 
-    def advance(self, g0, g1):
+    def advance(self, g0, g1, keep=None):
+        want = set(range(g0 + 1, g1 + 1) if keep is None else np.asarray(keep).tolist())
         rows = []
         for m in range(g0 + 1, g1 + 1):
             self._step(m)
             self._times(m)
-            rows.append(self._stats())
+            if m in want:
+                rows.append(self._stats())
         return _collect(rows, self.names)
 
 
@@ -216,7 +218,8 @@ class CategoricalKernel(PlanKernel):
         self.loss_time = np.where(self.p0[self.tokens] == 0, 0, -1)[None, :] * \
             np.ones((self.R, 1), dtype=np.int64)
 
-    def default_chunk(self, target):
+    @classmethod
+    def chunk_for(cls, problem, replicates, target):
         return max(1, min(target, 50))
 
     def real_theta(self):
@@ -272,7 +275,8 @@ class ReplaceCountsKernel(_VectorKernel):
         self.loss_time = np.where(self.p0[self.tokens] == 0, 0, -1)[None, :] * \
             np.ones((R, 1), dtype=np.int64)
 
-    def default_chunk(self, target):
+    @classmethod
+    def chunk_for(cls, problem, replicates, target):
         return max(1, min(target, 200))
 
     def _step(self, m):
@@ -280,26 +284,33 @@ class ReplaceCountsKernel(_VectorKernel):
         if m == 1:
             P0 = self.p0[self.tok]
             self.cnt = np.rint(n * P0).astype(np.int64)  # a Dirac p0: n on its token
+            self.p1 = np.zeros(self.cnt.shape)
             new = self.rng.multinomial(n, P0[a])
+            died = True
         else:
-            new = self.rng.multinomial(n, self.cnt[a] / n)
-        # pack the survivors to the left (stable), carrying token ids and p^(1)
-        order = np.argsort(new == 0, axis=1, kind="stable")
-        self.cnt[a] = np.take_along_axis(new, order, axis=1)
-        self.tok[a] = np.take_along_axis(self.tok[a], order, axis=1)
+            old = self.cnt[a]
+            new = self.rng.multinomial(n, old / n)
+            died = bool(((new == 0) & (old > 0)).any())
+        if died:  # pack the survivors to the left (stable), carrying token ids and p^(1)
+            order = np.argsort(new == 0, axis=1, kind="stable")
+            rows = np.arange(a.size)[:, None]
+            new = new[rows, order]
+            self.tok[a] = self.tok[a[:, None], order]
+            self.p1[a] = self.p1[a[:, None], order]
+        self.cnt[a] = new
         if m == 1:
             self.p1 = self.cnt / n
-        else:
-            self.p1[a] = np.take_along_axis(self.p1[a], order, axis=1)
         ns = np.count_nonzero(new, axis=1)
         width = max(1, int(ns.max()) if ns.size else 1)
-        if width < self.cnt.shape[1]:  # drop the columns nobody uses any more
+        if width < self.cnt.shape[1] // 2 or (died and width < self.cnt.shape[1] - 64):
+            # drop the columns nobody uses any more (copies only when worth it)
             self.cnt = self.cnt[:, :width].copy()
             self.tok = self.tok[:, :width].copy()
             self.p1 = self.p1[:, :width].copy()
         done = ns == 1
-        self.collapse_time[a[done]] = m
-        self.alive = a[~done]
+        if done.any():
+            self.collapse_time[a[done]] = m
+            self.alive = a[~done]
 
     def _probs(self):
         """``(P, tok)``: probabilities of the slots and their token ids (all replicates)."""
@@ -308,8 +319,10 @@ class ReplaceCountsKernel(_VectorKernel):
         return self.cnt / self.n, self.tok
 
     def _stats(self):
-        P, tok = self._probs()
         want = set(self.names)
+        if not want:
+            return {}
+        P, tok = self._probs()
         out = {}
         pos = P > 0
         p0 = self.p0[tok]
@@ -424,7 +437,8 @@ class MixtureKernel(PlanKernel):
         self.R = replicates
         super().__init__(problem, replicates, seed_seq)
 
-    def default_chunk(self, target):
+    @classmethod
+    def chunk_for(cls, problem, replicates, target):
         return max(1, min(target, 10))
 
     def real_theta(self):

@@ -50,13 +50,13 @@ class Recorder:
     generation ``last``.
     """
 
-    def __init__(self, record, *, to_collapse: bool, max_columns: int = MAX_COLUMNS):
+    def __init__(self, record, *, to_collapse: bool, max_columns: int | None = None):
         record = check_record(record)
         if record == "auto":
             record = "thin" if to_collapse else "all"
         self.policy = record
         self.stride = record if isinstance(record, int) else 1
-        self.max_columns = max_columns
+        self.max_columns = MAX_COLUMNS if max_columns is None else max_columns
         self.gens: list[int] = []
         self.cols: list[dict] = []
         self.latest: tuple[int, dict] | None = None

@@ -57,6 +57,8 @@ def run_cell(task: Task, cell: Cell, sweep_seed: int, trajectories: bool = False
     t0 = time.perf_counter()
     value = task(params, seed=cell.seed(sweep_seed))
     seconds = time.perf_counter() - t0
+    if getattr(value, "interrupted", False):  # e.g. simulate(on_interrupt="return")
+        raise KeyboardInterrupt(f"cell {cell.key} was interrupted; it is not stored")
     row = {"cell_key": cell.key}
     row.update(param_columns(cell.labels, cell.params))
     for k, v in flatten_result(value, trajectories).items():
