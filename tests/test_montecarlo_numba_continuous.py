@@ -19,7 +19,8 @@ from modelcollapse import (
     montecarlo,
 )
 from modelcollapse.montecarlo import Problem, reference_simulate
-from modelcollapse.montecarlo import _numba_continuous as nc
+from modelcollapse.montecarlo._numba import gaussian as nc
+from modelcollapse.montecarlo._numba import threads
 
 P_MIN = 1e-3
 
@@ -204,7 +205,7 @@ def test_reproducible(model, regime, monkeypatch):
     _same(base, run(model, regime, G, 8, seed=7, chunk=1))
     # the number of threads does not matter
     for workers in (1, 2):
-        monkeypatch.setattr(nc._Threaded, "workers", workers)
+        monkeypatch.setattr(threads.Threaded, "workers", workers)
         _same(base, run(model, regime, G, 8, seed=7))
     monkeypatch.undo()
     # replicate r draws from its own stream: a 4-replicate run is a prefix

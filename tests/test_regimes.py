@@ -176,7 +176,7 @@ def test_sampling_distribution_against_definition(p, T, k, tp):
 
 @pytest.mark.parametrize("p,T,k,tp", CASES)
 def test_numba_and_jax_policies_agree_with_definition(p, T, k, tp):
-    from modelcollapse.montecarlo._numba import _policy
+    from modelcollapse.montecarlo._numba.samplers import _policy
 
     P = np.array([float(x) for x in p])
     want = np.array([float(x) for x in oracle(p, T, k, tp)])

@@ -32,7 +32,7 @@ from ..regimes import (
 )
 from . import _em, _stats
 from ._engine import log_eps_threshold
-from ._kernel import Kernel
+from ._kernel import PINV_RTOL, Kernel
 
 _jax = None
 _CACHE: dict = {}  # compiled chunk functions, oldest first
@@ -195,7 +195,7 @@ def _pinv_solve(A, b):
     """Minimum-norm solution of ``A w = b`` for a PSD Gram matrix ``A``."""
     jnp = _jax.numpy
     lam, U = jnp.linalg.eigh(A)
-    cut = jnp.max(lam) * A.shape[0] * 1e-12
+    cut = jnp.maximum(jnp.max(lam), 0.0) * A.shape[0] * PINV_RTOL
     inv = jnp.where(lam > cut, 1.0 / jnp.where(lam > cut, lam, 1.0), 0.0)
     return U @ (inv * (U.T @ b))
 

@@ -29,6 +29,10 @@ import numpy as np
 
 from ._engine import kernel_names
 
+#: Minimum-norm least squares on every backend: eigenvalues of the Gram matrix ``A`` at
+#: or below ``d * PINV_RTOL * max eigenvalue`` count as zero.
+PINV_RTOL = 1e-12
+
 
 class Kernel:
     """Base class: stores the problem and the per-replicate seeds."""

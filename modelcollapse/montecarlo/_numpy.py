@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _em, _stats
 from ._engine import log_eps_threshold
-from ._kernel import Kernel
+from ._kernel import PINV_RTOL, Kernel
 
 # ---------------------------------------------------------------------- samplers
 
@@ -91,6 +91,16 @@ def psd_factor(cov: np.ndarray) -> np.ndarray:
         L = np.swapaxes(r, -1, -2)  # L L^T = r^T r = root root^T
         sign = np.where(np.diagonal(L, axis1=-2, axis2=-1) < 0, -1.0, 1.0)
         return L * sign[..., None, :]
+
+
+def pinv_solve(A, b):
+    """Minimum-norm solutions of ``A w = b`` for PSD Gram matrices ``A`` (batched), with
+    the backends' common cut-off :data:`PINV_RTOL`."""
+    A = (A + np.swapaxes(A, -1, -2)) / 2
+    lam, U = np.linalg.eigh(A)
+    cut = np.maximum(lam[..., -1:], 0.0) * A.shape[-1] * PINV_RTOL
+    inv = np.where(lam > cut, 1.0 / np.where(lam > cut, lam, 1.0), 0.0)
+    return np.einsum("rij,rj->ri", U, inv * np.einsum("rji,rj->ri", U, b))
 
 
 def _scatter(X):
@@ -555,8 +565,7 @@ class RegressionKernel(PlanKernel):
         return np.einsum("rki,rkj->rij", X, X), np.einsum("rki,rk->ri", X, y)
 
     def fit(self, g, m):
-        A, b = g
-        self.W = np.einsum("rij,rj->ri", np.linalg.pinv(A, hermitian=True), b)
+        self.W = pinv_solve(*g)
         return self.W
 
     def _stats(self):

@@ -1,15 +1,12 @@
-"""Numba backend: compiled per-replicate kernels run in parallel threads.
-
-Each replicate owns a ``numpy.random.Generator`` seeded from its own child of
-``SeedSequence(seed)`` and is advanced, a chunk of generations at a time, by one call of
-a ``nogil`` compiled function; a thread pool runs the replicates concurrently. A result
-therefore does not depend on the number of threads.
+"""Numba kernels of the categorical family.
 
 Categorical generations are multinomial draws by conditional binomials
 (:math:`X_i \\sim \\mathrm{Bin}(n - \\sum_{j<i} X_j,\\ q_i/(1-\\sum_{j<i} q_j))`) over the
 tokens still alive only, stopping as soon as the ``n`` samples are placed: under
 ``Replace`` the cost of a generation is one binomial draw per surviving token at most,
-the physical limit of a count-based simulator.
+the physical limit of a count-based simulator. :func:`_categorical_chunk` is the one
+loop over the regime's plan; :func:`_replace_chunk` is the registered fast path of plain
+``Replace`` (integer counts, parent choice when many tokens survive).
 """
 
 from __future__ import annotations
@@ -19,189 +16,12 @@ import math
 import numpy as np
 from numba import njit
 
-from ._numba_continuous import KERNELS as _CONTINUOUS
-from ._numba_continuous import _Threaded
-from ._stats import TOP_P_SLACK
+from .samplers import _mult_add, _policy, _subsample_counts, _support, binomial
+from .threads import ACCUMULATE, LAST, NONE, WINDOW, Threaded
 
 #: Order of the categorical statistics in the kernel's output rows.
 CAT_STATS = ("support_size", "homozygosity", "entropy", "l1_real", "kl_real", "l1_first",
              "kl_first")
-#: Plan codes: ``sources`` and ``pool`` as integers (their index in ``Plan.SOURCES`` /
-#: ``Plan.POOLS``).
-LAST, WINDOW, UNIFORM = range(3)
-NONE, ACCUMULATE, SUBSAMPLE = range(3)
-
-
-def plan_codes(plan) -> np.ndarray:
-    """``(sources, n, window, real, real_fresh, synthetic_from, pool)`` as int64."""
-    return np.array([plan.SOURCES.index(plan.sources), plan.n, plan.window, plan.real,
-                     int(plan.real_fresh), plan.synthetic_from,
-                     plan.POOLS.index(plan.pool)], dtype=np.int64)
-
-
-# ---------------------------------------------------------------------- compiled parts
-@njit(nogil=True, cache=True)
-def _binomial_inversion(rng, n, p):
-    r"""Bin(n, p) by sequential inversion (small means): the pmf recurrence
-    :math:`f(x+1) = f(x)\,(n-x)p/((x+1)(1-p))` from :math:`f(0) = (1-p)^n`."""
-    q = 1.0 - p
-    f0 = math.exp(n * math.log1p(-p))
-    r = p / q
-    g = r * (n + 1)
-    mean = n * p
-    bound = min(n, int(mean + 10.0 * math.sqrt(mean * q + 1.0)))
-    while True:
-        x = 0
-        f = f0
-        u = rng.random()
-        while u > f:
-            x += 1
-            if x > bound:
-                break
-            u -= f
-            f = (g / x - r) * f
-        if x <= bound:
-            return x
-
-
-@njit(nogil=True, cache=True)
-def _binomial_btrs(rng, n, p):
-    """Bin(n, p), ``n p >= 10``, ``p <= 1/2``: transformed rejection with squeeze (BTRS,
-    Hörmann 1993). The log-factorials of the exact acceptance test are only computed
-    when the squeeze fails."""
-    q = 1.0 - p
-    spq = math.sqrt(n * p * q)
-    b = 1.15 + 2.53 * spq
-    a = -0.0873 + 0.0248 * b + 0.01 * p
-    c = n * p + 0.5
-    vr = 0.92 - 4.2 / b
-    alpha = (2.83 + 5.1 / b) * spq
-    m = math.floor((n + 1) * p)
-    h = -1.0
-    lpq = 0.0
-    while True:
-        u = rng.random() - 0.5
-        v = rng.random()
-        us = 0.5 - abs(u)
-        k = math.floor((2.0 * a / us + b) * u + c)
-        if k < 0 or k > n:
-            continue
-        if us >= 0.07 and v <= vr:
-            return int(k)
-        if h < 0.0:
-            lpq = math.log(p / q)
-            h = math.lgamma(m + 1.0) + math.lgamma(n - m + 1.0)
-        v = math.log(v * alpha / (a / (us * us) + b))
-        if v <= h - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0) + (k - m) * lpq:
-            return int(k)
-
-
-@njit(nogil=True, cache=True)
-def binomial(rng, n, p):
-    """An exact Bin(n, p) draw from ``rng`` (``numpy.random.Generator``): inversion for
-    means below 10, BTRS above; ``p > 1/2`` by symmetry. Written here because the
-    parameters change at every call of a conditional-binomial multinomial, where this is
-    1.3-2.5x faster than ``Generator.binomial`` (its set-up is redone at each call)."""
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    if p > 0.5:
-        return n - binomial(rng, n, 1.0 - p)
-    if n * p < 10.0:
-        return _binomial_inversion(rng, n, p)
-    return _binomial_btrs(rng, n, p)
-
-
-@njit(nogil=True, cache=True)
-def _mult_add(rng, n, q, idx, nidx, out):
-    """``out[idx] += Multinomial(n, q[idx])`` by conditional binomials over ``idx``
-    (``q[idx]`` sums to 1); stops once the ``n`` samples are placed."""
-    rem_n = n
-    rem_p = 1.0
-    for t in range(nidx):
-        if rem_n == 0:
-            break
-        i = idx[t]
-        pi = q[i]
-        if pi <= 0.0:
-            continue
-        if t == nidx - 1 or pi >= rem_p:
-            x = rem_n
-        else:
-            x = binomial(rng, rem_n, pi / rem_p)
-        out[i] += x
-        rem_n -= x
-        rem_p -= pi
-    if rem_n > 0:  # rounding left mass for the last tokens: give it to the last one alive
-        for t in range(nidx - 1, -1, -1):
-            if q[idx[t]] > 0.0:
-                out[idx[t]] += rem_n
-                break
-
-
-@njit(nogil=True, cache=True)
-def _support(v, idx):
-    """Indices of the positive entries of ``v`` into ``idx``; returns their number."""
-    k = 0
-    for i in range(v.size):
-        if v[i] > 0.0:
-            idx[k] = i
-            k += 1
-    return k
-
-
-@njit(nogil=True, cache=True)
-def _temper(P, idx, nidx, T, out):
-    """``out[idx] = P^(1/T)/sum`` over ``idx`` (other entries untouched)."""
-    if T == 1.0:
-        for t in range(nidx):
-            out[idx[t]] = P[idx[t]]
-        return
-    mx = -np.inf
-    for t in range(nidx):
-        v = math.log(P[idx[t]]) / T
-        if v > mx:
-            mx = v
-    s = 0.0
-    for t in range(nidx):
-        w = math.exp(math.log(P[idx[t]]) / T - mx)
-        out[idx[t]] = w
-        s += w
-    for t in range(nidx):
-        out[idx[t]] /= s
-
-
-@njit(nogil=True, cache=True)
-def _policy(P, idx, nidx, T, top_k, top_p, out):
-    """``out[idx]`` = the sampling distribution of ``P`` (support ``idx``): tempered at
-    ``T``, then the ``top_k`` (``<= 0``: off) most likely tokens, then the smallest set
-    of most likely tokens of mass ``>= top_p`` (``>= 1``: off), each renormalised;
-    ties go to the lower token index (``idx`` is increasing)."""
-    _temper(P, idx, nidx, T, out)
-    if top_k <= 0 and top_p >= 1.0:
-        return
-    vals = np.empty(nidx)
-    for t in range(nidx):
-        vals[t] = -out[idx[t]]
-    order = np.argsort(vals, kind="mergesort")  # stable: ties keep index order
-    keep = nidx if top_k <= 0 else min(top_k, nidx)
-    s = 0.0
-    for r in range(keep):
-        s += out[idx[order[r]]]
-    if top_p < 1.0:
-        before = 0.0
-        cut = keep
-        for r in range(keep):
-            if before >= top_p * (1.0 - TOP_P_SLACK) * s:
-                cut = r
-                break
-            before += out[idx[order[r]]]
-        keep = cut
-        s = before
-    for r in range(nidx):
-        i = idx[order[r]]
-        out[i] = out[i] / s if r < keep else 0.0
 
 
 @njit(nogil=True, cache=True)
@@ -240,34 +60,6 @@ def _stats(P, idx, nidx, p0, P1, have_first, want, out, col):
                 kl = np.inf
         out[3 + 2 * which, col] = l1 + max(0.0, 1.0 - covered)
         out[4 + 2 * which, col] = kl
-
-
-@njit(nogil=True, cache=True)
-def _subsample(rng, pool, total, n, out):
-    """``out`` = counts of ``n`` items drawn without replacement from the multiset with
-    counts ``pool`` (``total`` items): Floyd's algorithm on item indices, then a merge
-    walk through the cumulative counts."""
-    chosen = set()
-    for j in range(total - n, total):
-        t = rng.integers(0, j + 1)
-        if t in chosen:
-            chosen.add(j)
-        else:
-            chosen.add(t)
-    picks = np.empty(n, dtype=np.int64)
-    k = 0
-    for t in chosen:
-        picks[k] = t
-        k += 1
-    picks.sort()
-    out[:] = 0.0
-    cum = 0
-    tok = 0
-    for k in range(n):
-        while picks[k] >= cum + pool[tok]:
-            cum += pool[tok]
-            tok += 1
-        out[tok] += 1.0
 
 
 @njit(nogil=True, cache=True)
@@ -465,7 +257,7 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hi
                 total = real + (m - syn_from + 1) * n
             else:
                 size = (m - syn_from + 1) * n
-                _subsample(rng, pool.astype(np.int64), size, n, c)
+                _subsample_counts(rng, pool.astype(np.int64), size, n, c)
                 total = n
         if absorbing:
             k = 0
@@ -512,16 +304,17 @@ def _categorical_many(rngs, idx, fast, plan, T, top_k, top_p, g0, g1, colmap, p0
                                want, out[r], tokout[r], ct[r:r + 1], lt[r])
 
 
-# ---------------------------------------------------------------------- kernel
+class CategoricalKernel(Threaded):
+    """Any regime and sampling policy: the generic plan loop (:func:`_categorical_chunk`)."""
 
-class CategoricalKernel(_Threaded):
+    fast = False
+
     def __init__(self, problem, replicates, seed_seq):
         super().__init__(problem, replicates, seed_seq)
         plan = problem.plan
         R = self.R
         self.p0 = np.ascontiguousarray(self.model.p, dtype=np.float64)
         V = self.p0.size
-        self.plan_codes = plan_codes(plan)
         self.P = np.tile(self.p0, (R, 1))
         self.P1 = np.zeros((R, V))
         self.hist = np.zeros((R, plan.window if plan.sources == "window" else 1, V))
@@ -532,7 +325,7 @@ class CategoricalKernel(_Threaded):
         self.sup = np.zeros((R, V), dtype=np.int64)
         self.sup[:, :sup0.size] = sup0
         self.nsup = np.full((R, 1), sup0.size, dtype=np.int64)
-        self.fast_replace = plan.absorbing and problem.sampling.plain
+        self.fast_replace = self.fast
         self.cnt = np.zeros((R, V) if self.fast_replace else (R, 1), dtype=np.int64)
         self.tokens = np.asarray(problem.tokens, dtype=np.int64)
         self.collapse_time = np.full(R, 0 if sup0.size == 1 else -1, dtype=np.int64)
@@ -570,7 +363,7 @@ class CategoricalKernel(_Threaded):
         top_p = 1.0 if pol.top_p is None else float(pol.top_p)
 
         def block(idx):
-            _categorical_many(self.rng_list, idx, self.fast_replace, self.plan_codes, T,
+            _categorical_many(self.rng_list, idx, self.fast_replace, self.codes, T,
                               top_k, top_p, g0, g1, colmap, self.p0, self.P, self.P1,
                               self.hist, self.realc, self.pool, self.sup, self.nsup, self.cnt,
                               self.tokens, self.want, out, tokout, self.collapse_time,
@@ -583,4 +376,8 @@ class CategoricalKernel(_Threaded):
         return {k: res[k] for k in self.names}
 
 
-KERNELS = {"categorical": CategoricalKernel, **_CONTINUOUS}
+class ReplaceCountsKernel(CategoricalKernel):
+    """Registered fast path of plain ``Replace``: :func:`_replace_chunk` on integer
+    counts (tested equal in law to the generic loop)."""
+
+    fast = True

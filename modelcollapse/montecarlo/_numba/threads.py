@@ -1,0 +1,85 @@
+"""The Numba backend's driver: per-replicate generators, the thread pool, the plan as
+integer codes."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from numba.typed import List
+
+from .._kernel import Kernel
+
+#: Plan codes: ``sources`` and ``pool`` as integers (their index in ``Plan.SOURCES`` /
+#: ``Plan.POOLS``); the compiled loops read the plan as
+#: ``(sources, n, window, real, real_fresh, synthetic_from, pool)``.
+LAST, WINDOW, UNIFORM = range(3)
+NONE, ACCUMULATE, SUBSAMPLE = range(3)
+
+
+def plan_codes(plan) -> np.ndarray:
+    """``(sources, n, window, real, real_fresh, synthetic_from, pool)`` as int64."""
+    return np.array([plan.SOURCES.index(plan.sources), plan.n, plan.window, plan.real,
+                     int(plan.real_fresh), plan.synthetic_from,
+                     plan.POOLS.index(plan.pool)], dtype=np.int64)
+
+
+class Threaded(Kernel):
+    """Per-replicate generators and the thread pool.
+
+    Each replicate owns a ``numpy.random.Generator`` seeded from its own child of
+    ``SeedSequence(seed)`` and is advanced, a chunk of generations at a time, by one
+    call of a ``nogil`` compiled function; a thread pool runs blocks of replicates
+    concurrently, so a result does not depend on the number of threads.
+    """
+
+    #: Worker threads (``None``: ``numba.get_num_threads()``).
+    workers: int | None = None
+
+    def __init__(self, problem, replicates, seed_seq):
+        super().__init__(problem, replicates, seed_seq)
+        self.rngs = [np.random.default_rng(s) for s in self.replicate_seeds()]
+        self._rng_list = None
+        self.plan = plan = problem.plan
+        self.codes = plan_codes(plan)
+        self.n, self.N, self.window = plan.n, plan.real, plan.window
+
+    def history_size(self, g1: int) -> int:
+        """Slots of the fit history (fit ``j`` in slot ``j % H``)."""
+        return {"last": 1, "window": self.window, "uniform": g1 + 1}[self.plan.sources]
+
+    @staticmethod
+    def _grow(a: np.ndarray, size: int, fill=0) -> np.ndarray:
+        """``a`` with axis 1 grown to at least ``size`` (doubling), contents kept."""
+        if a.shape[1] >= size:
+            return a
+        new = max(size, 2 * a.shape[1])
+        out = np.full((a.shape[0], new, *a.shape[2:]), fill, dtype=a.dtype)
+        out[:, :a.shape[1]] = a
+        return out
+
+    @property
+    def rng_list(self):
+        """The generators as a ``numba.typed.List`` (built once; shares their states)."""
+        if self._rng_list is None:
+            lst = List()
+            for g in self.rngs:
+                lst.append(g)
+            self._rng_list = lst
+        return self._rng_list
+
+    def _parallel(self, fn) -> None:
+        """``fn(idx)`` on the replicates ``idx`` (int64 array), one block per thread.
+        Ctrl-C in the calling thread waits for the blocks in flight (each ends with its
+        chunk) before the ``KeyboardInterrupt`` propagates."""
+        R = self.R
+        W = self.workers if self.workers is not None else numba.get_num_threads()
+        W = max(1, min(int(W), R))
+        self.rng_list  # noqa: B018 (build the typed list before the threads start)
+        if W == 1:
+            fn(np.arange(R, dtype=np.int64))
+            return
+        blocks = [np.arange(w, R, W, dtype=np.int64) for w in range(W)]
+        with ThreadPoolExecutor(W) as ex:
+            list(ex.map(fn, blocks))
