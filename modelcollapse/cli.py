@@ -412,6 +412,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in ("figures", "harness"):  # files, never windows
+        import matplotlib
+
+        matplotlib.use("Agg")
     try:
         return args.func(args)
     except (ValueError, ImportError) as exc:  # bad input, or a missing optional extra

@@ -22,7 +22,14 @@ from modelcollapse import (
     Replace,
     theory,
 )
-from modelcollapse.montecarlo import Problem, _engine, _numpy, reference_simulate, simulate
+from modelcollapse.montecarlo import (
+    Problem,
+    _engine,
+    _numpy,
+    check_problem,
+    reference_simulate,
+    simulate,
+)
 
 ALPHA = 1e-3
 CAT = Categorical([0.4, 0.3, 0.15, 0.1, 0.05])
@@ -77,7 +84,7 @@ def test_top_k_bounds_the_support():
 def test_numpy_fast_path_equals_generic_loop_in_law():
     """The registered counts fast path (plain categorical Replace) against the generic
     plan loop of the same backend; negative control: another n."""
-    problem = _engine._check_problem(CAT, Replace(12), (4,), None, 0.01)
+    problem = check_problem(CAT, Replace(12), (4,), None, 0.01)
     assert _engine._kernel_class("numpy", problem) is _numpy.ReplaceCountsKernel
     fast = simulate(CAT, Replace(12), 8, replicates=800, backend="numpy", seed=1, tokens=[4])
     slow_cls = _numpy.CategoricalKernel
@@ -121,7 +128,7 @@ def test_collapse_runs_on_the_fast_path_match_theory():
     assert abs((res.collapse_time.mean() - law.mean() * 0.8) / np.sqrt(law.var() / 2000)) > 5
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
 def test_multivariate_gaussian_replace_long_run_is_stable(backend):
     """d = 3, M = 10, Replace, 200 generations: every log-determinant is finite and their
     mean is within 5 s.e. of the exact E log det (theory.log_det_moments)."""
@@ -232,7 +239,7 @@ def test_memory_estimate_of_the_long_cli_run_is_under_a_gigabyte():
     from modelcollapse.montecarlo import _engine, _memory
     from modelcollapse.montecarlo._record import Recorder
 
-    pr = _engine._check_problem(Categorical.uniform(100), Replace(10_000))
+    pr = check_problem(Categorical.uniform(100), Replace(10_000))
     horizon = _engine._memory_horizon(pr)
     cols = Recorder("auto", to_collapse=True).columns_for(horizon)
     est = _memory.estimate(pr, _engine.kernel_names(pr), 1000, horizon, cols, 1000, "numba")
@@ -240,3 +247,59 @@ def test_memory_estimate_of_the_long_cli_run_is_under_a_gigabyte():
     everything = _memory.estimate(pr, _engine.kernel_names(pr), 1000, horizon, horizon + 1,
                                   1000, "numba")
     assert everything["total"] > 4e9  # what recording every generation would need
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
+def test_gaussian_with_n_at_most_d(backend):
+    """n <= d: the fit is singular, yet its mean and trace follow the exact moment
+    formulas (|z| < 5, exact trace variance not needed: a seeded mean of a positive
+    variable with its sample s.e.), and the generalised variance is 0 at once."""
+    if backend == "jax":
+        pytest.importorskip("jax")
+    model = Gaussian(np.zeros(4), np.eye(4), estimator="mle")
+    res = simulate(model, Replace(3), 6, replicates=4000, backend=backend, seed=5,
+                   statistics=("trace_ratio", "mean_sq_error", "logdet_ratio"))
+    gens = np.arange(7)
+    for name, exact in (("trace_ratio", theory.expected_trace_ratio(model, Replace(3), gens)),
+                        ("mean_sq_error",
+                         theory.expected_mean_error(model, Replace(3), gens))):
+        for t in range(1, 7):
+            x = res[name][:, t]
+            se = x.std(ddof=1) / np.sqrt(x.size)
+            assert abs((x.mean() - exact[t]) / se) < 5, (name, t)
+        x = res[name][:, 2]  # negative control: a 15% error is detected
+        assert abs((x.mean() - 1.15 * exact[2]) / (x.std(ddof=1) / np.sqrt(x.size))) > 5
+    assert np.all(res["logdet_ratio"][:, 1:] == -np.inf)
+    assert np.all(res.collapse_time == 1)
+
+
+def test_one_em_algorithm_on_every_backend():
+    """The EM of the NumPy backend (``_em``), the Numba kernel and the JAX kernel are
+    one algorithm: from the same data they reach the same fit (to rounding)."""
+    from modelcollapse import GaussianMixture
+    from modelcollapse.montecarlo import _em
+    from modelcollapse.montecarlo._numba.mixture import _em as numba_em
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-2, 1, (1, 60, 2)), rng.normal(2, 0.5, (1, 40, 2))],
+                       axis=1)
+    model = GaussianMixture.blob(2, components=2, max_iter=50, tol=1e-10)
+    ref = _em.em_fit(X, *_em.em_init(X, 2), max_iter=50, tol=1e-10, reg_covar=1e-6)
+    w, mu, cov = np.zeros(2), np.zeros((2, 2)), np.zeros((2, 2, 2))
+    numba_em(X[0], True, w, mu, cov, 50, 1e-10, 1e-6)
+    for got in ((w, mu, cov),):
+        for a, b in zip(got, ref, strict=True):
+            np.testing.assert_allclose(a, b[0], rtol=1e-8, atol=1e-10)
+    assert abs(ref[1][0, 0, 0] - ref[1][0, 1, 0]) > 1  # two separated components
+    pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    from modelcollapse.montecarlo import _jax
+
+    kern = _jax.MixtureKernel(check_problem(model, Replace(100)), 1,
+                              np.random.SeedSequence(0))
+    with _jax.x64():
+        st = {"w": jnp.zeros(2), "mu": jnp.zeros((2, 2)), "cov": jnp.zeros((2, 2, 2))}
+        got = kern.fit(jnp.asarray(X[0]), jnp.ones(100), st, jnp.asarray(1))
+        for a, b in zip(got, ref, strict=True):
+            np.testing.assert_allclose(np.asarray(a), b[0], rtol=1e-8, atol=1e-10)

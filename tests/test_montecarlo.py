@@ -422,8 +422,6 @@ def test_bad_model_and_regime_combinations():
         simulate(CAT, Mix(3, 3), None, backend="numpy")
     with pytest.raises(ValueError, match="at least 2 samples"):
         simulate(Gaussian(), Replace(1), 3, backend="numpy")
-    with pytest.raises(ValueError, match="at least 3 samples"):
-        simulate(Gaussian([0, 0], 1.0), MostRecent(2, 2), 3, backend="numpy")
     with pytest.raises(ValueError, match="model must be"):
         simulate([0.5, 0.5], Replace(3), 3, backend="numpy")
     with pytest.raises(ValueError, match="regime must be"):

@@ -20,8 +20,7 @@ from modelcollapse.models import (
     GaussianMixture,
     LinearRegression,
 )
-from modelcollapse.montecarlo import reference_simulate
-from modelcollapse.montecarlo._engine import _check_problem
+from modelcollapse.montecarlo import check_problem, reference_simulate
 from modelcollapse.regimes import (
     Accumulate,
     AccumulateSubsample,
@@ -48,7 +47,7 @@ def jax_run(model, regime, generations, replicates, seed=0, **kw):
 
 
 def ref_run(model, regime, generations, replicates, seed=12345, **kw):
-    problem = _check_problem(model, regime, kw.get("tokens", ()), None, 0.01)
+    problem = check_problem(model, regime, kw.get("tokens", ()), None, 0.01)
     return reference_simulate(problem, generations, replicates=replicates, seed=seed)
 
 
@@ -81,7 +80,7 @@ def test_multinomial_samplers_exact_law(sampler):
     never drawn, counts sum to n; a wrong law is rejected (negative control)."""
     import jax
 
-    from modelcollapse.montecarlo import _jax as J
+    from modelcollapse.montecarlo._jax import core as J
 
     J._import_jax()
     q = np.array([0.45, 0.0, 0.3, 0.05, 0.2, 0.0, 0.0, 0.0])
@@ -114,7 +113,7 @@ def test_multinomial_samplers_exact_law(sampler):
 def test_categorical_tree_sampler_matches_reference():
     """A sample size above INVERSE_MAX_RATIO x the padded vocabulary takes the binomial
     tree: still the law of the reference simulator."""
-    from modelcollapse.montecarlo import _jax as J
+    from modelcollapse.montecarlo._jax import core as J
 
     regime = Replace(J.INVERSE_MAX_RATIO * 8 + 9)
     res = jax_run(CAT, regime, 4, 600)

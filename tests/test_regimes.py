@@ -186,15 +186,17 @@ def test_numba_and_jax_policies_agree_with_definition(p, T, k, tp):
             1.0 if tp is None else float(tp), out)
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=0)
     pytest.importorskip("jax")
+    import jax.numpy as jnp
+
     from modelcollapse import montecarlo
     from modelcollapse.montecarlo import _jax
 
     model = Categorical(P)
     regime = Replace(5, temperature=float(T), top_k=k, top_p=None if tp is None else float(tp))
-    problem = montecarlo._engine._check_problem(model, regime)
+    problem = montecarlo.check_problem(model, regime)
     kern = _jax.CategoricalKernel(problem, 1, np.random.SeedSequence(0))
     with _jax.x64():
-        got = np.asarray(kern.sampling(_jax._jax.numpy.asarray(kern.p0np)))[:P.size]
+        got = np.asarray(kern.sampling(jnp.asarray(kern.p0np)))[:P.size]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
 
 

@@ -276,7 +276,7 @@ def test_bad_grid_fails_before_any_work(tmp_path, grid, message):
     ({"model": ["zipf:10"], "regime": ["replace:abc"]}, "N in 'replace:abc' must be an int"),
     ({"model": ["zipff:10"], "regime": ["replace:5"]}, "unknown model kind 'zipff'"),
     ({"model": [5], "regime": ["replace:5"]}, "'model' must be a model"),
-    ({"model": ["gaussian:2"], "regime": ["replace:2"]}, "needs at least 3 samples"),
+    ({"model": ["gaussian:2"], "regime": ["replace:1"]}, "needs at least 2 samples"),
     ({"model": ["uniform:3"], "regime": ["replace:5"], "statistics": [["nope"]]},
      "unknown statistic 'nope'"),
     ({"model": ["uniform:3"], "regime": ["replace:5"], "generations": ["10"]},

@@ -161,8 +161,12 @@ def test_bad_arguments():
         theory.expected_variance(Categorical.uniform(2), Replace(5), 1)
     with pytest.raises(ValueError, match="non-negative integer"):
         theory.expected_variance(G1, Replace(5), 1.5)
-    with pytest.raises(ValueError, match="n >= d"):
-        theory.expected_variance(G2, Replace(2), 1)
+    with pytest.raises(ValueError, match="n >= 3 for a non-singular fit"):
+        theory.expected_det_ratio(G2, Replace(2), 1)  # det of a fit on n <= d points is 0
+    with pytest.raises(ValueError, match="n >= 2"):
+        theory.expected_variance(G2, Replace(1), 1)
+    # mean and trace are defined for a singular fit: E Sigma_1 = ((n-1)/den) Sigma_0
+    np.testing.assert_allclose(theory.expected_variance(G2, Replace(2), 1), G2.cov)
     with pytest.raises(NotImplementedError, match="fresh=True"):
         theory.expected_variance(G1, Mix(5, 5), 1)
     with pytest.raises(NotImplementedError, match="simulate"):

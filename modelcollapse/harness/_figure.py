@@ -33,15 +33,13 @@ def _label(r) -> str:
 def plot_results(results_dir, out=None) -> list[str]:
     """Two panels (L1 drift from generation 1; held-out loss) per run found; writes
     ``out`` as PNG and PDF (default ``<results_dir>/harness.png``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     runs = load_results(results_dir)
     if not runs:
         raise ValueError(f"no harness results.json under {results_dir}")
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.0, 2.8), constrained_layout=True)
+    fig = Figure(figsize=(7.0, 2.8), layout="constrained")
+    a1, a2 = fig.subplots(1, 2)
     for r in runs:
         g = r["generations"]
         ms = [x["generation"] for x in g if x["l1_to_gen1"] is not None]
@@ -59,7 +57,7 @@ def plot_results(results_dir, out=None) -> list[str]:
     paths = [str(out.with_suffix(".png")), str(out.with_suffix(".pdf"))]
     for p in paths:
         fig.savefig(p, dpi=150)
-    plt.close(fig)
+    fig.clear()
     return paths
 
 

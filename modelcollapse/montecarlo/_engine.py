@@ -17,7 +17,7 @@ from ..regimes import Regime, as_regime
 from . import _memory, _stats
 from ._record import Recorder
 
-__all__ = ["BACKENDS", "Problem", "SimulationResult", "load", "simulate"]
+__all__ = ["BACKENDS", "Problem", "SimulationResult", "check_problem", "load", "simulate"]
 
 BACKENDS = ("numpy", "numba", "jax")
 #: Upper limit on the generations of a run to collapse (``generations=None``).
@@ -67,7 +67,9 @@ def as_model(model) -> Model:
     return model
 
 
-def _check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Problem:
+def check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Problem:
+    """The :class:`Problem` of ``simulate``'s arguments, validated (``ValueError`` /
+    ``TypeError`` naming the bad argument), without simulating anything."""
     model = as_model(model)
     regime = as_regime(regime)
     fam = _stats.family(model)
@@ -100,12 +102,13 @@ def _check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Probl
     problem = Problem(model, regime, tok, statistics, eps)
     plan = problem.plan
     if fam in ("gaussian", "mixture"):
-        need = 2 if fam == "mixture" else model.dim + 1
+        # a Gaussian fit on n <= d samples is singular but its mean and trace are
+        # defined (and sampled exactly: generalised Bartlett); a mixture needs n >= 2
         per_fit = plan.min_fit_size
-        if per_fit < need:
+        if per_fit < 2:
             raise ValueError(
-                f"a {model.dim}-D Gaussian fit needs at least {need} samples per "
-                f"generation (a non-singular covariance); this regime gives {per_fit}")
+                f"a {model.dim}-D Gaussian fit needs at least 2 samples per generation; "
+                f"this regime gives {per_fit}")
     if fam == "regression" and model.design == "fixed" and plan.sources == "window":
         if plan.n % plan.window:
             raise ValueError("design='fixed' under MostRecent needs window to divide n")
@@ -378,7 +381,7 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
     if on_interrupt not in ("raise", "return"):
         raise ValueError(f"on_interrupt must be 'raise' or 'return', got {on_interrupt!r}")
     replicates = _check_positive_int(replicates, "replicates")
-    problem = _check_problem(model, regime, tokens, statistics, eps)
+    problem = check_problem(model, regime, tokens, statistics, eps)
     model, regime = problem.model, problem.regime
     to_collapse = generations is None
     if to_collapse:
@@ -479,3 +482,4 @@ def kernel_names(problem) -> tuple[str, ...]:
 def log_eps_threshold(problem) -> float:
     """Collapse when ``logdet_ratio < 2 d log(eps)``."""
     return 2 * problem.model.dim * math.log(problem.eps)
+

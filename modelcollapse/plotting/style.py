@@ -1,8 +1,9 @@
 """The shared figure style: fonts, line widths, a colour-blind-safe palette, paper sizes.
 
 All figures are drawn inside :func:`style` (an ``rcParams`` context) on figures made by
-:func:`figure`, with the non-interactive Agg backend, so that they look the same in the
-test suite, on a headless server and in the paper.
+:func:`figure`: plain :class:`matplotlib.figure.Figure` objects, not managed by pyplot,
+written to files. The library never chooses matplotlib's backend (the command line
+does); figures look the same in the test suite, on a headless server and in the paper.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from __future__ import annotations
 import contextlib
 
 import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: figures are files, never windows
-
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 #: Okabe & Ito (2008) colour-blind-safe palette (black last: it is used for theory).
 OKABE_ITO = {
@@ -86,14 +84,16 @@ def figure(width: str | float = "single", height: float | None = None, nrows: in
         Height in inches (default: 0.75 of the width per row for a single column,
         2.4 in per row for a double column).
     nrows, ncols, **kwargs
-        Passed to :func:`matplotlib.pyplot.subplots` (``layout="constrained"`` by default).
+        Passed to :meth:`matplotlib.figure.Figure.subplots` (``layout="constrained"`` is
+        the figure's default).
     """
     w = WIDTHS[width] if isinstance(width, str) else float(width)
     if height is None:
         height = (0.75 * w if w <= WIDTHS["single"] else 2.4) * nrows
-    kwargs.setdefault("layout", "constrained")
+    layout = kwargs.pop("layout", "constrained")
     with style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(w, height), **kwargs)
+        fig = Figure(figsize=(w, height), layout=layout)
+        axes = fig.subplots(nrows, ncols, **kwargs)
     return fig, axes
 
 
@@ -103,4 +103,5 @@ def panel_label(ax, text: str) -> None:
 
 
 def close(fig) -> None:
-    plt.close(fig)
+    """Release a figure's memory (it is not registered with pyplot)."""
+    fig.clear()

@@ -157,14 +157,13 @@ def _build(name, value):
 
 
 def _validate_simulate(task: Task, params: dict):
-    from ..montecarlo import BACKENDS
-    from ..montecarlo._engine import _check_problem
+    from ..montecarlo import BACKENDS, check_problem
 
     kw = {**task.fixed, **params}
     backend = kw.get("backend", "numba")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    _check_problem(kw.get("model"), kw.get("regime"), kw.get("tokens", ()),
+    check_problem(kw.get("model"), kw.get("regime"), kw.get("tokens", ()),
                    kw.get("statistics"), kw.get("eps", 0.01))
 
 

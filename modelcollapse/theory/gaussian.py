@@ -142,17 +142,22 @@ def _ret(arr, t):
     return float(arr) if np.ndim(t) == 0 else arr
 
 
-def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix")):
+def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix"),
+                 singular_ok=False):
+    """The regime's kind; the sample size must give a non-singular fit (``n >= d + 1``),
+    or, with ``singular_ok`` (formulas linear in the fit: its mean and trace are defined
+    for a singular fit too), at least 2 samples."""
     require_plain_sampling(regime, what)
+    need = 2 if singular_ok else model.dim + 1
+    why = "for a fit" if singular_ok else "for a non-singular fit"
     if isinstance(regime, Replace):
         kind = "replace"
-        if regime.n < model.dim + 1:
-            raise ValueError(f"Replace(n) needs n >= d + 1 = {model.dim + 1} for a "
-                             f"non-singular fit, got n={regime.n}")
+        if regime.n < need:
+            raise ValueError(f"Replace(n) needs n >= {need} {why}, got n={regime.n}")
     elif isinstance(regime, Accumulate):
         kind = "accumulate"
-        if regime.n < model.dim + 1:
-            raise ValueError(f"Accumulate(n) needs n >= d + 1 = {model.dim + 1}")
+        if regime.n < need:
+            raise ValueError(f"Accumulate(n) needs n >= {need} {why}, got n={regime.n}")
     elif isinstance(regime, Mix):
         if not regime.fresh:
             raise NotImplementedError(
@@ -160,8 +165,8 @@ def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix")):
                 "generation); with the same real data every generation, simulate it "
                 "with modelcollapse.montecarlo")
         kind = "mix"
-        if regime.real < model.dim + 1:
-            raise ValueError(f"Mix needs real >= d + 1 = {model.dim + 1}")
+        if regime.real < need:
+            raise ValueError(f"Mix needs real >= {need} {why}, got real={regime.real}")
     elif isinstance(regime, Regime):
         raise NotImplementedError(
             f"{what} is exact for Replace, Accumulate and Mix(fresh=True); simulate "
@@ -488,7 +493,7 @@ def expected_trace_ratio(model, regime, t):
     :math:`E\Sigma_t = c_t\Sigma_0`; this returns :math:`c_t`). ``t`` may be an array
     or ``numpy.inf``."""
     model = _check_model(model)
-    kind = _regime_kind(model, regime, "expected_trace_ratio")
+    kind = _regime_kind(model, regime, "expected_trace_ratio", singular_ok=True)
     ts = _check_t(t)
     if kind == "replace":
         M = regime.n
@@ -518,7 +523,7 @@ def expected_variance(model, regime, t):
 def expected_mean_error(model, regime, t):
     r""":math:`E\lVert\mu_t - \mu_0\rVert^2`."""
     model = _check_model(model)
-    kind = _regime_kind(model, regime, "expected_mean_error")
+    kind = _regime_kind(model, regime, "expected_mean_error", singular_ok=True)
     ts = _check_t(t)
     tr0 = float(np.trace(model.cov))
     if kind == "replace":

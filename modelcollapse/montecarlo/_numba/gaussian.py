@@ -100,10 +100,13 @@ def _gauss_chunk(rng, plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, want_w2, hmean
             if real > 0:  # the real block
                 if m == 1 or real_fresh:
                     _gauss_group(rng, mu0, L0, real, z, B, rmean, rM2)
+                    F[:] = B
                     rk[0] = real
+                    blocks += 1
+                else:  # reused: its factor is not at hand
+                    blocks += 2
                 gm[:] = rmean
                 K = _chan(K, km, kM2, rk[0], gm, rM2)
-                blocks += 1
             if pooling == ACCUMULATE:
                 pk[0] = _chan(pk[0], pmean, pM2, K, km, kM2)
                 K = pk[0]

@@ -1,0 +1,199 @@
+"""JAX kernel of the categorical family: the one loop over the plan on padded count
+vectors (sampling policies included)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _stats
+from . import core
+from .core import INVERSE_MAX_RATIO, JaxKernel, _multinomial, _multinomial_inverse
+
+
+class CategoricalKernel(JaxKernel):
+    """The generic loop over the regime's plan, on padded count vectors."""
+
+    def __init__(self, problem, replicates, seed_seq):
+        model = problem.model
+        self.V = model.size
+        self.levels = max(1, int(np.ceil(np.log2(self.V))))
+        self.P = 1 << self.levels
+        p0 = np.zeros(self.P)
+        p0[:self.V] = model.p
+        self.p0np = p0
+        self.policy = problem.sampling
+        self.plan = plan = problem.plan
+        self.tok = np.asarray(problem.tokens, dtype=np.int64)
+        if plan.pool == "subsample":
+            if plan.real or plan.synthetic_from != 1 or plan.sources != "last":
+                raise NotImplementedError("the JAX backend subsamples pools of one block "
+                                          "of the last model per generation")
+            self.grows = {"pool": (plan.n, 0)}
+        super().__init__(problem, replicates, seed_seq)
+        p0v = model.p
+        self.collapse_time = np.full(self.R, 0 if np.count_nonzero(p0v) == 1 else -1,
+                                     dtype=np.int64)
+        lt0 = np.where(p0v[self.tok] == 0, 0, -1).astype(np.int64)
+        self.loss_time = np.broadcast_to(lt0, (self.R, self.tok.size)).copy()
+
+    def init_state(self):
+        jnp = core._jax.numpy
+        p0 = jnp.asarray(self.p0np)
+        plan = self.plan
+        st = {"p": p0, "p1": jnp.zeros_like(p0), "q": p0,
+              "ct": jnp.asarray(self.collapse_time_init(), jnp.int64),
+              "lt": jnp.asarray(np.where(self.p0np[self.tok] == 0, 0, -1), jnp.int64)}
+        if plan.real:
+            st["real"] = jnp.zeros_like(p0)
+        if plan.pool == "accumulate":
+            st["pool"] = jnp.zeros_like(p0)
+        elif plan.pool == "subsample":
+            st["pool"] = jnp.zeros((0,), jnp.int64)
+        if plan.sources == "window":
+            st["ring"] = jnp.zeros((plan.window, self.P)).at[0].set(p0)
+        elif plan.sources == "uniform":
+            st["qsum"] = p0
+        return self._broadcast(st)
+
+    def collapse_time_init(self):
+        return 0 if np.count_nonzero(self.p0np) == 1 else -1
+
+    def sampling(self, p):
+        """The sampling distribution of the fit ``p`` (see ``_stats.sampling_distribution``)."""
+        jnp = core._jax.numpy
+        pol = self.policy
+        if pol.plain:
+            return p
+        q = p
+        if pol.temperature != 1.0:
+            logp = jnp.where(p > 0, jnp.log(jnp.where(p > 0, p, 1.0)), -jnp.inf)
+            logp = logp / pol.temperature
+            w = jnp.exp(logp - logp.max())
+            q = w / w.sum()
+        top_p = pol.top_p if pol.top_p is not None and pol.top_p < 1 else None
+        if pol.top_k is None and top_p is None:
+            return q
+        order = jnp.argsort(-q, stable=True)
+        qs = q[order]
+        if pol.top_k is not None:
+            qs = jnp.where(jnp.arange(self.P) < pol.top_k, qs, 0.0)
+            qs = qs / qs.sum()
+        if top_p is not None:
+            before = jnp.cumsum(qs) - qs
+            qs = jnp.where(before < top_p * (1 - _stats.TOP_P_SLACK), qs, 0.0)
+            qs = qs / qs.sum()
+        return jnp.zeros_like(q).at[order].set(qs)
+
+    def mult(self, key, n, q):
+        # a static sample size not far above the vocabulary: n categorical draws, far
+        # cheaper on a CPU than one tree binomial per vocabulary node
+        if isinstance(n, (int, np.integer)) and n <= INVERSE_MAX_RATIO * self.P:
+            return _multinomial_inverse(key, int(n), q)
+        return _multinomial(key, n, q, self.levels)
+
+    def step(self, st, key, m):
+        jax = core._jax
+        jnp = jax.numpy
+        lax = jax.lax
+        plan = self.plan
+        n = plan.n
+        st = dict(st)
+        k1, k2, _k3 = jax.random.split(key, 3)
+        k_syn = k2 if plan.real else k1
+        mf = m.astype(jnp.float64)
+        p0 = jnp.asarray(self.p0np)
+        # the synthetic blocks
+        if plan.sources == "last":
+            def syn():
+                return self.mult(k_syn, n, st["q"])
+            size = n
+        elif plan.sources == "window":
+            W = plan.window
+            k = jnp.minimum(W, m)
+            per = n // k
+            ns = jnp.where(jnp.arange(W) < k, per, 0).astype(jnp.float64)
+            keys = jax.random.split(k_syn, W)
+
+            def syn():
+                return jax.vmap(self.mult)(keys, ns, st["ring"]).sum(0)
+            size = k * per
+        else:  # each sample from a uniformly chosen model: the mean of their laws
+            def syn():
+                return self.mult(k_syn, n, st["qsum"] / mf)
+            size = n
+        if plan.synthetic_from > 1:
+            on = m >= plan.synthetic_from
+            counts = lax.cond(on, syn, lambda: jnp.zeros(self.P))
+            total = jnp.where(on, size, 0)
+        else:
+            counts, total = syn(), size
+        # the real block
+        if plan.real:
+            N = plan.real
+            if plan.real_fresh:
+                real = self.mult(k1, N, p0)
+            else:
+                real = lax.cond(m == 1, lambda: self.mult(k1, N, p0), lambda: st["real"])
+            st["real"] = real
+            counts = counts + real
+            total = total + N
+        # the pool
+        if plan.pool == "accumulate":
+            st["pool"] = st["pool"] + counts
+            counts = st["pool"]
+            total = plan.real + (m - plan.synthetic_from + 1) * n
+        elif plan.pool == "subsample":
+            toks = jnp.repeat(jnp.arange(self.P), counts.astype(jnp.int64),
+                              total_repeat_length=n)
+            pool = lax.dynamic_update_slice(st["pool"], toks, ((m - 1) * n,))
+            st["pool"] = pool
+            u = jax.random.uniform(k2, pool.shape)
+            u = jnp.where(jnp.arange(pool.shape[0]) < m * n, u, -1.0)
+            idx = lax.top_k(u, n)[1]
+            counts = jnp.zeros(self.P).at[pool[idx]].add(1.0)
+            total = n
+        p = counts / jnp.asarray(total, jnp.float64)
+        q = self.sampling(p)
+        st["q"] = q
+        if plan.sources == "window":
+            st["ring"] = st["ring"].at[m % plan.window].set(q)
+        elif plan.sources == "uniform":
+            st["qsum"] = st["qsum"] + q
+        st["p"] = p
+        st["p1"] = jnp.where(m == 1, p, st["p1"])
+        supp = jnp.count_nonzero(p)
+        st["ct"] = jnp.where((st["ct"] < 0) & (supp == 1), m, st["ct"])
+        if self.tok.size:
+            tp = p[jnp.asarray(self.tok)]
+            st["lt"] = jnp.where((st["lt"] < 0) & (tp == 0), m, st["lt"])
+        return st, self.stats(p, st["p1"], supp)
+
+    def stats(self, p, p1, supp):
+        jnp = core._jax.numpy
+        p0 = jnp.asarray(self.p0np)
+        want = set(self.names)
+        out = {}
+        logp = jnp.log(jnp.where(p > 0, p, 1.0))
+        if "support_size" in want:
+            out["support_size"] = supp.astype(jnp.float64)
+        if "homozygosity" in want:
+            out["homozygosity"] = jnp.dot(p, p)
+        if "entropy" in want:
+            out["entropy"] = -jnp.sum(jnp.where(p > 0, p * logp, 0.0))
+        for ref, tag in ((p0, "real"), (p1, "first")):
+            if want & {f"l1_{tag}", f"kl_{tag}"}:
+                out[f"l1_{tag}"] = jnp.abs(p - ref).sum()
+                lr = jnp.where(ref > 0, jnp.log(jnp.where(ref > 0, ref, 1.0)), -jnp.inf)
+                out[f"kl_{tag}"] = jnp.sum(jnp.where(p > 0, p * (logp - lr), 0.0))
+        if "token_prob" in want:
+            out["token_prob"] = p[jnp.asarray(self.tok)]
+        return {k: out[k] for k in self.names}
+
+    def initial_stats(self):
+        p0 = self.model.p
+        out = _stats.categorical_stats(p0[None], p0, None, self.tok, self.names)
+        return {k: np.broadcast_to(v, (self.R, *v.shape[1:])) for k, v in out.items()}
+
+    def after(self, st):
+        self.collapse_time = np.asarray(st["ct"], dtype=np.int64)
+        self.loss_time = np.asarray(st["lt"], dtype=np.int64).reshape(self.R, self.tok.size)
