@@ -171,10 +171,10 @@ def test_simulate_interrupted_saves_partial_result_and_exits_130(capsys, tmp_pat
     """Ctrl-C during `simulate`: the finished generations are saved, the command says so
     and exits 130 (128 + SIGINT)."""
     from modelcollapse import montecarlo
-    from modelcollapse.montecarlo import _numpy
+    from modelcollapse.montecarlo._numpy import core as _numpy_core
 
     calls = {"n": 0}
-    original = _numpy._VectorKernel.advance
+    original = _numpy_core._VectorKernel.advance
 
     def flaky(self, g0, g1, *args, **kwargs):
         calls["n"] += 1
@@ -182,7 +182,7 @@ def test_simulate_interrupted_saves_partial_result_and_exits_130(capsys, tmp_pat
             raise KeyboardInterrupt
         return original(self, g0, g1, *args, **kwargs)
 
-    monkeypatch.setattr(_numpy._VectorKernel, "advance", flaky)
+    monkeypatch.setattr(_numpy_core._VectorKernel, "advance", flaky)
     out = tmp_path / "part.npz"
     code = main(["simulate", "--uniform", "5", "--n", "10", "--generations", "1000",
                  "--replicates", "3", "--backend", "numpy", "--out", str(out)])

@@ -363,10 +363,10 @@ def test_save_and_load_roundtrip(tmp_path):
 
 
 def _interrupt_third_chunk(monkeypatch):
-    from modelcollapse.montecarlo import _numpy
+    from modelcollapse.montecarlo._numpy import core as _numpy_core
 
     calls = {"n": 0}
-    original = _numpy._VectorKernel.advance
+    original = _numpy_core._VectorKernel.advance
 
     def flaky(self, g0, g1, *args):
         calls["n"] += 1
@@ -374,7 +374,7 @@ def _interrupt_third_chunk(monkeypatch):
             raise KeyboardInterrupt
         return original(self, g0, g1, *args)
 
-    monkeypatch.setattr(_numpy._VectorKernel, "advance", flaky)
+    monkeypatch.setattr(_numpy_core._VectorKernel, "advance", flaky)
 
 
 def test_interrupt_returns_finished_generations(monkeypatch):

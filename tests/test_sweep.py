@@ -329,12 +329,12 @@ def test_an_interrupted_simulation_is_never_stored(tmp_path, monkeypatch):
     """A simulate cell that returns an interrupted result (on_interrupt="return") is not
     a finished cell: the sweep stops with KeyboardInterrupt and stores nothing for it."""
     from modelcollapse import montecarlo
-    from modelcollapse.montecarlo import _numpy
+    from modelcollapse.montecarlo._numpy import core as _numpy_core
 
     def interrupted(self, g0, g1, *args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_numpy._VectorKernel, "advance", interrupted)
+    monkeypatch.setattr(_numpy_core._VectorKernel, "advance", interrupted)
     store = tmp_path / "store"
     t = functools.partial(montecarlo.simulate, generations=50, replicates=2,
                           backend="numpy", on_interrupt="return")
