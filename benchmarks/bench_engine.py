@@ -50,6 +50,16 @@ def best_of(fn, repeats):
     return out, best
 
 
+def numpy_binomial_ns():
+    """NumPy's cost per conditional-binomial draw of a multinomial whose parameters
+    change at every call (1,000 rows of 30 tokens, n = 1,000): the floor of the NumPy
+    counts kernel."""
+    rng = np.random.default_rng(0)
+    c = rng.multinomial(1000, np.full(30, 1 / 30), size=1000)
+    _, t = best_of(lambda: [rng.multinomial(1000, c / 1000) for _ in range(20)], 3)
+    return t / 20 / c.size * 1e9
+
+
 def workload1(R, base_R, repeats):
     model, reg = Categorical.uniform(1000), Replace(1000)
     law = theory.collapse_time(model, reg)
@@ -57,7 +67,9 @@ def workload1(R, base_R, repeats):
     _, base = best_of(lambda: baseline_replace_to_collapse(model.p, 1000, base_R, 1), 1)
     base *= R / base_R
     rows = {"baseline_seconds_scaled": base, "baseline_replicates_timed": base_R,
-            "replicates": R, "exact_mean": law.mean()}
+            "replicates": R, "exact_mean": law.mean(),
+            "numpy_binomial_ns_per_draw": numpy_binomial_ns()}
+    print(f"  numpy binomial draw: {rows['numpy_binomial_ns_per_draw']:.0f} ns")
     for label, kw in (("numba, no statistics", {"backend": "numba", "statistics": ()}),
                       ("numba, default statistics", {"backend": "numba"}),
                       ("numpy, no statistics", {"backend": "numpy", "statistics": ()}),

@@ -31,6 +31,7 @@ import sys
 import time
 
 from . import __version__
+from ._io import check_output_file, write_text
 
 
 def _parse_p(text: str):
@@ -114,20 +115,21 @@ def _cmd_forget(args) -> int:
 def _cmd_verify(args) -> int:
     from . import proofs
 
+    for path, opt in ((args.markdown, "--markdown"), (args.json, "--json")):
+        if path:
+            check_output_file(path, opt)  # before the checks run
     t0 = time.perf_counter()
-    rows = proofs.run(args.only)
+    rows = proofs.run(args.only)  # Ctrl-C propagates: exit 130, no rows, no files
     header = ("theorem", "claim", "method", "value", "reference", "verdict")
     table = [(r.theorem, r.claim, r.method, r.value, r.reference,
               "PASS" if r.passed else "FAIL") for r in rows]
     if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as fh:
-            fh.write("| " + " | ".join(header) + " |\n")
-            fh.write("|" + "---|" * len(header) + "\n")
-            for row in table:
-                fh.write("| " + " | ".join(s.replace("|", "\\|") for s in row) + " |\n")
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(s.replace("|", "\\|") for s in row) + " |"
+                  for row in table]
+        write_text(args.markdown, "\n".join(lines) + "\n")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump([r.as_dict() for r in rows], fh, indent=2)
+        write_text(args.json, json.dumps([r.as_dict() for r in rows], indent=2))
     widths = [min(max(len(h), *(len(row[i]) for row in table)), cap)
               for i, (h, cap) in enumerate(zip(header, (22, 58, 30, 16, 30, 7), strict=True))]
 
@@ -214,6 +216,10 @@ def _cmd_simulate(args) -> int:
 
     model, desc = _sim_model_from_args(args)
     regime = _regime_from_args(args)
+    if args.out:  # a bad path fails now, not after the simulation
+        from .montecarlo._engine import npz_path
+
+        npz_path(args.out)
     gens = None if args.generations == "collapse" else _parse_int(args.generations,
                                                                   "--generations")
     stats = None if args.statistics is None else \
@@ -420,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (ValueError, ImportError) as exc:  # bad input, or a missing optional extra
         parser.exit(2, f"modelcollapse {args.command}: error: {exc}\n")
+    except KeyboardInterrupt:  # Ctrl-C: no traceback, no partial output, status 130
+        parser.exit(130, f"modelcollapse {args.command}: interrupted\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -248,7 +248,7 @@ class Categorical(Model):
     >>> Categorical([0.5, 0.25, 0.25]).support_size
     3
     >>> Categorical.zipf(1000, exponent=1.1).p[:2].round(3)
-    array([0.141, 0.066])
+    array([0.179, 0.084])
     """
 
     p: np.ndarray
@@ -328,7 +328,11 @@ class Categorical(Model):
                 "Categorical.from_wordfreq needs the optional 'wordfreq' package: "
                 "pip install 'modelcollapse[wordfreq]'"
             ) from exc
-        freqs = wordfreq.get_frequency_dict(lang, wordlist=wordlist)
+        try:
+            freqs = wordfreq.get_frequency_dict(lang, wordlist=wordlist)
+        except LookupError as exc:  # an unknown language or list
+            raise ValueError(f"wordfreq has no frequency list for lang={lang!r}, "
+                             f"wordlist={wordlist!r}: {exc}") from None
         if not freqs:
             raise ValueError(f"wordfreq has no frequency list for lang={lang!r}")
         items = sorted(freqs.items(), key=lambda kv: (-kv[1], kv[0]))[:top]

@@ -303,3 +303,40 @@ def test_one_em_algorithm_on_every_backend():
         got = kern.fit(jnp.asarray(X[0]), jnp.ones(100), st, jnp.asarray(1))
         for a, b in zip(got, ref, strict=True):
             np.testing.assert_allclose(np.asarray(a), b[0], rtol=1e-8, atol=1e-10)
+
+
+# ---------------------------------------------------------------------- files
+def test_saving_is_atomic(tmp_path, monkeypatch):
+    """An interrupted save leaves the previous file as it was and no temporary file."""
+    res = simulate(CAT, Replace(5), 3, replicates=2, backend="numpy", seed=0)
+    path = res.save(tmp_path / "r")  # .npz appended
+    assert path.name == "r.npz"
+    before = path.read_bytes()
+
+    def broken(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", broken)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(CAT, Replace(5), 4, replicates=2, backend="numpy", seed=1).save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.npz"]
+
+
+def test_load_names_the_file_and_the_problem(tmp_path):
+    from modelcollapse import montecarlo
+
+    res = simulate(CAT, Replace(5), 3, replicates=2, backend="numpy", seed=0)
+    good = res.save(tmp_path / "good.npz")
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(good.read_bytes()[:200])
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, x=np.arange(3))
+    text = tmp_path / "text.npz"
+    text.write_text("hello")
+    for p, what in ((cut, "not a readable"), (foreign, "no 'meta' entry"),
+                    (text, "not a readable"), (tmp_path / "missing.npz", "no such file")):
+        with pytest.raises(ValueError, match=what) as exc:
+            montecarlo.load(p)
+        assert str(p) in str(exc.value)
+    assert montecarlo.load(good).generations == 3

@@ -342,3 +342,15 @@ def test_an_interrupted_simulation_is_never_stored(tmp_path, monkeypatch):
         sweep(t, {"model": ["uniform:3"], "regime": ["replace:4"]}, client="serial",
               store=store, progress=False)
     assert len(read_store(store)) == 0
+
+
+def test_a_corrupt_cell_file_is_recomputed_with_a_warning(tmp_path, serial_table):
+    log = _mk(tmp_path / "log")
+    store = tmp_path / "store"
+    first = sweep(task(log), GRID, client="serial", store=store, seed=7, progress=False)
+    victim = sorted((store / "cells").glob("*.parquet"))[3]
+    victim.write_bytes(victim.read_bytes()[:40])  # truncated
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        again = sweep(task(log), GRID, client="serial", store=store, seed=7, progress=False)
+    assert again.attrs["computed"] == 1 and again.attrs["reused"] == len(first) - 1
+    pd.testing.assert_frame_equal(results(again), results(first))

@@ -67,6 +67,11 @@ class HarnessConfig:
 
 
 CONFIGS: dict[str, HarnessConfig] = {
+    # CPU, seconds: the plumbing (files, resumption, CLI), not a research result
+    "micro": HarnessConfig(name="micro", context=16, embedding=16, layers=1, heads=1,
+                           dropout=0.0, lr=3e-3, batch=16, iterations=20,
+                           corpus_tokens=4_000, generations=3, sample_length=64,
+                           sample_batch=40, eval_tokens=1_024, contexts=50),
     # CPU, a few minutes end to end (exercised by the test suite)
     "tiny": HarnessConfig(name="tiny", context=32, embedding=64, layers=2, heads=2,
                           dropout=0.0, lr=3e-3, batch=32, iterations=500,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .._io import atomic_path
+
 
 def load_results(results_dir) -> list[dict]:
     root = Path(results_dir)
@@ -56,7 +58,8 @@ def plot_results(results_dir, out=None) -> list[str]:
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = [str(out.with_suffix(".png")), str(out.with_suffix(".pdf"))]
     for p in paths:
-        fig.savefig(p, dpi=150)
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, dpi=150, format=Path(p).suffix[1:])
     fig.clear()
     return paths
 

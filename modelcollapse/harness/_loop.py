@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import write_text
+
 SCHEMA = "modelcollapse.harness/1"
 
 DEFINITIONS = {
@@ -63,9 +65,7 @@ def _now() -> str:
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(obj, indent=1))
 
 
 def _save_model(path: Path, model) -> None:

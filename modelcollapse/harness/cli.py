@@ -41,8 +41,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    from .._io import check_output_dir
     from . import compare_regimes, plot_results, run_harness
 
+    check_output_dir(args.out, "--out")  # before any training
     res = run_harness(args.config, args.regime, args.generations, out_dir=args.out,
                       real_fraction=args.real_fraction, seed=args.seed,
                       temperature=args.temperature, progress=args.progress)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_path, check_output_file
 from ..errors import WrongTypeError
 from ..models import Model, _check_positive_int
 from ..regimes import Regime, as_regime
@@ -241,11 +242,9 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> Path:
-        """Write the result, its parameters and its seed to ``path`` (``.npz``)."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(path.suffix + ".npz") if path.suffix else \
-                path.with_suffix(".npz")
+        """Write the result, its parameters and its seed to ``path`` (``.npz`` is
+        appended when missing), whole: a temporary file renamed into place."""
+        path = npz_path(path)
         arrays = {f"stat_{k}": v for k, v in self.statistics.items()}
         if self.collapse_time is not None:
             arrays["collapse_time"] = self.collapse_time
@@ -262,7 +261,8 @@ class SimulationResult:
             "interrupted": self.interrupted, "elapsed": self.elapsed,
             "version": _version(),
         }
-        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **arrays)
         return path
 
 
@@ -279,18 +279,41 @@ def _jsonable_seed(seed):
     return repr(seed)
 
 
+def npz_path(path) -> Path:
+    """``path`` with ``.npz`` appended when missing, checked writable before any work
+    (``ValueError`` naming it: a folder, a missing or read-only folder)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"output file {str(path)!r} is a folder; give a file name")
+    if p.suffix != ".npz":
+        p = p.with_name(p.name + ".npz")
+    return check_output_file(p)
+
+
 def load(path) -> SimulationResult:
-    """Read a result written by :meth:`SimulationResult.save`."""
-    with np.load(path, allow_pickle=False) as f:
-        meta = json.loads(str(f["meta"]))
-        if meta.get("format") not in (FORMAT, FORMAT_V1):
-            raise ValueError(f"{path} is not a modelcollapse simulation result")
-        if meta["format"] == FORMAT_V1:  # the temperature was a run option
-            meta["regime"]["temperature"] = meta.pop("temperature", 1.0)
-        stats = {k[5:]: f[k] for k in f.files if k.startswith("stat_")}
-        ct = f["collapse_time"] if "collapse_time" in f.files else None
-        lt = f["token_loss_time"] if "token_loss_time" in f.files else None
-        rec = f["recorded"] if "recorded" in f.files else None
+    """Read a result written by :meth:`SimulationResult.save` (``ValueError`` naming the
+    file and what is wrong for a missing, truncated or foreign file)."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if "meta" not in f.files:
+                raise ValueError("it has no 'meta' entry")
+            meta = json.loads(str(f["meta"]))
+            if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, FORMAT_V1):
+                raise ValueError("its 'meta' entry is not a modelcollapse result's")
+            if meta["format"] == FORMAT_V1:  # the temperature was a run option
+                meta["regime"]["temperature"] = meta.pop("temperature", 1.0)
+            stats = {k[5:]: f[k] for k in f.files if k.startswith("stat_")}
+            ct = f["collapse_time"] if "collapse_time" in f.files else None
+            lt = f["token_loss_time"] if "token_loss_time" in f.files else None
+            rec = f["recorded"] if "recorded" in f.files else None
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile,
+            json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not a readable modelcollapse simulation result "
+                         f"(npz written by SimulationResult.save): {exc}") from None
     return SimulationResult(
         model=Model.from_dict(meta["model"]), regime=Regime.from_dict(meta["regime"]),
         backend=meta["backend"], seed=meta["seed"], replicates=meta["replicates"],

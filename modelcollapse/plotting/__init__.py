@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
+from .._io import atomic_path
 from ._io import FigureSkipped, data_paths, load_data, save_data
 
 #: The figures, in order; each is the module ``modelcollapse.plotting.<name>``. The
@@ -121,7 +122,8 @@ def make_figure(name: str, out_dir="figures", quick: bool = False, replot: bool 
         fig = plot(data)
         for fmt in formats:
             path = out / f"{name}.{fmt}"
-            fig.savefig(path, dpi=DPI, metadata=_metadata(fmt, name))
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, dpi=DPI, format=fmt, metadata=_metadata(fmt, name))
             res.files.append(path)
     close(fig)
     res.plot_s = time.perf_counter() - t1

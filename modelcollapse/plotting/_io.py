@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_path, write_text
+
 
 class FigureSkipped(Exception):
     """Raised by a figure's ``compute`` when its data cannot be produced here (e.g. the
@@ -37,9 +39,10 @@ def save_data(data: dict, out_dir, name: str) -> tuple[Path, Path]:
     npz, js = data_paths(out_dir, name)
     npz.parent.mkdir(parents=True, exist_ok=True)
     arrays = {k: np.asarray(v) for k, v in data.items() if k != "params"}
-    np.savez_compressed(npz, **arrays)
-    js.write_text(json.dumps(_jsonable(data.get("params", {})), indent=2, allow_nan=True)
-                  + "\n", encoding="utf-8")
+    with atomic_path(npz) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    write_text(js, json.dumps(_jsonable(data.get("params", {})), indent=2, allow_nan=True)
+               + "\n")
     return npz, js
 
 

@@ -4,9 +4,9 @@ finished cell (``cells/<key>.parquet``, written atomically: temporary file + ren
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from .._io import atomic_path, write_text
 
 __all__ = ["FORMAT", "Store", "read_store"]
 
@@ -40,7 +40,7 @@ class Store:
             grids.append(grid_json)
         manifest["grids"] = grids
         self.cells_dir.mkdir(parents=True, exist_ok=True)
-        self._atomic_write_text(self.manifest_path, json.dumps(manifest, indent=1))
+        write_text(self.manifest_path, json.dumps(manifest, indent=1))
 
     def manifest(self) -> dict:
         return json.loads(self.manifest_path.read_text(encoding="utf-8"))
@@ -50,23 +50,34 @@ class Store:
         return self.cells_dir / f"{key}.parquet"
 
     def done_keys(self) -> set[str]:
+        """Keys of the stored cells whose files are readable; a corrupt cell file is
+        removed, with a warning, so that its cell is computed again."""
         if not self.cells_dir.exists():
             return set()
-        return {p.stem for p in self.cells_dir.glob("*.parquet")}
+        import warnings
+
+        import pyarrow.parquet as pq
+
+        keys = set()
+        for p in self.cells_dir.glob("*.parquet"):
+            try:
+                pq.read_metadata(p)
+            except Exception as exc:  # any unreadable file is recomputed
+                warnings.warn(f"sweep store {self.path}: cell file {p.name} is unreadable "
+                              f"({type(exc).__name__}: {exc}); its cell will be computed "
+                              "again", RuntimeWarning, stacklevel=2)
+                p.unlink(missing_ok=True)
+                continue
+            keys.add(p.stem)
+        return keys
 
     def write(self, row: dict) -> Path:
         import pandas as pd
 
         frame = pd.DataFrame([row])
         path = self.cell_path(row["cell_key"])
-        fd, tmp = tempfile.mkstemp(dir=self.cells_dir, prefix=".tmp-", suffix=".parquet")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             frame.to_parquet(tmp, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
 
     def read(self, keys=None):
@@ -82,12 +93,6 @@ class Store:
             return pd.DataFrame()
         return pd.concat(frames, ignore_index=True)
 
-    @staticmethod
-    def _atomic_write_text(path: Path, text: str) -> None:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
 
 
 def read_store(path):
