@@ -45,10 +45,19 @@ def _as_probability_vector(p, name: str = "p") -> np.ndarray:
 
 def _check_positive_int(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise WrongTypeError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def check_real(value, name: str) -> float:
+    """``value`` as a float; ``WrongTypeError`` (a ``TypeError`` and ``ValueError``) for
+    anything but a real number (strings, ``None`` and booleans included)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise WrongTypeError(f"{name} must be a real number, got {value!r}")
+    return float(value)
 
 
 def exact_probabilities(p) -> list[Fraction]:

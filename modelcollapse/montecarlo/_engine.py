@@ -23,6 +23,8 @@ __all__ = ["BACKENDS", "Problem", "SimulationResult", "check_problem", "load", "
 BACKENDS = ("numpy", "numba", "jax")
 #: Upper limit on the generations of a run to collapse (``generations=None``).
 MAX_GENERATIONS = 10_000_000
+#: Largest sample size per generation: counts stay exact in float64.
+MAX_SAMPLE = 2**53
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +104,11 @@ def check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Proble
         raise ValueError(f"eps must be in (0, 1), got {eps}")
     problem = Problem(model, regime, tok, statistics, eps)
     plan = problem.plan
+    for what, size in (("sample size n", plan.n), ("real sample size", plan.real)):
+        if size > MAX_SAMPLE:
+            raise ValueError(
+                f"{regime!r}: {what} {size} is above 2**53, the largest count float64 "
+                "holds exactly; the simulators count samples in float64")
     if fam in ("gaussian", "mixture"):
         # a Gaussian fit on n <= d samples is singular but its mean and trace are
         # defined (and sampled exactly: generalised Bartlett); a mixture needs n >= 2
@@ -416,6 +423,9 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         target = max_generations
     else:
         target = _check_positive_int(generations, "generations", minimum=0)
+    if isinstance(seed, (bool, np.bool_)):
+        raise WrongTypeError(f"seed must be None, a non-negative int, a sequence of them or "
+                             f"a numpy.random.SeedSequence, got {seed!r}")
     try:
         seed_seq = seed if isinstance(seed, np.random.SeedSequence) else \
             np.random.SeedSequence(seed)

@@ -198,6 +198,8 @@ def sweep(task, grid, *, client=None, store=None, seed: int = 0, workers: int | 
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     if max_cells is not None and (not isinstance(max_cells, int) or max_cells < 0):
         raise ValueError(f"max_cells must be a non-negative int, got {max_cells!r}")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be a non-negative int, got {retries!r}")
     task = Task.coerce(task)
     cells = make_cells(task, grid)
     if isinstance(client, str) and client == "serial":

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..models import Categorical, _check_positive_int, exact_probabilities
+from ..models import Categorical, _check_positive_int, check_real, exact_probabilities
 from ..regimes import Mix, Replace, require_plain_sampling
 
 __all__ = [
@@ -89,13 +89,36 @@ def seddik_expected_collapse_time_bounds(model, regime, *, exact: bool = False):
     return 1 + (1 - S0) * (n - 1) / (1 - 1 / st), 1 + (1 - S0) * n * (n - 1)
 
 
+#: suresh_g iterates the recursion exactly this far, then integrates its asymptotic ODE
+SURESH_G_ITERATIONS = 100_000
+
+
 def suresh_g(k: int) -> float:
-    r""":math:`g_k`: :math:`g_1 = 1`, :math:`g_{k+1} = 1 - e^{-g_k}`; :math:`k g_k \to 2`."""
+    r""":math:`g_k`: :math:`g_1 = 1`, :math:`g_{k+1} = 1 - e^{-g_k}`; :math:`k g_k \to 2`.
+
+    The recursion is iterated exactly up to ``k = 10**5``. Beyond, :math:`u = 1/g`
+    obeys :math:`u_{k+1} = u_k + 1/2 + 1/(12u_k) + O(u_k^{-3})` (expand
+    :math:`1/(1-e^{-x}) = 1/x + 1/2 + x/12 - x^3/720 + \dots`), whose flow
+    :math:`du/dk = 1/2 + 1/(12u)` integrates to
+    :math:`k - k_0 = 2(u - u_0) - \tfrac13\ln\frac{6u+1}{6u_0+1}`, solved for ``u`` by
+    Newton's method: relative error below :math:`10^{-11}` for every ``k``.
+    """
     k = _check_positive_int(k, "k")
     g = 1.0
-    for _ in range(k - 1):
+    for _ in range(min(k, SURESH_G_ITERATIONS) - 1):
         g = -math.expm1(-g)
-    return g
+    if k <= SURESH_G_ITERATIONS:
+        return g
+    u0 = 1.0 / g
+    dk = float(k - SURESH_G_ITERATIONS)
+    u = u0 + dk / 2
+    for _ in range(50):
+        f = 2 * (u - u0) - math.log((6 * u + 1) / (6 * u0 + 1)) / 3 - dk
+        step = f / (2 - 2 / (6 * u + 1))
+        u -= step
+        if abs(step) <= 1e-15 * u:
+            break
+    return 1.0 / u
 
 
 def suresh_bernoulli_bounds(p0: float, n: int, k: int):
@@ -107,7 +130,7 @@ def suresh_bernoulli_bounds(p0: float, n: int, k: int):
 
     ``P_1`` is the estimate from ``n`` samples of ``p0`` (Seddik's ``p^(1)``).
     """
-    p0 = float(p0)
+    p0 = check_real(p0, "p0")
     if not 0.0 <= p0 <= 1.0:
         raise ValueError(f"p0 must be in [0, 1], got {p0}")
     n = _check_positive_int(n, "n")
@@ -121,7 +144,7 @@ def suresh_bernoulli_bounds(p0: float, n: int, k: int):
 def suresh_poisson_survival(lam0: float, n: int, k: int) -> float:
     r"""Poisson model :math:`n\Lambda_{k+1} \sim \mathrm{Poisson}(n\Lambda_k)`:
     :math:`P(\Lambda_k \ne 0) = 1 - e^{-n\lambda_0 g_k}` exactly."""
-    lam0 = float(lam0)
+    lam0 = check_real(lam0, "lam0")
     if not lam0 >= 0 or not math.isfinite(lam0):
         raise ValueError(f"lam0 must be finite and >= 0, got {lam0}")
     n = _check_positive_int(n, "n")
@@ -195,7 +218,8 @@ def mardia_G(n: int, s: int) -> float:
     """
     n = _check_positive_int(n, "n")
     s = _check_positive_int(s, "s")
-    return math.exp(_log_mardia_G(n, s))
+    lg = _log_mardia_G(n, s)
+    return math.inf if lg > 709.0 else math.exp(lg)  # beyond float64: unbounded
 
 
 def _mix_sizes(model, regime):
@@ -228,7 +252,7 @@ def seddik_deviation_bound(model, regime) -> float:
 
 
 def _check_eps(eps) -> float:
-    eps = float(eps)
+    eps = check_real(eps, "eps")
     if not (eps > 0 and math.isfinite(eps)):
         raise ValueError(f"eps must be finite and > 0, got {eps}")
     return eps
@@ -303,5 +327,6 @@ def seddik_eq11_max_synthetic(real: int, eps: float, s: int) -> float:
     real = _check_positive_int(real, "real")
     eps = _check_eps(eps)
     s = _check_positive_int(s, "s")
-    return 2 * math.pi * math.exp(-2) * min(
+    value = 2 * math.pi * math.exp(-2) * min(
         s - 2, math.log(math.sqrt(2 * math.pi) * real * eps / (6 * math.e * s)))
+    return max(0.0, value)  # a negative right-hand side: no n satisfies the bound

@@ -29,7 +29,13 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..models import Categorical, check_categorical, exact_probabilities
+from ..models import (
+    Categorical,
+    _check_positive_int,
+    check_categorical,
+    check_real,
+    exact_probabilities,
+)
 from ..regimes import Mix, Regime, Replace, require_plain_sampling
 from . import _exact, _marginal
 from .distributions import GenerationDistribution
@@ -381,8 +387,10 @@ def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
 def diffusion_loss_time(x: float, n: int) -> float:
     r"""Diffusion mean time to loss of a token at frequency ``x``, given loss:
     :math:`-2n\,x\ln x/(1-x)` (Kimura & Ohta 1969)."""
+    x = check_real(x, "x")
     if not 0 < x < 1:
         raise ValueError(f"x must be in (0, 1), got {x}")
+    n = _check_positive_int(n, "n")
     return -2.0 * n * x * math.log(x) / (1.0 - x)
 
 

@@ -100,7 +100,7 @@ import math
 import numpy as np
 from scipy.special import gammaln, hyp1f1, polygamma, psi, roots_genlaguerre, zeta
 
-from ..models import Gaussian, _check_positive_int
+from ..models import Gaussian, _check_positive_int, check_real
 from ..regimes import Accumulate, Mix, Regime, Replace, require_plain_sampling
 
 __all__ = [
@@ -600,6 +600,12 @@ def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[floa
     :math:`E[Y] = \sum_j [\psi((M-j)/2) + \log(2/\mathrm{den})]`,
     :math:`\mathrm{Var}\,Y = \sum_j \psi'((M-j)/2)`.
     """
+    d = _check_positive_int(d, "d")
+    M = _check_positive_int(M, "M", minimum=d + 1)  # chi-square degrees of freedom M - j
+    if estimator not in ("unbiased", "mle"):
+        raise ValueError(f"estimator must be 'unbiased' or 'mle', got {estimator!r}")
+    if d > 10**6:
+        raise ValueError(f"d must be <= 10**6, got {d}")
     den = M - 1 if estimator == "unbiased" else M
     ks = (M - np.arange(1, d + 1)) / 2.0
     mean = float(np.sum(psi(ks)) + d * math.log(2.0 / den))
@@ -687,6 +693,9 @@ def schedule_bounded(exponent: float) -> bool:
     (decided by sympy's convergence test)."""
     import sympy as sp
 
-    p = sp.nsimplify(float(exponent))
+    exponent = check_real(exponent, "exponent")
+    if not math.isfinite(exponent):
+        raise ValueError(f"exponent must be finite, got {exponent}")
+    p = sp.nsimplify(exponent)
     i = sp.Symbol("i", positive=True, integer=True)
     return bool(sp.Sum(i ** (-p), (i, 1, sp.oo)).is_convergent())

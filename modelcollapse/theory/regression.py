@@ -411,5 +411,9 @@ def dohmatob_noise_free_error(d: int, T0: int, n: int, *, exact: bool = False):
     d = _check_int(d, "d", 1)
     T0 = _check_int(T0, "T0", 1)
     n = _check_int(n, "n", 0)
-    val = 1 - Fraction(min(T0, d), d) ** n
-    return val if exact else float(val)
+    if not exact:  # (T0/d)^n in floating point: no rational power of a huge n
+        return -math.expm1(n * math.log(min(T0, d) / d)) if T0 < d else 0.0
+    if n > 10**4:
+        raise ValueError(f"exact=True needs n <= 10**4 (a rational of about n digits), "
+                         f"got n={n}; use exact=False")
+    return 1 - Fraction(min(T0, d), d) ** n
