@@ -136,11 +136,7 @@ class Model:
             raise ValueError(f"a model dictionary needs a 'type' key, got {d!r}")
         d = dict(d)
         kind = d.pop("type")
-        target = Model._registry.get(kind) or {c.__name__: c for c in
-                                                Model._registry.values()}.get(kind)
-        if target is None:
-            raise ValueError(f"unknown model type {kind!r}; choose from "
-                             f"{', '.join(sorted(Model._registry))}")
+        target = registry_lookup(Model._registry, kind, "model")
         try:
             obj = target(**d)
         except TypeError as exc:
@@ -178,6 +174,16 @@ class Model:
 
     def __hash__(self):
         return hash((type(self).__name__, self._eq_key()))
+
+
+def registry_lookup(registry: dict, kind, what: str) -> type:
+    """The class registered under ``kind`` (its name, or its class name as older files
+    wrote it); a ``ValueError`` listing the names otherwise."""
+    target = registry.get(kind) or {c.__name__: c for c in registry.values()}.get(kind)
+    if target is None:
+        raise ValueError(f"unknown {what} type {kind!r}; choose from "
+                         f"{', '.join(sorted(registry))}")
+    return target
 
 
 def _spec_int(text: str, what: str, spec: str) -> int:

@@ -29,7 +29,7 @@ from typing import ClassVar
 import numpy as np
 
 from .errors import WrongTypeError
-from .models import _check_positive_int
+from .models import _check_positive_int, registry_lookup
 
 __all__ = [
     "Accumulate",
@@ -267,11 +267,7 @@ class Regime:
             raise ValueError(f"a regime dictionary needs a 'type' key, got {d!r}")
         d = dict(d)
         kind = d.pop("type")
-        target = Regime._registry.get(kind) or {c.__name__: c for c in
-                                                 Regime._registry.values()}.get(kind)
-        if target is None:
-            raise ValueError(f"unknown regime type {kind!r}; choose from "
-                             f"{', '.join(sorted(Regime._registry))}")
+        target = registry_lookup(Regime._registry, kind, "regime")
         fixed = target.aliases.get(kind, {})
         try:
             obj = target(**{**fixed, **d})

@@ -152,15 +152,16 @@ def _factor(S):
 
 
 def _gauss_group(key, mu, L, k):
-    """Sufficient statistics ``(k, mean, M2)`` of ``k`` points of ``N(mu, L L^T)``."""
+    """``(k, mean, M2, F)`` of ``k`` points of ``N(mu, L L^T)``: sufficient statistics
+    and ``F = L B``, a lower-triangular factor of ``M2``."""
     jax = _jax
     jnp = jax.numpy
     k1, k2 = jax.random.split(key)
     d = mu.shape[0]
     z = jax.random.normal(k1, (d,))
     mean = mu + L @ z / jnp.sqrt(jnp.maximum(k, 1.0))
-    LA = L @ _bartlett(k2, k - 1.0, d)
-    return k, mean, LA @ LA.T
+    F = L @ _bartlett(k2, k - 1.0, d)
+    return k, mean, F @ F.T, F
 
 
 def _chan(a, b):

@@ -10,20 +10,7 @@ import numpy as np
 from .. import _stats
 from .._engine import log_eps_threshold
 from . import core
-from .core import JaxKernel, _bartlett, _chan, _chan_many, _factor, _multinomial
-
-
-def _group(key, mu, L, k):
-    """``(k, mean, M2, F)`` of ``k`` points of ``N(mu, L L^T)``; ``F = L B`` is a
-    lower-triangular factor of ``M2``."""
-    jax = core._jax
-    jnp = jax.numpy
-    k1, k2 = jax.random.split(key)
-    d = mu.shape[0]
-    z = jax.random.normal(k1, (d,))
-    mean = mu + L @ z / jnp.sqrt(jnp.maximum(k, 1.0))
-    F = L @ _bartlett(k2, k - 1.0, d)
-    return k, mean, F @ F.T, F
+from .core import JaxKernel, _chan, _chan_many, _factor, _gauss_group, _multinomial
 
 
 class GaussianKernel(JaxKernel):
@@ -106,13 +93,13 @@ class GaussianKernel(JaxKernel):
             if plan.sources == "last":
                 k = float(plan.n) if plan.synthetic_from == 1 else \
                     jnp.where(m >= plan.synthetic_from, float(plan.n), 0.0)
-                K, mean, M2, F = _group(k_syn, st["mu"], st["L"], k)
+                K, mean, M2, F = _gauss_group(k_syn, st["mu"], st["L"], k)
             elif plan.sources == "window":
                 W = plan.window
                 k = jnp.minimum(W, m)
                 per = (plan.n // k).astype(jnp.float64)
                 ns = jnp.where(jnp.arange(W) < k, per, 0.0)
-                ks, means, M2s, _ = jax.vmap(_group)(jax.random.split(k_syn, W), st["rmu"],
+                ks, means, M2s, _ = jax.vmap(_gauss_group)(jax.random.split(k_syn, W), st["rmu"],
                                                      st["rL"], ns)
                 K, mean, M2 = _chan_many(ks, means, M2s)
             else:
@@ -120,16 +107,16 @@ class GaussianKernel(JaxKernel):
                 lv = max(1, int(np.log2(cap)))
                 w = jnp.where(jnp.arange(cap) < m, 1.0, 0.0)
                 alloc = _multinomial(k1, float(plan.n), w / w.sum(), lv)
-                ks, means, M2s, _ = jax.vmap(_group)(jax.random.split(k2, cap), st["hmu"],
+                ks, means, M2s, _ = jax.vmap(_gauss_group)(jax.random.split(k2, cap), st["hmu"],
                                                      st["hL"], alloc)
                 K, mean, M2 = _chan_many(ks, means, M2s)
             g = (K, mean, M2)
             if plan.real:  # the real block
                 N = float(plan.real)
                 if plan.real_fresh:
-                    rb = _group(k1, mu0, L0, N)[:3]
+                    rb = _gauss_group(k1, mu0, L0, N)[:3]
                 else:
-                    rb = lax.cond(m == 1, lambda: _group(k1, mu0, L0, N)[:3],
+                    rb = lax.cond(m == 1, lambda: _gauss_group(k1, mu0, L0, N)[:3],
                                   lambda: st["rb"])
                 st["rb"] = rb
                 g = _chan(rb, g)
