@@ -237,3 +237,17 @@ def test_the_reported_bad_inputs(call, match):
         return
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_collapse_time_is_at_least_one():
+    """T >= 1 always: the diffusion fallback of method="auto" (and the diffusion value
+    of a Dirac) never reports less; max_exact_n is validated."""
+    nearly = Categorical([1 - 1e-12, 1e-12])
+    est = theory.expected_collapse_time(nearly, Replace(3_000_000))
+    assert est.method == "diffusion" and float(est) >= 1
+    assert theory.diffusion_collapse_time(Categorical([1.0, 0.0]), Replace(10)) == 1.0
+    exact = theory.expected_collapse_time(Categorical([1 - 1e-6, 1e-6]), Replace(50))
+    assert abs(theory.diffusion_collapse_time(Categorical([1 - 1e-6, 1e-6]), Replace(50))
+               - float(exact)) < 1e-3  # both about 1
+    with pytest.raises(ValueError, match="max_exact_n must be >= 1"):
+        theory.expected_collapse_time(nearly, Replace(5), max_exact_n=-1)

@@ -356,7 +356,8 @@ def expected_collapse_time(
         back to ``"diffusion"``; the returned value's ``.method`` says which was used.
         ``"chain"`` is the full multinomial chain in exact rational arithmetic
         (tiny ``n`` and vocabularies). ``"diffusion"`` is Littler's
-        :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`, biased upward by O(1) at finite ``n``.
+        :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`, biased upward by O(1) at finite ``n``,
+        floored at 1 (:math:`T \ge 1`).
 
     Returns
     -------
@@ -366,6 +367,7 @@ def expected_collapse_time(
     model = check_categorical(model)
     n = _replace_n(regime, "expected_collapse_time")
     method = _check_method(method, ("auto", "coalescent", "marginal", "chain", "diffusion"))
+    max_exact_n = _check_positive_int(max_exact_n, "max_exact_n")
     if method == "auto":
         method = "coalescent" if n <= max_exact_n else "diffusion"
     if method == "diffusion":
@@ -377,11 +379,13 @@ def expected_collapse_time(
 
 
 def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
-    r"""Kimura--Littler diffusion value :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`."""
+    r"""Kimura--Littler diffusion value :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`, floored at
+    1: :math:`T \ge 1` always (``p^{(1)}`` is the first fit; a Dirac ``p`` gives
+    exactly 1), where the diffusion value of a nearly collapsed model tends to 0."""
     model = check_categorical(model)
     n = _replace_n(regime, "diffusion_collapse_time")
     p = model.p[(model.p > 0) & (model.p < 1)]
-    return float(-2.0 * n * np.sum((1 - p) * np.log1p(-p))) + 0.0  # no -0.0
+    return max(1.0, float(-2.0 * n * np.sum((1 - p) * np.log1p(-p))))
 
 
 def diffusion_loss_time(x: float, n: int) -> float:
