@@ -251,3 +251,16 @@ def test_collapse_time_is_at_least_one():
                - float(exact)) < 1e-3  # both about 1
     with pytest.raises(ValueError, match="max_exact_n must be >= 1"):
         theory.expected_collapse_time(nearly, Replace(5), max_exact_n=-1)
+
+
+def test_gaussian_collapse_time_refuses_a_blown_error_budget():
+    """max_generations far below the collapse time: refused with the scale, not a law
+    whose error is 0.999."""
+    from modelcollapse import Gaussian
+
+    with pytest.raises(ValueError, match=r"not yet collapsed.*about 4") as exc:
+        theory.gaussian_collapse_time(Gaussian(0, 1), Replace(10), eps=0.1,
+                                      max_generations=5)
+    assert "raise max_generations" in str(exc.value)
+    law = theory.gaussian_collapse_time(Gaussian(0, 1), Replace(10), eps=0.1)
+    assert law.error < 1e-6 and 40 < law.mean() < 46

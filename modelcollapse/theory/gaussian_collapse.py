@@ -290,6 +290,12 @@ def gaussian_collapse_time(model, regime, eps: float = 0.01, *, method: str = "g
         "tail": max(float(r[1][-1]) for r in runs),
         "kernel": max(r[3]["kernel_defect"] for r in runs),
     }
+    if errors["tail"] > 10 * tol:  # stopped by max_generations: the law is not known
+        raise ValueError(
+            f"max_generations={max_generations} stops the propagation with "
+            f"{errors['tail']:.3g} of the probability mass not yet collapsed, so the "
+            f"law is not determined; the mean collapse time is about {a / mu:.3g} "
+            "generations: raise max_generations (or use method='brownian' for scale)")
     ratio = laws[2].ratio
     info = {"levels": [r[3] for r in runs], "xmax": xmax}
     return GaussianCollapseTime(cdf, sf, ratio=ratio, method="grid",
