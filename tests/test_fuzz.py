@@ -264,3 +264,21 @@ def test_gaussian_collapse_time_refuses_a_blown_error_budget():
     assert "raise max_generations" in str(exc.value)
     law = theory.gaussian_collapse_time(Gaussian(0, 1), Replace(10), eps=0.1)
     assert law.error < 1e-6 and 40 < law.mean() < 46
+
+
+def test_surviving_tokens_after_collapse_cost_nothing_more():
+    """E|supp p^(m)| once every chain has collapsed is 1, reached without iterating to m
+    (m = 10**8 used to take 14 s and 1.8 GB); m >= 2**63 does not wrap around; the
+    values before collapse agree with the marginal method."""
+    m = Categorical.uniform(20)
+    t0 = time.perf_counter()
+    assert theory.expected_surviving_tokens(m, Replace(50), 10**8) == 1.0
+    assert time.perf_counter() - t0 < 3
+    big = theory.expected_surviving_tokens(m, Replace(50), np.array([3, 2**63], np.uint64))
+    assert big[1] == 1.0 and big[0] > 1.5
+    gens = [1, 10, 100, 400]
+    a = theory.expected_surviving_tokens(m, Replace(50), gens)
+    b = theory.expected_surviving_tokens(m, Replace(50), gens, method="marginal")
+    np.testing.assert_allclose(a, b, rtol=1e-10)
+    with pytest.raises(ValueError, match="use method='coalescent'"):
+        theory.expected_surviving_tokens(m, Replace(50), 10**8, method="marginal")

@@ -97,6 +97,13 @@ def _replace_n(regime, what: str) -> int:
     raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
 
 
+#: expected_surviving_tokens: the ancestral chain counts as collapsed once
+#: P(A_k >= 2) < DONE_TOL (the support is then one token up to that probability)
+DONE_TOL = 1e-17
+#: method="marginal" iterates the transition matrix once per generation
+MARGINAL_MAX_GENERATIONS = 10**7
+
+
 def _check_generations(m) -> np.ndarray:
     ms = np.asarray(m)
     if ms.dtype.kind not in "iu" or np.any(ms < 0):
@@ -549,7 +556,8 @@ def expected_surviving_tokens(
     n = _replace_n(regime, "expected_surviving_tokens")
     method = _check_method(method, ("coalescent", "marginal"))
     ms = _check_generations(m)
-    flat = ms.ravel().astype(np.int64)
+    # beyond 2**62 generations every chain has collapsed long ago: no int64 wrap-around
+    flat = np.minimum(ms.ravel(), 2**62).astype(np.int64)
     vals_p, counts = _marginal.grouped(model.p)
     out = np.empty(flat.size)
     out[flat == 0] = counts.sum()
@@ -558,16 +566,27 @@ def expected_surviving_tokens(
         with np.errstate(divide="ignore"):
             lg = np.log1p(-vals_p)  # -inf for a Dirac token, which always survives
         if method == "coalescent":
-            snaps = _propagate(n, np.zeros((1, n + 1)), 0.0, max(ks) + 1, snap_ks=ks,
-                               require_done=False)[1]  # snapshots
+            # the ancestral chain stops once P(A_k >= 2) < DONE_TOL: from then on one
+            # lineage is left (up to that mass) and the support is exactly one token
+            vals, snaps, _ = _propagate(n, np.zeros((1, n + 1)), DONE_TOL, max(ks) + 1,
+                                        snap_ks=ks, require_done=False)
+            last = vals.shape[0] - 1
             res = {}
             for idx, k in enumerate(ks):
+                if k > last:
+                    res[k] = 1.0
+                    continue
                 law = snaps[idx]
                 a_idx = np.flatnonzero(law > 0)
                 # survival of each group given a lineages: 1 - (1 - p)^a
                 surv = -np.expm1(np.outer(a_idx.astype(np.float64), lg))
                 res[k] = float(law[a_idx] @ (surv @ counts))
         else:
+            if max(ks) > MARGINAL_MAX_GENERATIONS:
+                raise ValueError(
+                    f"method='marginal' iterates every generation; m = {max(ks) + 1} is "
+                    f"above {MARGINAL_MAX_GENERATIONS}: use method='coalescent', which "
+                    "stops once the chain has collapsed")
             _marginal.check_n(n)
             start = _marginal.first_generation_law(n, model.p)
             alive = 1.0 - _marginal.loss_functionals(n)[0]
