@@ -282,3 +282,15 @@ def test_surviving_tokens_after_collapse_cost_nothing_more():
     np.testing.assert_allclose(a, b, rtol=1e-10)
     with pytest.raises(ValueError, match="use method='coalescent'"):
         theory.expected_surviving_tokens(m, Replace(50), 10**8, method="marginal")
+
+
+def test_the_rational_chain_refuses_big_state_spaces_at_once():
+    from modelcollapse.errors import TooLargeError
+
+    t0 = time.perf_counter()
+    with pytest.raises(TooLargeError, match=r"on 286 states.*use method='coalescent'"):
+        theory.expected_collapse_time(Categorical([0.25] * 4), Replace(10), method="chain")
+    assert time.perf_counter() - t0 < 1
+    small = theory.expected_collapse_time(Categorical([0.5, 0.5]), Replace(6), method="chain")
+    coal = theory.expected_collapse_time(Categorical([0.5, 0.5]), Replace(6))
+    assert abs(float(small) - float(coal)) < 1e-12

@@ -29,6 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..errors import TooLargeError
 from ..models import (
     Categorical,
     _check_positive_int,
@@ -97,6 +98,8 @@ def _replace_n(regime, what: str) -> int:
     raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
 
 
+#: method="chain" refuses chains with more states than this (rational LU is ~ states^3)
+CHAIN_MAX_STATES = 120
 #: expected_surviving_tokens: the ancestral chain counts as collapsed once
 #: P(A_k >= 2) < DONE_TOL (the support is then one token up to that probability)
 DONE_TOL = 1e-17
@@ -380,6 +383,14 @@ def expected_collapse_time(
     if method == "diffusion":
         return Estimate(diffusion_collapse_time(model, regime), "diffusion", False)
     if method == "chain":
+        s = model.support_size
+        states = math.comb(n + s - 1, s - 1)  # compositions of n into s counts
+        if states > CHAIN_MAX_STATES:
+            raise TooLargeError(
+                f"method='chain' solves the full chain on {states} states in exact "
+                f"rational arithmetic (cost ~ states^3 with growing rationals); the limit "
+                f"is {CHAIN_MAX_STATES}: use "
+                "method='coalescent' (exact, float64) for this model")
         return Estimate(float(_exact.expected_collapse_time(model.p, n)), "chain", True)
     mean, _ = _collapse_moments(model, n, method)
     return Estimate(mean, method, True)
