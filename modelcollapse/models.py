@@ -445,7 +445,9 @@ def _as_mean_cov(mean, cov, name: str = "") -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{name}cov must be finite")
     if not np.allclose(c, c.T, rtol=1e-12, atol=0.0):
         raise ValueError(f"{name}cov must be symmetric")
-    c = (c + c.T) / 2
+    c = c / 2 + c.T / 2  # no overflow near the largest float
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"{name}cov must be finite")
     try:
         np.linalg.cholesky(c)
     except np.linalg.LinAlgError:

@@ -294,3 +294,17 @@ def test_the_rational_chain_refuses_big_state_spaces_at_once():
     small = theory.expected_collapse_time(Categorical([0.5, 0.5]), Replace(6), method="chain")
     coal = theory.expected_collapse_time(Categorical([0.5, 0.5]), Replace(6))
     assert abs(float(small) - float(coal)) < 1e-12
+
+
+def test_more_reported_bad_inputs():
+    from modelcollapse import Gaussian
+
+    for big in (1e308, 1.7e308):  # symmetrising no longer overflows to inf
+        assert np.isfinite(Gaussian(cov=big).cov).all()
+        assert np.isfinite(Gaussian([0.0, 0.0], big).cov).all()
+    with pytest.raises(ValueError, match="real >= 2"):
+        theory.stationary_point(Gaussian(), Mix(1, 10, fresh=True))
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="max_generations must be >= 1"):
+        theory.collapse_time(Categorical.uniform(50), Replace(2000), max_generations=-5)
+    assert time.perf_counter() - t0 < 1

@@ -208,6 +208,13 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
     return vals, snaps, terms
 
 
+def _max_generations(max_generations, n: int, tol: float) -> int:
+    """``max_generations`` validated (``None``: the default), before any work."""
+    if max_generations is None:
+        return _default_max_generations(n, tol)
+    return _check_positive_int(max_generations, "max_generations")
+
+
 def _default_max_generations(n: int, tol: float) -> int:
     # P(A_k >= 2) decays like (1 - 1/n)^k; a generous multiple of n ln(1/tol)
     return int(4 * n * math.log(1.0 / tol) + 1000)
@@ -314,7 +321,7 @@ def collapse_time(
     n = _replace_n(regime, "collapse_time")
     tol = _check_tol(tol)
     method = _check_method(method, ("coalescent", "marginal"))
-    max_gen = max_generations or _default_max_generations(n, tol)
+    max_gen = _max_generations(max_generations, n, tol)
     if model.is_dirac:
         return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
     if method == "coalescent":
@@ -442,7 +449,7 @@ def token_loss(
     method = _check_method(method, ("coalescent", "marginal"))
     i = model.token_index(token)
     pi_ = float(model.p[i])
-    max_gen = max_generations or _default_max_generations(n, tol)
+    max_gen = _max_generations(max_generations, n, tol)
     if pi_ == 0.0:
         return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
     if pi_ == 1.0:
@@ -529,7 +536,7 @@ def forgetting_time(
                          f"count={count}, n={n}")
     tol = _check_tol(tol)
     method = _check_method(method, ("coalescent", "marginal"))
-    max_gen = max_generations or _default_max_generations(n, tol)
+    max_gen = _max_generations(max_generations, n, tol)
     p_loss = 1.0 - count / n
     terms = None
     if method == "coalescent":

@@ -480,6 +480,7 @@ def stationary_point(model, regime) -> tuple[float, float]:
     if not (isinstance(regime, Mix) and regime.fresh):
         raise ValueError("stationary_point needs Mix(real, synthetic, fresh=True): "
                          "Replace collapses and Accumulate converges without fresh data")
+    _regime_kind(model, regime, "stationary_point", allowed=("mix",), singular_ok=True)
     A, _ = _mix_matrix(model, regime.real, regime.synthetic)
     B = A[:2, :2]
     c = A[:2, 2]
