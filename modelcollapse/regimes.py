@@ -29,7 +29,7 @@ from typing import ClassVar
 import numpy as np
 
 from .errors import WrongTypeError
-from .models import _check_positive_int, registry_lookup
+from .models import _check_positive_int, _spec_float, _spec_int, registry_lookup
 
 __all__ = [
     "Accumulate",
@@ -314,14 +314,14 @@ class Regime:
                 f"{len(pos)}")
         values = dict(fixed)
         for name, a in zip(sizes, pos, strict=True):
-            values[name] = _parse_int(a, name.upper(), text)
+            values[name] = _spec_int(a, name.upper(), text)
         for k, v in kw.items():
             k = k.strip()
             if k not in _SAMPLING:
                 raise ValueError(f"{text!r}: unknown field {k!r}; sampling fields are "
                                  f"{', '.join(_SAMPLING)}")
             values[k] = None if v.strip().lower() == "none" else (
-                _parse_int(v, k, text) if k == "top_k" else _parse_float(v, k, text))
+                _spec_int(v, k, text) if k == "top_k" else _spec_float(v, k, text))
         return _check_subclass(cls, target(**values))
 
     def plan(self) -> Plan:
@@ -342,20 +342,6 @@ def _check_subclass(cls, obj):
     if not isinstance(obj, cls):
         raise ValueError(f"expected a {cls.__name__}, got {obj!r}")
     return obj
-
-
-def _parse_int(text: str, what: str, spec: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{what} in {spec!r} must be an integer, got {text!r}") from None
-
-
-def _parse_float(text: str, what: str, spec: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{what} in {spec!r} must be a number, got {text!r}") from None
 
 
 def require_plain_sampling(regime, what: str) -> None:
