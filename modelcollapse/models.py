@@ -86,7 +86,7 @@ def exact_probabilities(p) -> list[Fraction]:
 def check_categorical(model) -> Categorical:
     """``model`` itself if it is a :class:`Categorical`, else a ``ValueError``."""
     if not isinstance(model, Categorical):
-        raise ValueError(f"model must be a Categorical, got {type(model).__name__}")
+        raise WrongTypeError(f"model must be a Categorical, got {type(model).__name__}")
     return model
 
 

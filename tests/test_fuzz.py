@@ -308,3 +308,16 @@ def test_more_reported_bad_inputs():
     with pytest.raises(ValueError, match="max_generations must be >= 1"):
         theory.collapse_time(Categorical.uniform(50), Replace(2000), max_generations=-5)
     assert time.perf_counter() - t0 < 1
+
+
+@pytest.mark.parametrize("call", [
+    lambda: theory.expected_collapse_time(Gaussian(), Replace(5)),
+    lambda: theory.expected_variance(Categorical.uniform(3), Replace(5), 1),
+    lambda: theory.regression_test_error(Gaussian(), Replace(5), 1),
+    lambda: theory.gaussian_collapse_time(Categorical.uniform(3), Replace(5)),
+    lambda: montecarlo.simulate([0.5, 0.5], Replace(3), 2),
+])
+def test_a_wrong_model_type_is_a_type_error(call):
+    """A TypeError (the WrongTypeError is also a ValueError, for older callers)."""
+    with pytest.raises(TypeError, match="model must be"):
+        call()

@@ -100,6 +100,7 @@ import math
 import numpy as np
 from scipy.special import gammaln, hyp1f1, polygamma, psi, roots_genlaguerre, zeta
 
+from ..errors import WrongTypeError
 from ..models import Gaussian, _check_positive_int, check_real
 from ..regimes import Accumulate, Mix, Regime, Replace, require_plain_sampling
 
@@ -121,7 +122,7 @@ __all__ = [
 # ---------------------------------------------------------------------- validation
 def _check_model(model) -> Gaussian:
     if not isinstance(model, Gaussian):
-        raise ValueError(f"model must be a Gaussian, got {type(model).__name__}")
+        raise WrongTypeError(f"model must be a Gaussian, got {type(model).__name__}")
     return model
 
 

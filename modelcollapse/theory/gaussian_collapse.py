@@ -33,6 +33,7 @@ import math
 import numpy as np
 from scipy import fft, special, stats
 
+from ..errors import WrongTypeError
 from ..models import Gaussian
 from ..regimes import Replace, require_plain_sampling
 from .distributions import GenerationDistribution
@@ -164,7 +165,7 @@ def _richardson(fc, ff, hc, hf):
 # ---------------------------------------------------------------------- public
 def _check_args(model, regime, eps, method):
     if not isinstance(model, Gaussian):
-        raise ValueError(f"model must be a Gaussian, got {type(model).__name__}")
+        raise WrongTypeError(f"model must be a Gaussian, got {type(model).__name__}")
     require_plain_sampling(regime, "gaussian_collapse_time")
     if not isinstance(regime, Replace):
         raise ValueError(f"regime must be Replace(M), got {regime!r}")

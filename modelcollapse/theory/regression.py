@@ -53,6 +53,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import special
 
+from ..errors import WrongTypeError
 from ..models import LinearRegression, _check_positive_int
 from ..regimes import Accumulate, Mix, Replace, require_plain_sampling
 
@@ -80,7 +81,7 @@ def _check_int(value, name: str, minimum: int) -> int:
 
 def _check_model(model) -> LinearRegression:
     if not isinstance(model, LinearRegression):
-        raise ValueError(f"model must be a LinearRegression, got {type(model).__name__}")
+        raise WrongTypeError(f"model must be a LinearRegression, got {type(model).__name__}")
     return model
 
 
