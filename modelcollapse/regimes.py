@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .errors import WrongTypeError
+from .errors import UnsupportedRegimeError, WrongTypeError
 from .models import _check_positive_int, _spec_float, _spec_int, registry_lookup
 
 __all__ = [
@@ -348,9 +348,10 @@ def require_plain_sampling(regime, what: str) -> None:
     """``NotImplementedError`` when ``regime`` sets a sampling policy that ``what`` (an
     exact formula for plain sampling) does not cover."""
     if isinstance(regime, Regime) and not regime.sampling.plain:
-        raise NotImplementedError(
+        raise UnsupportedRegimeError(
             f"{what} is derived for plain sampling; {regime!r} sets a sampling policy "
-            "(temperature / top_k / top_p): simulate it with modelcollapse.montecarlo")
+            "(temperature / top_k / top_p): simulate it with modelcollapse.montecarlo",
+            ("plain sampling: temperature=1, no top_k, no top_p",))
 
 
 def as_regime(regime) -> Regime:

@@ -321,3 +321,25 @@ def test_a_wrong_model_type_is_a_type_error(call):
     """A TypeError (the WrongTypeError is also a ValueError, for older callers)."""
     with pytest.raises(TypeError, match="model must be"):
         call()
+
+
+@pytest.mark.parametrize("call,supported", [
+    (lambda: theory.expected_collapse_time(Categorical.uniform(3), MostRecent(6, 2)),
+     ("Replace",)),
+    (lambda: theory.expected_variance(Gaussian(), MostRecent(6, 2), 1),
+     ("Replace", "Accumulate", "Mix(fresh=True)")),
+    (lambda: theory.variance_moment(Gaussian(), Mix(5, 5, fresh=True), 1),
+     ("Replace", "Accumulate")),
+    (lambda: theory.regression_test_error(LinearRegression([1.0]), Mix(5, 5), 1),
+     ("Replace", "Accumulate")),
+    (lambda: theory.homozygosity(Categorical.uniform(3), Replace(5, temperature=0.5), 2),
+     ("plain sampling: temperature=1, no top_k, no top_p",)),
+])
+def test_unsupported_regimes_say_what_is_supported(call, supported):
+    from modelcollapse.errors import UnsupportedRegimeError
+
+    with pytest.raises(UnsupportedRegimeError) as exc:
+        call()
+    assert isinstance(exc.value, NotImplementedError)
+    assert exc.value.supported == supported
+    assert str(exc.value).endswith(f"[supported: {', '.join(supported)}]")

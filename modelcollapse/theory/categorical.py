@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import TooLargeError
+from ..errors import TooLargeError, UnsupportedRegimeError
 from ..models import (
     Categorical,
     _check_positive_int,
@@ -91,10 +91,9 @@ def _replace_n(regime, what: str) -> int:
             "every token of p^(1) alive, so the model never collapses"
         )
     if isinstance(regime, Regime):
-        raise NotImplementedError(
+        raise UnsupportedRegimeError(
             f"exact {what} is implemented for Replace(n) only; simulate "
-            f"{type(regime).__name__} with modelcollapse.montecarlo"
-        )
+            f"{type(regime).__name__} with modelcollapse.montecarlo", ("Replace",))
     raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
 
 

@@ -100,7 +100,7 @@ import math
 import numpy as np
 from scipy.special import gammaln, hyp1f1, polygamma, psi, roots_genlaguerre, zeta
 
-from ..errors import WrongTypeError
+from ..errors import UnsupportedRegimeError, WrongTypeError
 from ..models import Gaussian, _check_positive_int, check_real
 from ..regimes import Accumulate, Mix, Regime, Replace, require_plain_sampling
 
@@ -161,17 +161,17 @@ def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix"),
             raise ValueError(f"Accumulate(n) needs n >= {need} {why}, got n={regime.n}")
     elif isinstance(regime, Mix):
         if not regime.fresh:
-            raise NotImplementedError(
+            raise UnsupportedRegimeError(
                 f"{what} is exact for Mix(..., fresh=True) (new real data each "
                 "generation); with the same real data every generation, simulate it "
-                "with modelcollapse.montecarlo")
+                "with modelcollapse.montecarlo", _supported(allowed))
         kind = "mix"
         if regime.real < need:
             raise ValueError(f"Mix needs real >= {need} {why}, got real={regime.real}")
     elif isinstance(regime, Regime):
-        raise NotImplementedError(
+        raise UnsupportedRegimeError(
             f"{what} is exact for Replace, Accumulate and Mix(fresh=True); simulate "
-            f"{type(regime).__name__} with modelcollapse.montecarlo")
+            f"{type(regime).__name__} with modelcollapse.montecarlo", _supported(allowed))
     else:
         raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
     if kind not in allowed:
@@ -181,11 +181,16 @@ def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix"),
                    "factors and its non-integer moments have no product form")
         else:
             why = "the variance is not a product of independent factors there"
-        raise NotImplementedError(
+        raise UnsupportedRegimeError(
             f"{what} has no exact finite-t form under {type(regime).__name__}: {why}; "
             "simulate it with modelcollapse.montecarlo (or use expected_variance / "
-            "expected_mean_error)")
+            "expected_mean_error)", _supported(allowed))
     return kind
+
+
+def _supported(kinds) -> tuple[str, ...]:
+    names = {"replace": "Replace", "accumulate": "Accumulate", "mix": "Mix(fresh=True)"}
+    return tuple(names[k] for k in kinds)
 
 
 # ---------------------------------------------------------------------- Replace

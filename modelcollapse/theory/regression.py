@@ -53,7 +53,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import special
 
-from ..errors import WrongTypeError
+from ..errors import UnsupportedRegimeError, WrongTypeError
 from ..models import LinearRegression, _check_positive_int
 from ..regimes import Accumulate, Mix, Replace, require_plain_sampling
 
@@ -226,10 +226,11 @@ def regression_test_error(model, regime, t):
     t, scalar = _generations(t)
     require_plain_sampling(regime, "regression_test_error")
     if isinstance(regime, Mix):
-        raise NotImplementedError(
+        raise UnsupportedRegimeError(
             "regression_test_error has no closed form under Mix: the error is a matrix "
             "series in (X_R'X_R + X_S'X_S)^-1 X_S'X_S whose expectation over the Gaussian "
-            "design is not known in closed form; use montecarlo.simulate")
+            "design is not known in closed form; use montecarlo.simulate",
+            ("Replace", "Accumulate"))
     if not isinstance(regime, (Replace, Accumulate)):
         raise ValueError(f"regime must be Replace or Accumulate, got {regime!r}")
     T, d = regime.n, model.dim
