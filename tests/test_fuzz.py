@@ -343,3 +343,19 @@ def test_unsupported_regimes_say_what_is_supported(call, supported):
     assert isinstance(exc.value, NotImplementedError)
     assert exc.value.supported == supported
     assert str(exc.value).endswith(f"[supported: {', '.join(supported)}]")
+
+
+def test_huge_sizes_are_refused_or_handled_at_once():
+    from modelcollapse import Gaussian
+    from modelcollapse.errors import TooLargeError
+
+    t0 = time.perf_counter()
+    with pytest.raises(TooLargeError, match="above 100000000"):
+        theory.forgetting_time(1, 10**30)
+    with pytest.raises(TooLargeError, match="diffusion"):
+        theory.expected_collapse_time(Categorical.uniform(3), Replace(10**9),
+                                      method="coalescent")
+    # the Gaussian step law of any M: a finite mean and variance
+    mean, var = theory.log_det_moments(Gaussian(), Replace(10**30), 3)
+    assert math.isfinite(mean) and math.isfinite(var) and mean <= 0 < var
+    assert time.perf_counter() - t0 < 2

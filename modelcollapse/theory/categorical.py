@@ -97,6 +97,8 @@ def _replace_n(regime, what: str) -> int:
     raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
 
 
+#: the exact coalescent solver refuses larger n (O(n) memory, O(n^1.5) time)
+MAX_COALESCENT_N = 10**8
 #: method="chain" refuses chains with more states than this (rational LU is ~ states^3)
 CHAIN_MAX_STATES = 120
 #: expected_surviving_tokens: the ancestral chain counts as collapsed once
@@ -152,6 +154,7 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
     Returns ``(values[K+1, r], snapshots, tail_terms)``; ``tail_terms`` is ``None`` or
     ``(coefs, rates)`` continuing row ``tail_row`` from ``k = K``.
     """
+    _check_exact_n(n)
     c = _coalescent()
     phis = np.ascontiguousarray(np.atleast_2d(phis), dtype=np.float64)
     snap_arr = np.asarray(sorted(snap_ks), dtype=np.int64)
@@ -207,8 +210,18 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
     return vals, snaps, terms
 
 
+def _check_exact_n(n: int) -> None:
+    """``TooLargeError`` for an ``n`` beyond the exact solvers' reach, before any work."""
+    if n > MAX_COALESCENT_N:
+        raise TooLargeError(
+            f"the exact solvers keep O(n) arrays and take O(n^1.5) time; n={n} is above "
+            f"{MAX_COALESCENT_N}: use the diffusion approximations (method='diffusion', "
+            "theory.diffusion_loss_time)")
+
+
 def _max_generations(max_generations, n: int, tol: float) -> int:
     """``max_generations`` validated (``None``: the default), before any work."""
+    _check_exact_n(n)
     if max_generations is None:
         return _default_max_generations(n, tol)
     return _check_positive_int(max_generations, "max_generations")
@@ -337,6 +350,7 @@ def collapse_time(
 
 def _collapse_moments(model: Categorical, n: int, method: str) -> tuple[float, float]:
     """Exact ``(E[T], Var[T])`` under ``Replace(n)``."""
+    _check_exact_n(n)
     if model.is_dirac:
         return 1.0, 0.0
     if method == "coalescent":

@@ -613,8 +613,8 @@ def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[floa
         raise ValueError(f"estimator must be 'unbiased' or 'mle', got {estimator!r}")
     if d > 10**6:
         raise ValueError(f"d must be <= 10**6, got {d}")
-    den = M - 1 if estimator == "unbiased" else M
-    ks = (M - np.arange(1, d + 1)) / 2.0
+    den = float(M - 1 if estimator == "unbiased" else M)
+    ks = (float(M) - np.arange(1, d + 1)) / 2.0  # float: any M, no int64 overflow
     mean = float(np.sum(psi(ks)) + d * math.log(2.0 / den))
     var = float(np.sum(polygamma(1, ks)))
     return mean, var
