@@ -88,12 +88,6 @@ class SamplingPolicy:
         """True for plain sampling from the fit (``T = 1``, no truncation)."""
         return self.temperature == 1.0 and self.top_k is None and self.top_p in (None, 1.0)
 
-    def apply(self, p: np.ndarray) -> np.ndarray:
-        """The sampling distribution of the fitted distribution(s) ``p`` (rows)."""
-        from .montecarlo._stats import sampling_distribution
-
-        return sampling_distribution(np.asarray(p, dtype=np.float64), self)
-
 
 # ---------------------------------------------------------------------- plan
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """Fuzzing the public API: every call returns finite, in-range values or raises
-``ValueError`` / ``TypeError`` / ``NotImplementedError`` quickly (hypothesis,
-deterministic profile)."""
+``ValueError`` / ``TypeError`` / ``NotImplementedError`` (hypothesis, deterministic
+profile). Nothing here is timed; where a refusal must come before the work, the work is
+replaced by a sentinel that fails if it is reached."""
 
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 from modelcollapse import theory
 
 OK_ERRORS = (ValueError, TypeError, NotImplementedError)
-#: a call that refuses must do so quickly
-REFUSE_SECONDS = 2.0
 
 NASTY_INT = st.sampled_from([-(10**30), -5, -1, 0, 1, 2, 3, 7, 10**6, 10**15, 10**30,
                              2**63, True, 1.5, float("nan"), "3", None])
@@ -39,11 +37,9 @@ def _finite(x):
 
 
 def _call(fn, *args, **kwargs):
-    t0 = time.perf_counter()
     try:
         out = fn(*args, **kwargs)
     except OK_ERRORS:
-        assert time.perf_counter() - t0 < REFUSE_SECONDS, (fn.__name__, args, kwargs)
         return None
     assert _finite(out), (fn.__name__, args, kwargs, out)
     return out
@@ -266,14 +262,25 @@ def test_gaussian_collapse_time_refuses_a_blown_error_budget():
     assert law.error < 1e-6 and 40 < law.mean() < 46
 
 
-def test_surviving_tokens_after_collapse_cost_nothing_more():
+def test_surviving_tokens_after_collapse_cost_nothing_more(monkeypatch):
     """E|supp p^(m)| once every chain has collapsed is 1, reached without iterating to m
     (m = 10**8 used to take 14 s and 1.8 GB); m >= 2**63 does not wrap around; the
     values before collapse agree with the marginal method."""
+    from modelcollapse.theory import categorical
+
+    rows = []
+    original = categorical._propagate
+
+    def counted(*args, **kwargs):
+        out = original(*args, **kwargs)
+        rows.append(out[0].shape[0])
+        return out
+
     m = Categorical.uniform(20)
-    t0 = time.perf_counter()
-    assert theory.expected_surviving_tokens(m, Replace(50), 10**8) == 1.0
-    assert time.perf_counter() - t0 < 3
+    with monkeypatch.context() as mp:
+        mp.setattr(categorical, "_propagate", counted)
+        assert theory.expected_surviving_tokens(m, Replace(50), 10**8) == 1.0
+    assert rows and rows[0] < 10**5  # generations propagated: the chain's, not m
     big = theory.expected_surviving_tokens(m, Replace(50), np.array([3, 2**63], np.uint64))
     assert big[1] == 1.0 and big[0] > 1.5
     gens = [1, 10, 100, 400]
@@ -284,19 +291,25 @@ def test_surviving_tokens_after_collapse_cost_nothing_more():
         theory.expected_surviving_tokens(m, Replace(50), 10**8, method="marginal")
 
 
-def test_the_rational_chain_refuses_big_state_spaces_at_once():
-    from modelcollapse.errors import TooLargeError
+def _never(*args, **kwargs):
+    raise AssertionError("work started for a request that must be refused first")
 
-    t0 = time.perf_counter()
-    with pytest.raises(TooLargeError, match=r"on 286 states.*use method='coalescent'"):
-        theory.expected_collapse_time(Categorical([0.25] * 4), Replace(10), method="chain")
-    assert time.perf_counter() - t0 < 1
+
+def test_the_rational_chain_refuses_big_state_spaces_at_once(monkeypatch):
+    from modelcollapse.errors import TooLargeError
+    from modelcollapse.theory import _exact
+
+    with monkeypatch.context() as mp:  # refused before the rational solve starts
+        mp.setattr(_exact, "expected_collapse_time", _never)
+        with pytest.raises(TooLargeError, match=r"on 286 states.*use method='coalescent'"):
+            theory.expected_collapse_time(Categorical([0.25] * 4), Replace(10),
+                                          method="chain")
     small = theory.expected_collapse_time(Categorical([0.5, 0.5]), Replace(6), method="chain")
     coal = theory.expected_collapse_time(Categorical([0.5, 0.5]), Replace(6))
     assert abs(float(small) - float(coal)) < 1e-12
 
 
-def test_more_reported_bad_inputs():
+def test_more_reported_bad_inputs(monkeypatch):
     from modelcollapse import Gaussian
 
     for big in (1e308, 1.7e308):  # symmetrising no longer overflows to inf
@@ -304,10 +317,12 @@ def test_more_reported_bad_inputs():
         assert np.isfinite(Gaussian([0.0, 0.0], big).cov).all()
     with pytest.raises(ValueError, match="real >= 2"):
         theory.stationary_point(Gaussian(), Mix(1, 10, fresh=True))
-    t0 = time.perf_counter()
-    with pytest.raises(ValueError, match="max_generations must be >= 1"):
-        theory.collapse_time(Categorical.uniform(50), Replace(2000), max_generations=-5)
-    assert time.perf_counter() - t0 < 1
+    from modelcollapse.theory import categorical
+
+    with monkeypatch.context() as mp:  # refused before the solver's work starts
+        mp.setattr(categorical, "_collapse_functionals", _never)
+        with pytest.raises(ValueError, match="max_generations must be >= 1"):
+            theory.collapse_time(Categorical.uniform(50), Replace(2000), max_generations=-5)
 
 
 @pytest.mark.parametrize("call", [
@@ -345,17 +360,19 @@ def test_unsupported_regimes_say_what_is_supported(call, supported):
     assert str(exc.value).endswith(f"[supported: {', '.join(supported)}]")
 
 
-def test_huge_sizes_are_refused_or_handled_at_once():
+def test_huge_sizes_are_refused_or_handled_at_once(monkeypatch):
     from modelcollapse import Gaussian
     from modelcollapse.errors import TooLargeError
+    from modelcollapse.theory import categorical
 
-    t0 = time.perf_counter()
-    with pytest.raises(TooLargeError, match="above 100000000"):
-        theory.forgetting_time(1, 10**30)
-    with pytest.raises(TooLargeError, match="diffusion"):
-        theory.expected_collapse_time(Categorical.uniform(3), Replace(10**9),
-                                      method="coalescent")
+    with monkeypatch.context() as mp:  # refused before any O(n) array is built
+        mp.setattr(categorical, "_forgetting_functionals", _never)
+        mp.setattr(categorical, "_collapse_functionals", _never)
+        with pytest.raises(TooLargeError, match="above 100000000"):
+            theory.forgetting_time(1, 10**30)
+        with pytest.raises(TooLargeError, match="diffusion"):
+            theory.expected_collapse_time(Categorical.uniform(3), Replace(10**9),
+                                          method="coalescent")
     # the Gaussian step law of any M: a finite mean and variance
     mean, var = theory.log_det_moments(Gaussian(), Replace(10**30), 3)
     assert math.isfinite(mean) and math.isfinite(var) and mean <= 0 < var
-    assert time.perf_counter() - t0 < 2

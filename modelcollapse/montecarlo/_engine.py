@@ -52,14 +52,6 @@ class Problem:
     def sampling(self):
         return self.regime.sampling
 
-    @property
-    def temperature(self) -> float:
-        return self.regime.temperature
-
-    @property
-    def min_sample(self) -> int:
-        """Fewest samples any generation is fitted to."""
-        return self.plan.min_fit_size
 
 
 def as_model(model) -> Model:
