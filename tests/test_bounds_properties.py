@@ -216,3 +216,20 @@ def test_seddik_eq11_is_sufficient_and_bad_arguments():
         theory.seddik_max_synthetic(Categorical.uniform(3), 10, 0.0)
     with pytest.raises(ValueError, match="real"):
         theory.seddik_eq11_max_synthetic(0, 0.1, 3)
+
+
+def test_seddik_max_synthetic_beyond_float_resolution_is_the_closed_form():
+    """With s = 2, G_n(2) = 2 for every n, so the bound is sqrt(pi n/2) * 2 / N and the
+    answer is floor((2/pi) (N eps / 2)^2). At N = 10**15 it is about 10**27: the solver
+    must return the closed form (to float precision) without stepping through integers
+    (it used to loop for tens of seconds). Expected value: mpmath at 50 digits."""
+    import mpmath
+
+    mpmath.mp.dps = 50
+    for N, eps in ((10**15, 0.1), (10**12, 1.0), (10**9, 0.5)):
+        exact = mpmath.floor(2 / mpmath.pi * (N * mpmath.mpf(eps) / 2) ** 2)
+        got = theory.seddik_max_synthetic(Categorical.uniform(2), N, eps)
+        assert isinstance(got, int)
+        assert abs(got - int(exact)) <= 1e-12 * int(exact)
+    # negative control: the check distinguishes a result that is off by one part in 1e9
+    assert abs(int(exact * (1 + 1e-9)) - int(exact)) > 1e-12 * int(exact)

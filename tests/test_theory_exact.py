@@ -225,3 +225,28 @@ def test_spectral_continuation_matches_matrix_powers(n):
     for j in (0, 1, 7, 100, 3 * n):
         law = pi[1 : K + 1] @ np.linalg.matrix_power(D, j)
         assert coefs[0] @ lam**j == pytest.approx(law @ phi[0, 1 : K + 1], rel=1e-9, abs=1e-300)
+
+
+def test_marginal_method_with_probabilities_near_the_float_minimum():
+    """scipy's binomial pmf overflows internally for p near 1e-307; the dense method must
+    still agree with the coalescent one. The pmf itself is checked against mpmath."""
+    import mpmath
+
+    from modelcollapse.theory._marginal import binom_pmf
+
+    mpmath.mp.dps = 40
+    n = 50
+    for p in (1e-307, 2e-308, 5e-324, 1e-260, 1e-200):
+        got = binom_pmf(np.arange(4), n, np.full(4, p))
+        for j in range(4):
+            want = float(mpmath.binomial(n, j) * mpmath.mpf(p) ** j * (1 - mpmath.mpf(p)) ** (n - j))
+            assert got[j] == pytest.approx(want, rel=1e-12, abs=0.0)
+    for p in (1e-307, 5e-324):
+        model = Categorical([0.6 - p, 0.4, p])
+        for fn in (
+            lambda meth: float(theory.expected_collapse_time(model, Replace(30), method=meth)),
+            lambda meth: theory.expected_surviving_tokens(model, Replace(30), [1, 3, 40],
+                                                          method=meth),
+            lambda meth: theory.token_loss(model, Replace(30), 1, method=meth).cdf(5),
+        ):
+            np.testing.assert_allclose(fn("marginal"), fn("coalescent"), rtol=1e-9)

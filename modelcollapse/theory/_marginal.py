@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import linalg, special, stats
 
 #: Largest ``n`` accepted by the dense marginal method.
 MAX_N = 3000
@@ -27,11 +27,35 @@ def check_n(n: int) -> None:
         )
 
 
+#: Below this success probability the binomial law is computed from logarithms
+#: (scipy's pmf overflows internally near 1e-307).
+TINY_P = 1e-250
+
+
+def binom_pmf(j: np.ndarray, n: int, p: np.ndarray) -> np.ndarray:
+    r"""``Bin(n, p).pmf(j)`` (broadcast), also for ``p`` down to the smallest subnormal.
+
+    For ``p < TINY_P`` every term with ``j >= 1`` is below ``n * TINY_P`` and the log form
+    :math:`\log\binom nj + j\log p + (n-j)\log(1-p)` is exact to rounding.
+    """
+    j, p = np.broadcast_arrays(np.asarray(j), np.asarray(p, dtype=np.float64))
+    tiny = p < TINY_P
+    out = np.empty(j.shape)
+    out[~tiny] = stats.binom.pmf(j[~tiny], n, p[~tiny])
+    if tiny.any():
+        jt, pt = j[tiny].astype(np.float64), p[tiny]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logp = np.where(jt > 0, jt * np.log(pt), 0.0)
+        logc = special.gammaln(n + 1.0) - special.gammaln(jt + 1.0) - special.gammaln(n - jt + 1.0)
+        out[tiny] = np.exp(logc + logp + (n - jt) * np.log1p(-pt))
+    return out
+
+
 @lru_cache(maxsize=4)
 def wf_matrix(n: int) -> np.ndarray:
     """Transition matrix of one token's count, rows ``i = 0..n``."""
     i = np.arange(n + 1)
-    P = stats.binom.pmf(i[None, :], n, (i / n)[:, None])
+    P = binom_pmf(i[None, :], n, (i / n)[:, None])
     P.setflags(write=False)
     return P
 
@@ -51,7 +75,7 @@ def fundamental_solve(n: int, v: np.ndarray) -> np.ndarray:
 def binomial_rows(n: int, probs: np.ndarray) -> np.ndarray:
     """Rows ``Bin(n, p_g)`` over ``0..n`` for each entry of ``probs``."""
     j = np.arange(n + 1)
-    return stats.binom.pmf(j[None, :], n, np.asarray(probs)[:, None])
+    return binom_pmf(j[None, :], n, np.asarray(probs, dtype=np.float64)[:, None])
 
 
 def grouped(p: np.ndarray):

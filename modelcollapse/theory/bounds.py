@@ -307,6 +307,11 @@ def seddik_max_synthetic(model, real: int, eps: float) -> int | float:
     if log_c > 700:  # beyond any sample size (and float range): unbounded in practice
         return math.inf
     c = max(b + 1, math.floor(math.exp(log_c)))
+    if c >= 2**52:
+        # beyond 2**52 neighbouring integers have the same float bound: the closed form
+        # is the answer, to float precision (relative 1e-15)
+        return c
+    # below, the closed form is within a few units of the exact integer: fix it up
     while c > b + 1 and not ok(c):
         c -= 1
     while ok(c + 1):
