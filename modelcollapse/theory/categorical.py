@@ -59,6 +59,10 @@ MAX_EXACT_N = 2_000_000
 DEFAULT_TOL = 1e-12
 #: Entries of the cached occupancy rows (8 bytes each) used by forward propagation.
 ROW_CACHE_BUDGET = 25_000_000
+#: Entries of the checkpointed occupancy rows above the cache (8 bytes each): a
+#: generation whose band of states lies above the cache rebuilds its rows from the
+#: nearest checkpoint instead of from the top of the cache.
+CHECKPOINT_BUDGET = 8_000_000
 #: Once the ancestral chain lives on at most this many states, the rest of the law is
 #: summed exactly by eigen-decomposition (kept small: see ``spectral_tail``).
 SPECTRAL_STATES = 10
@@ -139,33 +143,40 @@ def _green(n: int, phi: np.ndarray) -> tuple[float, float]:
     """:math:`(\\sum_k E\\phi(A_k), \\sum_k (k+1)E\\phi(A_k))` from ``A_0 = n``."""
     if n == 1:
         return 0.0, 0.0
-    g1, g2 = _coalescent().green(n, np.ascontiguousarray(phi, dtype=np.float64))
+    c = _coalescent()
+    g1, g2 = c.green(n, np.ascontiguousarray(phi, dtype=np.float64), c.coefficients(n))
     return float(g1[n]), float(g2[n])
 
 
 def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="",
-               require_done=True, tail_row=None):
+               require_done=True, tail_row=None, spectral=False):
     r"""Rows :math:`E\phi_r(A_k)` for ``k = 0..K``.
 
-    Stops when :math:`P(A_k\ge2) <` ``tol``, or, when ``tail_row`` is given, as soon as
-    the chain lives on at most ``SPECTRAL_STATES`` states: the rest of row ``tail_row``
-    is then an exact finite sum of geometric terms (``_coalescent.spectral_tail``).
+    Stops when :math:`P(A_k\ge2) <` ``tol``, or, when ``tail_row`` is given or
+    ``spectral`` is true, as soon as the chain lives on at most ``SPECTRAL_STATES``
+    states: the rest of row ``tail_row`` is then an exact finite sum of geometric terms
+    (``_coalescent.spectral_tail``), and the law of any later ``A_k`` is
+    ``law @ D^(k-K)`` on those few states (:func:`_later_law`).
 
-    Returns ``(values[K+1, r], snapshots, tail_terms)``; ``tail_terms`` is ``None`` or
-    ``(coefs, rates)`` continuing row ``tail_row`` from ``k = K``.
+    Returns ``(values[K+1, r], snapshots, tail_terms, law)``; ``tail_terms`` is ``None``
+    or ``(coefs, rates)`` continuing row ``tail_row`` from ``k = K``, and ``law`` is the
+    law of ``A_K`` (indexed by the number of lineages).
     """
     _check_exact_n(n)
     c = _coalescent()
     phis = np.ascontiguousarray(np.atleast_2d(phis), dtype=np.float64)
     snap_arr = np.asarray(sorted(snap_ks), dtype=np.int64)
     snaps = np.zeros((snap_arr.size, n + 1))
-    kspec = SPECTRAL_STATES if tail_row is not None else 0
+    kspec = SPECTRAL_STATES if (tail_row is not None or spectral) else 0
     if n == 1:
         vals = phis[:, 1][None, :]
         for i in range(snap_arr.size):
             snaps[i, 1] = 1.0
-        return vals, snaps, None
-    data, offsets, los, his, L = c.build_row_cache(n, max(ROW_CACHE_BUDGET, 4 * n))
+        return vals, snaps, None, np.array([0.0, 1.0])
+    coef = c.coefficients(n)
+    data, offsets, los, his, L = c.build_row_cache(n, max(ROW_CACHE_BUDGET, 4 * n), coef)
+    ck = c.Checkpoints(n, L, CHECKPOINT_BUDGET).as_tuple()
+    work = np.zeros((3, n + 3))
     pi = np.zeros(n + 1)
     pi[n] = 1.0
     amax = n
@@ -182,8 +193,8 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
             steps = min(chunk, max_generations - k)
             out = np.zeros((steps, phis.shape[0]))
             k_next, amax, done = c.forward(
-                n, pi, amax, phis, steps, tol, kspec, data, offsets, los, his, L, out,
-                snap_arr, snaps, k,
+                n, pi, amax, phis, steps, tol, kspec, data, offsets, los, his, L, coef, ck,
+                work, out, snap_arr, snaps, k,
             )
             chunks.append(out[: k_next - k])
             if bar is not None:
@@ -191,9 +202,10 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
             k = k_next
             if done:
                 break
+            chunk = min(2 * chunk, 1 << 20)
         else:
             if not require_done:
-                return np.concatenate(chunks, axis=0), snaps, None
+                return np.concatenate(chunks, axis=0), snaps, None, pi
             raise RuntimeError(
                 f"P(A >= 2) still above tol={tol:g} after max_generations={max_generations}; "
                 "raise max_generations or tol"
@@ -207,7 +219,41 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
         # the kernel stops before stepping: pi is the law of A_K, the last recorded row
         coefs, rates = c.spectral_tail(n, pi, phis[tail_row : tail_row + 1])
         terms = (coefs[0], rates)
-    return vals, snaps, terms
+    return vals, snaps, terms, pi
+
+
+def _later_transient(n: int, law: np.ndarray, steps: int) -> np.ndarray:
+    """``P(A_{K+steps} = a)`` for ``a >= 2`` (zero at ``a <= 1``) from the law of ``A_K``
+    living on a few states, by a power of the dense transient block of the occupancy
+    rows (repeated squaring of a substochastic matrix: underflows to exact zeros)."""
+    out = np.zeros_like(law)
+    if not np.any(law[2:] > 0):
+        return out
+    K = int(np.flatnonzero(law)[-1])
+    Q = _coalescent().occupancy_block(n, K)[2:, 2:]  # rows/cols 2..K
+    out[2 : K + 1] = law[2 : K + 1] @ np.linalg.matrix_power(Q, int(steps))
+    return out
+
+
+def _green_from_rows(n: int, vals: np.ndarray, terms) -> tuple[float, float]:
+    r""":math:`(\sum_k v_k, \sum_k (k+1) v_k)` of a propagated row ``v_k = E\phi(A_k)``,
+    ``k = 0..K``, continued exactly by its spectral ``terms`` beyond ``K``:
+    :math:`v_{K+j} = \sum_a c_a\lambda_a^j`, so the continuation adds
+    :math:`\sum_a c_a \lambda_a/(1-\lambda_a)` and
+    :math:`\sum_a c_a[(K+1)\lambda_a/(1-\lambda_a) + \lambda_a/(1-\lambda_a)^2]`, with
+    :math:`1-\lambda_a = -\mathrm{expm1}(\sum_{i<a}\log(1-i/n))` to full accuracy."""
+    K = vals.size - 1
+    kk = np.arange(1, K + 2, dtype=np.float64)
+    g1 = float(np.sum(vals))  # pairwise summation of non-negative terms
+    g2 = float(np.sum(kk * vals))
+    coefs, lam = terms
+    a = np.arange(2, 2 + lam.size)
+    loglam = np.array([math.fsum(np.log1p(-np.arange(1, x) / n)) for x in a])
+    one_minus = -np.expm1(loglam)
+    r = lam / one_minus
+    g1 += math.fsum(coefs * r)
+    g2 += math.fsum(coefs * ((K + 1) * r + r / one_minus))
+    return g1, g2
 
 
 def _check_exact_n(n: int) -> None:
@@ -338,8 +384,8 @@ def collapse_time(
         return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
     if method == "coalescent":
         f, q = _collapse_functionals(model.p, n)
-        vals, _, terms = _propagate(n, np.stack([q, f]), tol, max_gen, progress=progress,
-                                    desc="collapse law", tail_row=1)
+        vals, _, terms, _ = _propagate(n, np.stack([q, f]), tol, max_gen,
+                                       progress=progress, desc="collapse law", tail_row=1)
         return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "coalescent", terms)
     _marginal.check_n(n)
     B = _marginal.first_generation_law(n, model.p)
@@ -470,8 +516,8 @@ def token_loss(
     terms = None
     if method == "coalescent":
         H, phi = _loss_functionals(pi_, n)
-        vals, _, terms = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1,
-                                    progress=progress, desc="token-loss law")
+        vals, _, terms, _ = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1,
+                                       progress=progress, desc="token-loss law")
     else:
         _marginal.check_n(n)
         b = _marginal.binomial_rows(n, np.array([pi_]))[0]
@@ -554,9 +600,12 @@ def forgetting_time(
     terms = None
     if method == "coalescent":
         H, phi = _forgetting_functionals(count, n)
-        vals, _, terms = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1,
-                                    progress=progress, desc="forgetting law")
-        g1, g2 = _green(n, phi)
+        vals, _, terms, _ = _propagate(n, np.stack([H, phi]), tol, max_gen, tail_row=1,
+                                       progress=progress, desc="forgetting law")
+        # the moments are sums of the propagated row, continued exactly by its spectral
+        # terms (the Green's-function solve would pass over every occupancy row again)
+        g1, g2 = (_green_from_rows(n, vals[:, 1], terms) if terms is not None
+                  else _green(n, phi))
     else:
         _marginal.check_n(n)
         start = np.zeros(n + 1)
@@ -597,21 +646,26 @@ def expected_surviving_tokens(
         with np.errstate(divide="ignore"):
             lg = np.log1p(-vals_p)  # -inf for a Dirac token, which always survives
         if method == "coalescent":
-            # the ancestral chain stops once P(A_k >= 2) < DONE_TOL: from then on one
-            # lineage is left (up to that mass) and the support is exactly one token
-            vals, snaps, _ = _propagate(n, np.zeros((1, n + 1)), DONE_TOL, max(ks) + 1,
-                                        snap_ks=ks, require_done=False)
+            # the ancestral chain is propagated until it lives on a few states (or
+            # P(A_k >= 2) < DONE_TOL); the law of any later A_k is a matrix power
+            vals, snaps, _, law_K = _propagate(n, np.zeros((1, n + 1)), DONE_TOL,
+                                               max(ks) + 1, snap_ks=ks, spectral=True,
+                                               require_done=False)
             last = vals.shape[0] - 1
             res = {}
             for idx, k in enumerate(ks):
-                if k > last:
+                if k <= last:
+                    law = snaps[idx]
+                elif np.count_nonzero(law_K[2:]) <= SPECTRAL_STATES:
+                    law = _later_transient(n, law_K, k - last)
+                else:  # stopped by DONE_TOL: one lineage left, up to that mass
                     res[k] = 1.0
                     continue
-                law = snaps[idx]
-                a_idx = np.flatnonzero(law > 0)
-                # survival of each group given a lineages: 1 - (1 - p)^a
-                surv = -np.expm1(np.outer(a_idx.astype(np.float64), lg))
-                res[k] = float(law[a_idx] @ (surv @ counts))
+                # one lineage leaves exactly one token; with a >= 2 lineages token g
+                # survives with probability 1 - (1 - p_g)^a: E = 1 + E[psi(A) - 1; A >= 2]
+                a_idx = 2 + np.flatnonzero(law[2:] > 0)
+                surv = -np.expm1(np.outer(a_idx.astype(np.float64), lg)) @ counts
+                res[k] = 1.0 + float(law[a_idx] @ (surv - 1.0))
         else:
             if max(ks) > MARGINAL_MAX_GENERATIONS:
                 raise ValueError(
