@@ -239,15 +239,17 @@ def test_marginal_method_with_probabilities_near_the_float_minimum():
     for p in (1e-307, 2e-308, 5e-324, 1e-260, 1e-200):
         got = binom_pmf(np.arange(4), n, np.full(4, p))
         for j in range(4):
-            want = float(mpmath.binomial(n, j) * mpmath.mpf(p) ** j * (1 - mpmath.mpf(p)) ** (n - j))
+            pm = mpmath.mpf(p)
+            want = float(mpmath.binomial(n, j) * pm**j * (1 - pm) ** (n - j))
             assert got[j] == pytest.approx(want, rel=1e-12, abs=0.0)
     for p in (1e-307, 5e-324):
         model = Categorical([0.6 - p, 0.4, p])
         for fn in (
-            lambda meth: float(theory.expected_collapse_time(model, Replace(30), method=meth)),
-            lambda meth: theory.expected_surviving_tokens(model, Replace(30), [1, 3, 40],
-                                                          method=meth),
-            lambda meth: theory.token_loss(model, Replace(30), 1, method=meth).cdf(5),
+            lambda meth, m=model: float(theory.expected_collapse_time(m, Replace(30),
+                                                                      method=meth)),
+            lambda meth, m=model: theory.expected_surviving_tokens(m, Replace(30),
+                                                                   [1, 3, 40], method=meth),
+            lambda meth, m=model: theory.token_loss(m, Replace(30), 1, method=meth).cdf(5),
         ):
             np.testing.assert_allclose(fn("marginal"), fn("coalescent"), rtol=1e-9)
 
