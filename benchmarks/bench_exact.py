@@ -22,6 +22,7 @@ import numba
 import numpy as np
 
 from modelcollapse import Categorical, Replace, __version__, theory
+from modelcollapse._io import write_text
 
 
 def timed(fn, repeat=1):
@@ -87,6 +88,13 @@ def main(argv=None):
                      "seconds": t, "median": ft.median(), "mean": ft.mean(),
                      "p_loss": ft.p_loss})
 
+    ms = [1, 10, 100, 10_000, 10**8]
+    for n in [100_000] + ([] if args.quick else [1_000_000]):
+        st, t = timed(lambda n=n: theory.expected_surviving_tokens(model, Replace(n), ms))
+        rows.append({"task": f"surviving words at m = {', '.join(f'{m:g}' for m in ms)}, "
+                             f"n={n:,}", "method": "coalescent", "seconds": t,
+                     "surviving": [float(x) for x in st]})
+
     result = {
         "benchmark": "exact next-token collapse solvers",
         "model": "wordfreq en, top 50,000 words",
@@ -100,7 +108,7 @@ def main(argv=None):
         "rows": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2))
+    write_text(args.out, json.dumps(result, indent=2))
     print(f"JIT compile (first call, cached afterwards): {compile_s:.2f} s; "
           f"time ~ n^{slope:.2f} over n = {ns[0]:,}..{ns[-1]:,}\n")
     print("| task | seconds | result |")
@@ -117,6 +125,8 @@ def main(argv=None):
                    f"median {r['median']:,.0f}, 5-95% [{r['q05']:,.0f}, {r['q95']:,.0f}], "
                    f"1e-12 tail mass at {r['q_1e-12']:,.0f}; mean of the law vs "
                    f"Green's fn: rel. diff {r['rel_diff_mean']:.1e}")
+        elif "surviving" in r:
+            res = ", ".join(f"{x:,.1f}" for x in r["surviving"])
         else:
             res = f"median {r['median']:.0f}, mean {r['mean']:.1f} generations given loss"
         print(f"| {r['task']} | {r['seconds']:.2f} | {res} |")

@@ -51,8 +51,17 @@ def policy_reference():
                                     seed=21) for reg in POLICY_REGIMES}
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
-@pytest.mark.parametrize("regime", POLICY_REGIMES, ids=lambda r: r.spec)
+def _jax_slow_unless(cases, keep):
+    """(regime, backend) cases; JAX cases whose regime is not in ``keep`` go to the slow
+    tier (each compiles for seconds; the regimes share the plan-driven core)."""
+    return [pytest.param(r, b, marks=pytest.mark.slow) if b == "jax" and r not in keep
+            else (r, b) for r, b in cases]
+
+
+@pytest.mark.parametrize(("regime", "backend"), _jax_slow_unless(
+    [(r, b) for r in POLICY_REGIMES for b in ("numpy", "numba", "jax")],
+    [POLICY_REGIMES[0], POLICY_REGIMES[5]]),
+    ids=lambda v: v if isinstance(v, str) else v.spec)
 def test_sampling_policy_every_regime_every_backend(backend, regime, policy_reference):
     if backend == "jax":
         pytest.importorskip("jax")
@@ -128,7 +137,8 @@ def test_collapse_runs_on_the_fast_path_match_theory():
     assert abs((res.collapse_time.mean() - law.mean() * 0.8) / np.sqrt(law.var() / 2000)) > 5
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
+@pytest.mark.parametrize("backend", ["numpy", "numba",
+                                     pytest.param("jax", marks=pytest.mark.slow)])
 def test_multivariate_gaussian_replace_long_run_is_stable(backend):
     """d = 3, M = 10, Replace, 200 generations: every log-determinant is finite and their
     mean is within 5 s.e. of the exact E log det (theory.log_det_moments)."""
@@ -143,8 +153,9 @@ def test_multivariate_gaussian_replace_long_run_is_stable(backend):
 
 
 # ---------------------------------------------------------------------- recording
-@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
-@pytest.mark.parametrize("regime", [Replace(8), Mix(4, 6)], ids=repr)
+@pytest.mark.parametrize(("regime", "backend"), _jax_slow_unless(
+    [(r, b) for r in (Replace(8), Mix(4, 6)) for b in ("numpy", "numba", "jax")],
+    [Replace(8)]), ids=lambda v: v if isinstance(v, str) else repr(v))
 def test_recording_policies_keep_exactly_the_chosen_generations(backend, regime):
     """record=k / "last" keep generation 0, every k-th and the last; their values are
     exactly those of the full record (same seed: skipping statistics does not touch the

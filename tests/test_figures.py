@@ -14,13 +14,32 @@ from modelcollapse import plotting
 from modelcollapse.plotting import FIGURES, cli, load_data, make_figure
 
 RENDERED = [n for n in FIGURES if n != "fig8_harness"]
+#: Rendered in the slow tier only (about 10 s in quick mode: Gaussian and GMM runs).
+SLOW_FIGURES = {"fig5_gaussian"}
+TIERED = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_FIGURES else n
+          for n in RENDERED]
+
+
+class _Quick(dict):
+    """Figures made in quick mode on first request, once per module."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def __missing__(self, name):
+        self[name] = make_figure(name, self.out, quick=True)
+        return self[name]
 
 
 @pytest.fixture(scope="module")
 def quick_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("figures")
-    results = {name: make_figure(name, out, quick=True) for name in FIGURES}
-    return out, results
+    return tmp_path_factory.mktemp("figures"), None
+
+
+@pytest.fixture(scope="module")
+def quick(quick_dir):
+    return _Quick(quick_dir[0])
 
 
 def test_registry_has_compute_plot_and_caption():
@@ -35,10 +54,10 @@ def test_registry_has_compute_plot_and_caption():
         plotting.resolve("fig9")
 
 
-@pytest.mark.parametrize("name", RENDERED)
-def test_quick_figure_files(quick_dir, name):
-    out, results = quick_dir
-    assert results[name].skipped is None
+@pytest.mark.parametrize("name", TIERED)
+def test_quick_figure_files(quick_dir, quick, name):
+    out, _ = quick_dir
+    assert quick[name].skipped is None
     pdf, png = out / f"{name}.pdf", out / f"{name}.png"
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
@@ -49,9 +68,10 @@ def test_quick_figure_files(quick_dir, name):
     assert 2.5 < width < 7.6, width
 
 
-@pytest.mark.parametrize("name", RENDERED)
-def test_quick_figure_data(quick_dir, name):
+@pytest.mark.parametrize("name", TIERED)
+def test_quick_figure_data(quick_dir, quick, name):
     out, _ = quick_dir
+    quick[name]
     params = json.loads((out / f"{name}_data.json").read_text())
     assert params["figure"] == name and params["quick"] is True
     assert isinstance(params["seed"], int) and params["backend"] == "numba"
@@ -66,8 +86,10 @@ def test_quick_figure_data(quick_dir, name):
             assert np.isfinite(arr).mean() > 0.9, key
 
 
-def test_exact_and_simulation_agree_in_the_data(quick_dir):
+def test_exact_and_simulation_agree_in_the_data(quick_dir, quick):
     out, _ = quick_dir
+    for name in ("fig1_simplex", "fig2_collapse_time", "fig3_mix", "fig7_forgetting"):
+        quick[name]
     d = load_data(out, "fig1_simplex")
     assert np.max(np.abs(d["cdf_exact"] - d["cdf_sim"])) < 0.12  # 400 runs
     assert np.all(d["bound_lower"] <= d["cdf_exact"] + 1e-12)
@@ -81,9 +103,10 @@ def test_exact_and_simulation_agree_in_the_data(quick_dir):
     assert np.all(np.abs(d["sim_median"] - d["exact_median"]) <= 0.25 * d["exact_median"] + 1)
 
 
-def test_replot_reads_data_only(quick_dir, tmp_path, monkeypatch):
+def test_replot_reads_data_only(quick_dir, quick, tmp_path, monkeypatch):
     out, _ = quick_dir
-    for name in RENDERED:
+    for name in ("fig1_simplex", "fig4_windows", "fig6_accumulate"):
+        quick[name]
         for suffix in ("_data.npz", "_data.json"):
             (tmp_path / f"{name}{suffix}").write_bytes((out / f"{name}{suffix}").read_bytes())
 
@@ -112,9 +135,8 @@ def test_replot_without_data_fails_cleanly(tmp_path, capsys):
     assert "error" in capsys.readouterr().out
 
 
-def test_fig8_without_harness_is_skipped(quick_dir, tmp_path, monkeypatch, capsys):
-    _, results = quick_dir
-    assert "harness" in results["fig8_harness"].skipped
+def test_fig8_without_harness_is_skipped(quick, tmp_path, monkeypatch, capsys):
+    assert "harness" in quick["fig8_harness"].skipped
     monkeypatch.delenv("MODELCOLLAPSE_HARNESS_DIR", raising=False)
     parser = argparse.ArgumentParser()
     cli.add_parser(parser.add_subparsers(dest="command"))

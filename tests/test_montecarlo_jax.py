@@ -59,8 +59,18 @@ CAT_REGIMES = [Replace(10), Mix(8, 6), Mix(8, 6, fresh=True), Accumulate(6),
                AccumulateSubsample(6), MostRecent(9, 3), RandomlySampled(8)]
 
 
+def tiered(values, default):
+    """``values`` as parameters, those not in ``default`` in the slow tier: each JAX
+    compilation costs seconds, and the regimes share the plan-driven core, so the default
+    suite runs a few regimes per test and ``-m slow`` the rest."""
+    return [v if v in default
+            else pytest.param(*(v if isinstance(v, tuple) else (v,)), marks=pytest.mark.slow)
+            for v in values]
+
+
 # ---------------------------------------------------------------------- categorical
-@pytest.mark.parametrize("regime", CAT_REGIMES, ids=repr)
+@pytest.mark.parametrize("regime", tiered(CAT_REGIMES, [Replace(10), Mix(8, 6, fresh=True),
+                                                         MostRecent(9, 3)]), ids=repr)
 def test_categorical_matches_reference(regime):
     G = 4
     res = jax_run(CAT, regime, G, 600, tokens=TOKENS)
@@ -199,8 +209,9 @@ def test_run_to_collapse():
 
 
 # ---------------------------------------------------------------------- gaussian
-@pytest.mark.parametrize("regime", [Replace(6), Mix(5, 4), Accumulate(4),
-                                    AccumulateSubsample(5)], ids=repr)
+@pytest.mark.parametrize("regime", tiered([Replace(6), Mix(5, 4), Accumulate(4),
+                                           AccumulateSubsample(5)],
+                                          [Replace(6), Accumulate(4)]), ids=repr)
 def test_gaussian_matches_reference(regime):
     G = 4
     res = jax_run(GAUSS, regime, G, 600)
@@ -245,9 +256,11 @@ def test_mixture_matches_reference():
 
 
 # ---------------------------------------------------------------------- regression
-@pytest.mark.parametrize("design", ["fixed", "fresh"])
-@pytest.mark.parametrize("regime", [Replace(6), Accumulate(4)], ids=repr)
-def test_regression_matches_reference(design, regime):
+@pytest.mark.parametrize(("regime", "design"), tiered(
+    [(Replace(6), "fixed"), (Replace(6), "fresh"), (Accumulate(4), "fixed"),
+     (Accumulate(4), "fresh")], [(Replace(6), "fixed"), (Accumulate(4), "fresh")]),
+    ids=lambda v: v if isinstance(v, str) else repr(v))
+def test_regression_matches_reference(regime, design):
     model = LinearRegression.isotropic(3, noise=0.7, design=design)
     G = 3
     res = jax_run(model, regime, G, 600)

@@ -298,3 +298,38 @@ def test_surviving_tokens_long_after_the_band_by_matrix_powers():
     # (the marginal method's sums carry rounding noise of a few 1e-15)
     np.testing.assert_allclose(a - 1.0, b - 1.0, rtol=1e-8, atol=5e-14)
     assert a[3] - 1.0 > 1e-15  # not yet collapsed at 2000: the excess is resolved
+
+
+@pytest.mark.parametrize("offset", [0, 1, 5])
+def test_one_generation_from_checkpoints_against_dense_rows(offset):
+    """One step of the forward kernel, with the law's lowest state at (offset 0) or just
+    above a stored checkpoint, equals ``pi @ D`` with dense occupancy rows built by the
+    plain recursion."""
+    from modelcollapse.theory import _coalescent as c
+
+    n = 400
+    coef = c.coefficients(n)
+    data, offsets, los, his, L = c.build_row_cache(n, 1, coef)
+    ck = c.Checkpoints(n, L, 10**6)
+    ck_t = ck.as_tuple()
+    work = np.zeros((3, n + 3))
+    phis = np.zeros((1, n + 1))
+    none, nosnap = np.zeros(0, np.int64), np.zeros((0, n + 1))
+
+    def step(pi, amax):
+        out = np.zeros((1, 1))
+        c.forward(n, pi, amax, phis, 1, 0.0, 0, data, offsets, los, his, L, coef, ck_t,
+                  work, out, none, nosnap, 0)
+        return pi
+
+    step(np.eye(n + 1)[n].copy(), n)  # from A = n: passes every row, stores checkpoints
+    assert ck.state[0] >= 2
+    a0 = L + 2 * ck.stride + offset
+    pi = np.zeros(n + 1)
+    pi[a0], pi[a0 + 3], pi[n - 1] = 0.5, 0.3, 0.2
+    want = pi @ c.occupancy_block(n, n)
+    got = step(pi.copy(), n - 1)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    # negative control: the law without the bottom state's row is far off
+    pi[a0] = 0.0
+    assert np.abs(pi @ c.occupancy_block(n, n) - want).max() > 1e-3

@@ -94,17 +94,23 @@ def _dblquad_factor(M, delta, k, g):
     return val
 
 
-def test_quadrature_against_dblquad():
-    cases = ((2, 1, 2, ("pow", 0.5), ("pow", -0.7), ("log", 0.0), ("log2", 0.0)),
-             (5, 0, 6, ("pow", 2.5), ("log", 0.0)))
+_DBLQUAD_CASES = [(2, 1, 2, "pow", 0.5), (2, 1, 2, "pow", -0.7), (2, 1, 2, "log", 0.0),
+                  (2, 1, 2, "log2", 0.0), (5, 0, 6, "pow", 2.5), (5, 0, 6, "log", 0.0)]
+
+
+@pytest.mark.parametrize(
+    "case", [c if i in (0, 5) else pytest.param(c, marks=pytest.mark.slow)
+             for i, c in enumerate(_DBLQUAD_CASES)])
+def test_quadrature_against_dblquad(case):
+    """The 1-D quadrature against brute-force 2-D quadrature (two cases by default, all
+    six with ``-m slow``: each 2-D integral takes about two seconds)."""
+    M, delta, k, kind, s = case
     funcs = {"log": math.log, "log2": lambda f: math.log(f) ** 2}
-    for M, delta, k, *todo in cases:
-        for kind, s in todo:
-            g = (lambda f, s=s: f**s) if kind == "pow" else funcs[kind]
-            want = _dblquad_factor(M, delta, k, g)
-            got = tg._acc_quad(M, float(delta), np.array([float(k)]), kind, s)[0]
-            got += 1.0 if kind == "pow" else 0.0
-            assert got == pytest.approx(want, rel=1e-10, abs=1e-13), (M, k, kind, s)
+    g = (lambda f: f**s) if kind == "pow" else funcs[kind]
+    want = _dblquad_factor(M, delta, k, g)
+    got = tg._acc_quad(M, float(delta), np.array([float(k)]), kind, s)[0]
+    got += 1.0 if kind == "pow" else 0.0
+    assert got == pytest.approx(want, rel=1e-10, abs=1e-13), (M, k, kind, s)
 
 
 def test_series_and_quadrature_overlap_and_bound():

@@ -219,6 +219,8 @@ def forward(n, pi, amax, phis, steps, tol, kspec, data, offsets, los, his, L, c,
                 pi[first] = 0.0
                 first += 1
             a, lo, hi = _from_checkpoint(ck, first, src, data, offsets, los, his, L)
+            if a == first and pi[a] > 0.0:  # a checkpoint exactly at the band's bottom
+                _axpy(pi[a], src[lo:hi + 1], new[lo:hi + 1])
             while a < amax:
                 lo, hi = _advance_row(src, dst, lo, hi, n, c)
                 src, dst = dst, src
