@@ -18,6 +18,8 @@ MODULES = (
     "suresh_rates",
     "suresh_gaussian",
     "coalescent_duality",
+    "genealogies",
+    "sampling_policies",
     "shumailov_theorem31",
     "gaussian_accumulate",
     "gaussian_fresh_mix",

@@ -45,6 +45,22 @@ from .gaussian import (
     variance_moment,
 )
 from .gaussian_collapse import GaussianCollapseTime, gaussian_collapse_time, log_chi2_step
+from .genealogy import (
+    genealogy_homozygosity,
+    most_recent_effective_size,
+    noncoalescence,
+    stationary_homozygosity,
+)
+from .policies import (
+    policy_collapse_moments,
+    policy_collapse_time,
+    policy_collapse_time_asymptotic,
+    policy_expected_collapse_time,
+    policy_ld_rate,
+    policy_sampling_distribution,
+    policy_state_count,
+    policy_surviving_tokens,
+)
 from .regression import (
     accumulate_error_bound,
     accumulate_replace_ratio,
@@ -78,10 +94,21 @@ __all__ = [
     "forgetting_time",
     "gaussian_collapse_time",
     "gaussian_schedule",
+    "genealogy_homozygosity",
     "homozygosity",
     "log_chi2_step",
     "log_det_moments",
     "mardia_G",
+    "most_recent_effective_size",
+    "noncoalescence",
+    "policy_collapse_moments",
+    "policy_collapse_time",
+    "policy_collapse_time_asymptotic",
+    "policy_expected_collapse_time",
+    "policy_ld_rate",
+    "policy_sampling_distribution",
+    "policy_state_count",
+    "policy_surviving_tokens",
     "regression_test_error",
     "schedule_bounded",
     "seddik_collapse_probability_bounds",
@@ -89,6 +116,7 @@ __all__ = [
     "seddik_eq11_max_synthetic",
     "seddik_expected_collapse_time_bounds",
     "seddik_max_synthetic",
+    "stationary_homozygosity",
     "stationary_point",
     "suresh_bernoulli_bounds",
     "suresh_g",

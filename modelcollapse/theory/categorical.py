@@ -85,6 +85,25 @@ class Estimate(float):
 
 
 # ---------------------------------------------------------------------- validation
+#: ``method`` values under which a Replace regime with a sampling policy is solved by the
+#: exact lumped chain of :mod:`modelcollapse.theory.policies`.
+POLICY_METHODS = ("auto", "chain")
+
+
+def _policy_replace(regime, method) -> bool:
+    """True for ``Replace(n)`` with a sampling policy (temperature, top-k, top-p): the
+    chain is no longer the neutral one, and only the exact chain on count partitions
+    (:mod:`modelcollapse.theory.policies`) applies; another ``method`` is a ValueError."""
+    if not (isinstance(regime, Replace) and not regime.sampling.plain):
+        return False
+    if method not in POLICY_METHODS:
+        raise ValueError(
+            f"{regime!r} samples with a policy, so the chain is not the neutral one that "
+            f"method={method!r} solves; use method='auto' (the exact chain on count "
+            "partitions, modelcollapse.theory.policies)")
+    return True
+
+
 def _replace_n(regime, what: str) -> int:
     require_plain_sampling(regime, what)
     if isinstance(regime, Replace):
@@ -335,7 +354,7 @@ def collapse_time(
     model: Categorical,
     regime: Regime,
     *,
-    method: str = "coalescent",
+    method: str = "auto",
     tol: float = DEFAULT_TOL,
     max_generations: int | None = None,
     progress: bool = False,
@@ -356,9 +375,12 @@ def collapse_time(
     model : Categorical
         The real distribution :math:`p^{(0)}`.
     regime : Replace
-    method : {"coalescent", "marginal"}
-        Coalescent dual (any vocabulary, :math:`O(n^{1.5})` per pass) or per-token
-        binomial chains (``n <= 3000``).
+        With a sampling policy (``temperature``, ``top_k``, ``top_p``) the law is that of
+        the exact chain on count partitions
+        (:func:`modelcollapse.theory.policies.policy_collapse_time`).
+    method : {"auto", "coalescent", "marginal"}
+        Coalescent dual (any vocabulary, :math:`O(n^{1.5})` per pass; what ``"auto"``
+        uses for plain sampling) or per-token binomial chains (``n <= 3000``).
     tol : float
         The coalescent law is propagated explicitly until the ancestral chain has at
         most ``SPECTRAL_STATES`` states, and continued exactly beyond (a finite sum of
@@ -376,9 +398,15 @@ def collapse_time(
         with ``pmf``, ``cdf``, ``sf``, ``mean``, ``var``, ``quantile``.
     """
     model = check_categorical(model)
+    if _policy_replace(regime, method):
+        from .policies import policy_collapse_time
+
+        kw = {} if max_generations is None else {"max_generations": max_generations}
+        return policy_collapse_time(model, regime, tol=tol, **kw)
     n = _replace_n(regime, "collapse_time")
     tol = _check_tol(tol)
-    method = _check_method(method, ("coalescent", "marginal"))
+    method = _check_method(method, ("auto", "coalescent", "marginal"))
+    method = "coalescent" if method == "auto" else method
     max_gen = _max_generations(max_generations, n, tol)
     if model.is_dirac:
         return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
@@ -425,6 +453,10 @@ def expected_collapse_time(
     solved by forward substitution on the lower-triangular ancestral chain, one banded
     occupancy row at a time (:math:`O(n^{1.5})` time, :math:`O(n)` memory).
 
+    Under a sampling policy (``Replace(n, temperature=..., top_k=..., top_p=...)``) the
+    chain is not the neutral one: ``"auto"`` then solves the exact chain on count
+    partitions (:func:`modelcollapse.theory.policies.policy_expected_collapse_time`).
+
     Parameters
     ----------
     method : {"auto", "coalescent", "marginal", "chain", "diffusion"}
@@ -441,6 +473,10 @@ def expected_collapse_time(
         A float with attributes ``.method`` and ``.exact``.
     """
     model = check_categorical(model)
+    if _policy_replace(regime, method):
+        from .policies import policy_expected_collapse_time
+
+        return policy_expected_collapse_time(model, regime)
     n = _replace_n(regime, "expected_collapse_time")
     method = _check_method(method, ("auto", "coalescent", "marginal", "chain", "diffusion"))
     max_exact_n = _check_positive_int(max_exact_n, "max_exact_n")
@@ -622,7 +658,7 @@ def forgetting_time(
 
 # ---------------------------------------------------------------------- surviving tokens
 def expected_surviving_tokens(
-    model: Categorical, regime: Regime, m, *, method: str = "coalescent"
+    model: Categorical, regime: Regime, m, *, method: str = "auto"
 ):
     r"""Expected support size :math:`E|\mathrm{supp}\,p^{(m)}|` under ``Replace(n)``.
 
@@ -630,11 +666,19 @@ def expected_surviving_tokens(
               \quad m \ge 1,
 
     and the support size of :math:`p^{(0)}` at ``m = 0``. ``m`` may be an int or an
-    array of ints; the result has the same shape.
+    array of ints; the result has the same shape. ``method``: ``"auto"`` (the
+    coalescent dual for plain sampling; the exact chain on count partitions,
+    :func:`modelcollapse.theory.policies.policy_surviving_tokens`, under a sampling
+    policy), ``"coalescent"`` or ``"marginal"`` (dense per-token chains, ``n <= 3000``).
     """
     model = check_categorical(model)
+    if _policy_replace(regime, method):
+        from .policies import policy_surviving_tokens
+
+        return policy_surviving_tokens(model, regime, m)
     n = _replace_n(regime, "expected_surviving_tokens")
-    method = _check_method(method, ("coalescent", "marginal"))
+    method = _check_method(method, ("auto", "coalescent", "marginal"))
+    method = "coalescent" if method == "auto" else method
     ms = _check_generations(m)
     # beyond 2**62 generations every chain has collapsed long ago: no int64 wrap-around
     flat = np.minimum(ms.ravel(), 2**62).astype(np.int64)
@@ -714,10 +758,18 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     :math:`S_m = S_0 + V_\infty + \beta'^{m-1}(V_1 - V_\infty)`,
     :math:`V_\infty = (1-S_0)/((N+n)(1-\beta'))`: stationary, no collapse.
 
+    ``MostRecent``, ``RandomlySampled``, ``Accumulate`` and ``AccumulateSubsample``:
+    from the two-lineage genealogy, :math:`S_m = 1 - (1-S_0)D_m`
+    (:func:`modelcollapse.theory.genealogy.genealogy_homozygosity`).
+
     ``exact=True`` evaluates in rational arithmetic (``fractions.Fraction``) for scalar
     ``m``; ``model`` may then also be a sequence of ``Fraction`` probabilities (converted by
     :func:`modelcollapse.models.exact_probabilities`).
     """
+    if _overlapping(regime):
+        from .genealogy import genealogy_homozygosity
+
+        return genealogy_homozygosity(model, regime, m, exact=exact)
     ms = _check_generations(m)
     if exact:
         if ms.ndim != 0:
@@ -731,11 +783,22 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     return np.asarray(out, dtype=np.float64)
 
 
+def _overlapping(regime) -> bool:
+    """Regimes whose lineages jump back more than one generation (exact homozygosity from
+    the two-lineage genealogy, :mod:`modelcollapse.theory.genealogy`)."""
+    return isinstance(regime, Regime) and not isinstance(regime, (Replace, Mix))
+
+
 def homozygosity_from_S0(S0, regime: Regime, m):
     """The closed forms of :func:`homozygosity` from :math:`S_0`: in exact arithmetic when
     ``S0`` is a ``Fraction`` and ``m`` an int, in float64 (``m`` may be an array) otherwise.
     """
     require_plain_sampling(regime, "homozygosity")
+    if _overlapping(regime):
+        from .genealogy import genealogy_homozygosity_from_S0
+
+        ms = m if isinstance(S0, Fraction) else np.asarray(m).astype(np.int64)
+        return genealogy_homozygosity_from_S0(S0, regime, ms)
     exact = isinstance(S0, Fraction)
     one = Fraction(1) if exact else 1.0
     if isinstance(regime, Replace):
