@@ -5,8 +5,9 @@ Subcommands:
 ``verify``
     Run every registered theorem's checks; one row per check; exit 1 if any fails.
 ``collapse-time``
-    Expected total-collapse time (and quantiles) of a categorical model under
-    ``Replace(n)``.
+    Expected total-collapse time (and quantiles) of a categorical model under any regime
+    and sampling policy: exact where the toolkit has an exact solver, otherwise a named
+    approximation, or why the regime never collapses.
 ``max-synthetic``
     The most synthetic samples per generation that keep Seddik's Thm 3 deviation bound
     below ``eps`` under ``Mix`` (and the paper's eq. (11) for comparison).
@@ -59,21 +60,80 @@ def _model_from_args(args):
             f"wordfreq {args.wordfreq!r}, top {args.top}")
 
 
+def _collapse_estimate(model, regime, args):
+    """``(E[T] estimate, law or None, note)`` for any regime: exact where the toolkit has
+    an exact solver, a named approximation where it has one, and for regimes that never
+    collapse ``(None, None, why)``."""
+    from . import theory
+    from .errors import TooLargeError
+    from .regimes import MostRecent, Replace
+
+    if isinstance(regime, Replace):
+        try:
+            est = theory.expected_collapse_time(model, regime, method=args.method,
+                                                max_exact_n=args.max_exact_n)
+        except TooLargeError:
+            if regime.sampling.plain:
+                raise
+            # the exact chain on count partitions is too large: the large-n asymptotic
+            return theory.policy_collapse_time_asymptotic(model, regime), None, ""
+        law = None
+        if args.quantiles and est.exact:
+            law = theory.collapse_time(model, regime, progress=args.progress)
+        return est, law, ""
+    if isinstance(regime, MostRecent):
+        if not regime.sampling.plain:
+            raise ValueError(f"{regime!r}: collapse under a sampling policy has exact theory "
+                             "for Replace only; simulate it (modelcollapse simulate)")
+        ne = theory.most_recent_effective_size(regime.n, regime.window)
+        d = -2.0 * ne * sum((1 - q) * __import__("math").log1p(-q)
+                            for q in model.p if 0 < q < 1)
+        est = theory.Estimate(max(d, 1.0), "diffusion with the effective size", False)
+        return est, None, (f"N_e = {ne:.6g}: the Kimura-Littler time with n -> N_e, a "
+                           "time scale only (it came out 10% above the simulated "
+                           "first-Dirac time at n = 50-100); simulate for the law")
+    why = {
+        "Mix": "the real samples keep tokens alive, so the model never collapses",
+        "Accumulate": "every token of the real block stays in the pool: no collapse",
+        "AccumulateSubsample": "the pool keeps every real token: a Dirac fit is possible but "
+                               "not absorbing",
+        "RandomlySampled": "real draws keep arriving: a Dirac fit is possible but not "
+                           "absorbing",
+    }
+    return None, None, why.get(type(regime).__name__, "no collapse")
+
+
+def _stationary_homozygosity(model, regime) -> float:
+    r""":math:`\lim_m E\sum_i (p_i^{(m)})^2` of a regime that does not collapse."""
+    from . import theory
+    from .regimes import Mix
+
+    if isinstance(regime, Mix):  # S_m = L + beta^(m-1) (S_1 - L) with |beta| < 1
+        return float(theory.homozygosity(model, regime, 10**8))
+    return float(theory.stationary_homozygosity(model, regime))
+
+
 def _cmd_collapse_time(args) -> int:
     from . import theory
     from .regimes import Replace
 
     model, desc = _model_from_args(args)
-    regime = Replace(args.n)
+    regime = _regime_from_args(args)
     t0 = time.perf_counter()
-    est = theory.expected_collapse_time(model, regime, method=args.method,
-                                        max_exact_n=args.max_exact_n)
+    est, law, note = _collapse_estimate(model, regime, args)
     result = {"model": desc, "vocabulary": model.size, "support": model.support_size,
-              "n": args.n, "expected_collapse_time": float(est), "method": est.method,
-              "exact": est.exact,
-              "diffusion": theory.diffusion_collapse_time(model, regime)}
-    if args.quantiles and est.exact:
-        law = theory.collapse_time(model, regime, progress=args.progress)
+              "regime": regime.spec}
+    if est is not None:
+        result.update(expected_collapse_time=float(est), method=est.method, exact=est.exact)
+        if isinstance(regime, Replace) and regime.sampling.plain:
+            result["diffusion"] = theory.diffusion_collapse_time(model, regime)
+    else:
+        result.update(expected_collapse_time=None, method=None, exact=None)
+        if regime.sampling.plain:
+            result["stationary_homozygosity"] = _stationary_homozygosity(model, regime)
+    if note:
+        result["note"] = note
+    if law is not None:
         qs = [float(q) for q in args.quantiles.split(",")]
         result["quantiles"] = {str(q): law.quantile(q) for q in qs}
         result["std"] = law.std()
@@ -82,10 +142,19 @@ def _cmd_collapse_time(args) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"model      : {desc} ({model.support_size} tokens in the support)")
-    print(f"regime     : Replace(n={args.n}) (fully synthetic)")
-    kind = "exact" if est.exact else "approximation"
-    print(f"E[T]       : {float(est):.6f} generations  [method={est.method}, {kind}]")
-    print(f"diffusion  : {result['diffusion']:.6f} generations (Kimura-Littler)")
+    print(f"regime     : {regime!r}")
+    if est is None:
+        print(f"E[T]       : none ({note})")
+        if "stationary_homozygosity" in result:
+            print(f"S_inf      : {result['stationary_homozygosity']:.6f} "
+                  "(limit of E sum_i p_i^2; 1 would mean collapse)")
+    else:
+        kind = "exact" if est.exact else "approximation"
+        print(f"E[T]       : {float(est):.6f} generations  [method={est.method}, {kind}]")
+        if note:
+            print(f"note       : {note}")
+    if "diffusion" in result:
+        print(f"diffusion  : {result['diffusion']:.6f} generations (Kimura-Littler)")
     if "quantiles" in result:
         print(f"std        : {result['std']:.6f}")
         for q, v in result["quantiles"].items():
@@ -96,17 +165,27 @@ def _cmd_collapse_time(args) -> int:
 
 def _cmd_forget(args) -> int:
     from . import theory
+    from .errors import UnsupportedRegimeError
+    from .regimes import Replace
 
+    regime = _regime_from_args(args)
+    if not (isinstance(regime, Replace) and regime.sampling.plain):
+        raise UnsupportedRegimeError(
+            f"the forgetting time of a word is exact for Replace(n) with plain sampling; "
+            f"simulate {regime!r} (modelcollapse simulate --tokens ...)", ("replace",))
     t0 = time.perf_counter()
-    ft = theory.forgetting_time(args.count, args.n, method=args.method, progress=args.progress)
-    result = {"count": args.count, "n": args.n, "p_loss": ft.p_loss, "mean": ft.mean(),
+    ft = theory.forgetting_time(args.count, regime.n, method=args.method,
+                                progress=args.progress)
+    result = {"count": args.count, "n": regime.n, "regime": regime.spec,
+              "p_loss": ft.p_loss, "mean": ft.mean(),
               "std": ft.var() ** 0.5, "median": ft.median(),
               "quantiles": {"0.1": ft.quantile(0.1), "0.9": ft.quantile(0.9)},
               "method": ft.method, "seconds": round(time.perf_counter() - t0, 3)}
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"token seen {args.count} times among n={args.n}; P(ever lost) = {ft.p_loss:.6g}")
+    print(f"token seen {args.count} times among n={regime.n}; "
+          f"P(ever lost) = {ft.p_loss:.6g}")
     print(f"given loss: mean {ft.mean():.4f}, std {result['std']:.4f}, median {ft.median():.0f}"
           f", 10%-90% [{ft.quantile(0.1):.0f}, {ft.quantile(0.9):.0f}] generations")
     return 0
@@ -280,6 +359,19 @@ def _add_model_args(parser) -> None:
     g.add_argument("--top", type=int, default=50_000, help="words kept with --wordfreq")
 
 
+def _add_regime_args(parser) -> None:
+    parser.add_argument("--regime", default="replace", metavar="SPEC",
+                        help="a regime spec (replace:1000, mix:100:100, mix-fresh:100:100, "
+                             "accumulate:N, accumulate-subsample:N, most-recent:N:WINDOW, "
+                             "randomly-sampled:N, optionally with :temperature=T:top_k=K:"
+                             "top_p=P), or a bare name sized by --n/--real/--window "
+                             "(default replace)")
+    parser.add_argument("--n", type=int,
+                        help="samples per generation (synthetic samples for mix)")
+    parser.add_argument("--real", type=int, help="real samples per generation (mix)")
+    parser.add_argument("--window", type=int, help="models in the window (most-recent)")
+
+
 def _add_sampling_args(parser) -> None:
     g = parser.add_argument_group("sampling policy of the synthetic data (categorical)")
     g.add_argument("--temperature", type=float, help="sampling temperature T (default 1)")
@@ -330,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("collapse-time",
                        help="expected total-collapse time of a categorical model")
     _add_model_args(c)
-    c.add_argument("--n", type=int, required=True, help="samples per generation")
+    _add_regime_args(c)
+    _add_sampling_args(c)
     c.add_argument("--method", default="auto",
                    choices=["auto", "coalescent", "marginal", "chain", "diffusion"])
     c.add_argument("--max-exact-n", type=int, default=2_000_000,
@@ -354,7 +447,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("forget", help="time to forget a token seen COUNT times among N")
     f.add_argument("--count", type=int, required=True)
-    f.add_argument("--n", type=int, required=True)
+    _add_regime_args(f)
+    _add_sampling_args(f)
     f.add_argument("--method", default="coalescent", choices=["coalescent", "marginal"])
     f.add_argument("--progress", action="store_true", help="show a progress bar")
     f.add_argument("--json", action="store_true")
@@ -381,16 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--design", default="fixed", choices=["fixed", "fresh"])
     h.add_argument("--eps", type=float, default=0.01,
                    help="Gaussian collapse threshold on the std ratio (default 0.01)")
-    s.add_argument("--regime", default="replace", metavar="SPEC",
-                   help="a regime spec (replace:1000, mix:100:100, mix-fresh:100:100, "
-                        "accumulate:N, accumulate-subsample:N, most-recent:N:WINDOW, "
-                        "randomly-sampled:N, optionally with :temperature=T:top_k=K:"
-                        "top_p=P), or a bare name sized by --n/--real/--window "
-                        "(default replace)")
-    s.add_argument("--n", type=int,
-                   help="samples per generation (synthetic samples for mix)")
-    s.add_argument("--real", type=int, help="real samples per generation (mix)")
-    s.add_argument("--window", type=int, help="models in the window (most-recent)")
+    _add_regime_args(s)
     _add_sampling_args(s)
     s.add_argument("--generations", default="100",
                    help="generations, or 'collapse' to run a categorical Replace chain "
@@ -424,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         matplotlib.use("Agg")
     try:
         return args.func(args)
-    except (ValueError, ImportError) as exc:  # bad input, or a missing optional extra
+    except (ValueError, ImportError, NotImplementedError) as exc:
+        # bad input, a missing optional extra, or a regime without that theory
         parser.exit(2, f"modelcollapse {args.command}: error: {exc}\n")
     except KeyboardInterrupt:  # Ctrl-C: no traceback, no partial output, status 130
         parser.exit(130, f"modelcollapse {args.command}: interrupted\n")

@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 from fractions import Fraction
@@ -27,6 +28,45 @@ def test_collapse_time_text_and_methods(capsys):
     assert "method=marginal, exact" in text and "Kimura" in text
     assert main(["collapse-time", "--uniform", "10", "--n", "5000", "--max-exact-n", "100"]) == 0
     assert "method=diffusion, approximation" in capsys.readouterr().out
+
+
+def test_collapse_time_every_regime_and_policy(capsys):
+    """Exact under Replace with a sampling policy (against the exact rational chain), a
+    named approximation under MostRecent, and for regimes that never collapse the reason
+    and the limit of the homozygosity (against the theory's closed products)."""
+    from modelcollapse import Categorical, MostRecent, Replace, theory
+
+    assert main(["collapse-time", "--p", "0.6,0.4", "--n", "10", "--temperature", "0.5",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    exact = theory.policy_expected_collapse_time(Categorical([0.6, 0.4]),
+                                                 Replace(10, temperature=0.5), exact=True)
+    assert out["expected_collapse_time"] == pytest.approx(float(exact), rel=1e-12)
+    assert out["method"] == "policy-chain" and out["regime"] == "replace:10:temperature=0.5"
+    assert main(["collapse-time", "--p", "0.5,0.3,0.2", "--regime", "most-recent:100:4"]) == 0
+    text = capsys.readouterr().out
+    assert "approximation" in text and "N_e" in text
+    ne = theory.most_recent_effective_size(100, 4)
+    assert f"{ne:.6g}" in text and ne != 100
+    for spec, why in (("accumulate:10", "stays in the pool"), ("mix:5:10", "never collapses"),
+                      ("randomly-sampled:10", "not absorbing")):
+        assert main(["collapse-time", "--p", "0.5,0.3,0.2", "--regime", spec, "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["expected_collapse_time"] is None and why in out["note"]
+        assert 0.38 < out["stationary_homozygosity"] < 1
+        if spec == "accumulate:10":  # Euler's product: 1 - (1 - S_0) sin(x)/x, x = pi/sqrt n
+            x = math.pi / math.sqrt(10)
+            assert out["stationary_homozygosity"] == pytest.approx(
+                1 - (1 - 0.38) * math.sin(x) / x, rel=1e-12)
+    # forgetting is exact for plain Replace only: one line, not a traceback
+    with pytest.raises(SystemExit) as exc:
+        main(["forget", "--count", "3", "--regime", "most-recent:100:2"])
+    assert exc.value.code == 2
+    assert "supported: replace" in capsys.readouterr().err
+    assert main(["forget", "--count", "3", "--regime", "replace:100", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mean"] == pytest.approx(
+        theory.forgetting_time(3, 100).mean())
+    assert MostRecent(100, 4).n == 100
 
 
 def test_collapse_time_wordfreq(capsys):

@@ -237,3 +237,20 @@ def test_too_large_refused_before_work(monkeypatch):
         P.policy_expected_collapse_time(big, Replace(40, top_k=2), exact=True)
     assert P.policy_state_count(big, Replace(100)) > P.MAX_STATES
     assert P.policy_state_count(BAR, Replace(10)) == 6
+
+
+def test_expected_collapse_time_beyond_float_range_is_refused():
+    """At T = 2 E[T] grows like e^{0.55 n}: past n ~ 1300 it exceeds float64. The solver
+    refuses with TooLargeError (no division-by-zero warnings, no inf) and points to the
+    rate; just below, the value is finite and near e^{c n} scaling."""
+    import warnings
+
+    from modelcollapse.errors import TooLargeError
+
+    model = Categorical([0.6, 0.4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TooLargeError, match="policy_ld_rate"):
+            theory.expected_collapse_time(model, Replace(1400, temperature=2))
+        ok = theory.expected_collapse_time(model, Replace(1200, temperature=2))
+    assert 1e280 < float(ok) < 1e300

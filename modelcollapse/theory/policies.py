@@ -334,6 +334,12 @@ def _gth_factor(Q: np.ndarray, exit_: np.ndarray):
     d = np.empty(m)
     for k in range(m):
         d[k] = e[k] + A[k, k + 1:].sum()
+        if not d[k] > 0.0:
+            raise TooLargeError(
+                "the chain's escape probability from one of its states underflows float64 "
+                "(below 1e-308), so E[T] is beyond float64's range; for T > 1, "
+                "ln E[T] ~ c(T) n with c = policy_ld_rate(T); use a smaller n for exact "
+                "values")
         if k + 1 < m:
             col = A[k + 1:, k] / d[k]
             A[k + 1:, k] = col
