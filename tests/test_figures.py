@@ -14,8 +14,9 @@ from modelcollapse import plotting
 from modelcollapse.plotting import FIGURES, cli, load_data, make_figure
 
 RENDERED = [n for n in FIGURES if n != "fig8_harness"]
-#: Rendered in the slow tier only (about 10 s in quick mode: Gaussian and GMM runs).
-SLOW_FIGURES = {"fig5_gaussian"}
+#: Rendered in the slow tier only (about 10 s in quick mode: Gaussian and GMM runs; about
+#: 6 s for figure 9's 60 simulations and exact policy chains).
+SLOW_FIGURES = {"fig5_gaussian", "fig9_regimes"}
 TIERED = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_FIGURES else n
           for n in RENDERED]
 
@@ -45,13 +46,13 @@ def quick(quick_dir):
 def test_registry_has_compute_plot_and_caption():
     assert list(FIGURES) == [f"fig{i}_{s}" for i, s in enumerate(
         ("simplex", "collapse_time", "mix", "windows", "gaussian", "accumulate",
-         "forgetting", "harness"), start=1)]
+         "forgetting", "harness", "regimes"), start=1)]
     for name, (compute, plot) in FIGURES.items():
         assert callable(compute) and callable(plot)
         assert len(plotting.caption(name)) > 100, name
     assert plotting.resolve("3") == plotting.resolve("fig3") == "fig3_mix"
     with pytest.raises(ValueError, match="unknown figure"):
-        plotting.resolve("fig9")
+        plotting.resolve("fig10")
 
 
 @pytest.mark.parametrize("name", TIERED)
@@ -101,6 +102,42 @@ def test_exact_and_simulation_agree_in_the_data(quick_dir, quick):
     assert np.all(np.abs(d["S_mean"] - d["S_exact"]) < 5 * d["S_se"] + 1e-12)
     d = load_data(out, "fig7_forgetting")
     assert np.all(np.abs(d["sim_median"] - d["exact_median"]) <= 0.25 * d["exact_median"] + 1)
+
+
+@pytest.mark.slow
+def test_fig9_exact_and_simulation_agree_in_the_data(quick_dir, quick):
+    """Figure 9: every simulated point against its exact value (|z| < 5) in the exact
+    panels; MostRecent against its effective-size scaling, which it approaches from
+    below."""
+    out, _ = quick_dir
+    quick["fig9_regimes"]
+    d = load_data(out, "fig9_regimes")
+    P = d["params"]
+    series = ["a_replace_"] + [f"b{i}_" for i in range(len(P["policies"]))] + [
+        f"{panel}{i}_" for panel in "cd" for i in range(len(P["stationary_regimes"]))]
+    checked = 0
+    for pre in series:
+        mean, se, exact = d[pre + "sim_mean"], d[pre + "sim_se"], d[pre + "sim_exact"]
+        ok = np.isfinite(exact)  # beyond the policy chain's cap there is no exact value
+        assert np.all(se[ok] > 0), pre
+        z = (mean[ok] - exact[ok]) / se[ok]
+        assert np.all(np.abs(z) < 5), (pre, z)
+        checked += int(ok.sum())
+    assert checked >= 50
+    # the exact lines pass through the simulated n
+    assert np.allclose(np.interp(d["a_n_sim"], d["a_n_exact"], d["a_replace_exact"]),
+                       d["a_replace_sim_exact"])
+    # T = 2 grows exponentially; T = 0.5 stays below 6 generations
+    t2 = d["b2_exact_mean"]
+    assert np.all(np.diff(np.log(t2)) > 0) and t2[-1] > 1e10
+    assert np.all(d["b0_exact_mean"] < 6)
+    # MostRecent collapses later than Replace, within the N_e scaling (from below)
+    for K in P["windows"]:
+        mean, se = d[f"a_mr{K}_sim_mean"], d[f"a_mr{K}_sim_se"]
+        scale = d[f"a_mr{K}_sim_scaling"]
+        assert np.all(mean > d["a_replace_sim_exact"])
+        assert np.all(mean < scale + 3 * se) and mean[-1] > 0.6 * scale[-1]
+        assert not any(P["most_recent_not_collapsed"][f"MostRecent K={K}"])
 
 
 def test_replot_reads_data_only(quick_dir, quick, tmp_path, monkeypatch):

@@ -29,7 +29,8 @@ from ._io import FigureSkipped, data_paths, load_data, save_data
 #: modules (and matplotlib) are imported on first use, so that building the
 #: ``modelcollapse`` command line stays fast.
 NAMES = ("fig1_simplex", "fig2_collapse_time", "fig3_mix", "fig4_windows",
-         "fig5_gaussian", "fig6_accumulate", "fig7_forgetting", "fig8_harness")
+         "fig5_gaussian", "fig6_accumulate", "fig7_forgetting", "fig8_harness",
+         "fig9_regimes")
 _STYLE_NAMES = ("DPI", "close", "figure", "style")
 
 
