@@ -11,8 +11,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from modelcollapse import Categorical, Mix, Replace, montecarlo, theory
+from modelcollapse.errors import TooLargeError
 from modelcollapse.proofs import seddik_theorem1, seddik_theorem2
-from modelcollapse.theory import _exact
+from modelcollapse.theory import _exact, bounds
 from modelcollapse.theory.categorical import homozygosity_from_S0
 
 mpmath.mp.dps = 50
@@ -233,3 +234,103 @@ def test_seddik_max_synthetic_beyond_float_resolution_is_the_closed_form():
         assert abs(got - int(exact)) <= 1e-12 * int(exact)
     # negative control: the check distinguishes a result that is off by one part in 1e9
     assert abs(int(exact * (1 + 1e-9)) - int(exact)) > 1e-12 * int(exact)
+
+
+# ---------------------------------------------------------------------- Seddik Thm 4
+def _brute_force_split(p, N):
+    """E max_A p1(A) p1(A^c) by a plain loop over all s^N sample sequences, in Fractions."""
+    from itertools import combinations, product
+
+    s, total = len(p), Fraction(0)
+    for seq in product(range(s), repeat=N):
+        prob = Fraction(1)
+        for i in seq:
+            prob *= p[i]
+        q = [Fraction(seq.count(i), N) for i in range(s)]
+        best = max(sum(q[i] for i in A) * (1 - sum(q[i] for i in A))
+                   for r in range(s + 1) for A in combinations(range(s), r))
+        total += prob * best
+    return total
+
+
+@pytest.mark.parametrize("p,N", [
+    ([Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)], 4),
+    ([Fraction(1, 5), Fraction(1, 5), Fraction(2, 5), Fraction(1, 5)], 5),
+    ([Fraction(1, 3), Fraction(2, 3)], 7),
+    ([Fraction(1, 6)] * 6, 3),
+])
+def test_seddik_split_expectation_by_brute_force(p, N):
+    got = bounds.seddik_split_expectation([float(x) for x in p], N, method="exact")
+    assert got.method == "exact" and got.stderr == 0.0
+    assert got.value == pytest.approx(float(_brute_force_split(p, N)), abs=1e-12)
+
+
+@given(q=st.integers(1, 19), N=st.integers(1, 40))
+def test_seddik_split_expectation_two_symbols_closed_form(q, N):
+    # s = 2: max_A = r1 r2 / N^2 and E[r1 r2] = N(N-1) p1 p2
+    p1 = q / 20
+    got = bounds.seddik_split_expectation([p1, 1 - p1], N).value
+    assert got == pytest.approx((1 - 1 / N) * p1 * (1 - p1), rel=1e-10, abs=1e-15)
+
+
+def test_seddik_split_expectation_montecarlo_is_seeded_and_within_its_error():
+    model = Categorical([0.5, 0.3, 0.2])
+    exact = bounds.seddik_split_expectation(model, 30, method="exact")
+    mc = bounds.seddik_split_expectation(model, 30, method="montecarlo", samples=20_000, seed=3)
+    assert mc.method == "montecarlo" and mc.points == 20_000 and mc.stderr > 0
+    assert abs(mc.value - exact.value) < 5 * mc.stderr
+    assert abs(mc.value - (exact.value + 10 * mc.stderr)) > 5 * mc.stderr  # control
+    assert mc == bounds.seddik_split_expectation(model, 30, method="montecarlo",
+                                                 samples=20_000, seed=3)
+    # more than 14 symbols: the bitset path agrees with exact subset enumeration
+    big = bounds.seddik_split_expectation(Categorical.uniform(16), 3, method="exact")
+    # N = 3 on 16 symbols: subset sums cover 0..3 (value 2/9) unless all three agree
+    assert big.value == pytest.approx(2 / 9 * (1 - 1 / 16**2), rel=1e-12)
+
+
+@given(p=rational_simplex(max_s=4, max_den=9), N=st.integers(1, 12), n=st.integers(1, 60))
+def test_seddik_theorem4_at_most_theorem3(p, N, n):
+    model = [float(x) for x in p]
+    b3 = theory.seddik_deviation_bound(model, Mix(N, n))
+    printed = bounds.seddik_theorem4_bound(model, Mix(N, n))
+    derived = bounds.seddik_theorem4_bound(model, Mix(N, n), form="derived")
+    conditional = bounds.seddik_theorem4_bound(model, Mix(N, n), form="conditional")
+    assert derived <= printed * (1 + 1e-12)
+    assert printed <= b3 * (1 + 1e-12)
+    assert conditional <= b3 * (1 + 1e-12)
+
+
+@given(q=st.integers(1, 9), N=st.integers(1, 6), n=st.integers(1, 4), m=st.integers(2, 3))
+def test_seddik_theorem4_against_exact_enumeration(q, N, n, m):
+    """s = 2 (the proof is complete there): exact E||p^(m) - p^(1)||_1 < every form."""
+    p = [Fraction(q, 10), 1 - Fraction(q, 10)]
+    exact = float(_exact.mix_l1_first(p, N, n, m)[m - 1])
+    for form in ("printed", "derived", "conditional"):
+        assert exact < bounds.seddik_theorem4_bound([float(x) for x in p], Mix(N, n),
+                                                    form=form, method="exact")
+
+
+def test_seddik_theorem4_bad_arguments():
+    model = Categorical.uniform(3)
+    assert bounds.seddik_theorem4_bound(Categorical([1.0, 0.0]), Mix(5, 5)) == 0.0
+    with pytest.raises(ValueError, match="regime must be Mix"):
+        bounds.seddik_theorem4_bound(model, Replace(5))
+    with pytest.raises(ValueError, match="fresh=False"):
+        bounds.seddik_theorem4_bound(model, Mix(5, 5, fresh=True))
+    with pytest.raises(ValueError, match="form"):
+        bounds.seddik_theorem4_bound(model, Mix(5, 5), form="sharp")
+    with pytest.raises(ValueError, match="method"):
+        bounds.seddik_theorem4_bound(model, Mix(5, 5), method="exactly")
+    with pytest.raises(TypeError, match="samples"):
+        bounds.seddik_theorem4_bound(model, Mix(5, 5), samples=1e4)
+    with pytest.raises(ValueError, match="seed"):
+        bounds.seddik_split_expectation(model, 5, seed=-1)
+    with pytest.raises(ValueError, match="real"):
+        bounds.seddik_split_expectation(model, 0)
+    with pytest.raises(ValueError, match="model"):
+        bounds.seddik_split_expectation([0.5, 0.6], 5)
+    with pytest.raises(TooLargeError, match="max_states"):
+        bounds.seddik_split_expectation(Categorical.uniform(10), 100, method="exact")
+    # auto falls back to Monte Carlo there
+    assert bounds.seddik_split_expectation(Categorical.uniform(10), 100,
+                                           samples=200).method == "montecarlo"
