@@ -339,8 +339,8 @@ def test_a_wrong_model_type_is_a_type_error(call):
 
 
 @pytest.mark.parametrize("call,supported", [
-    (lambda: theory.expected_collapse_time(Categorical.uniform(3), MostRecent(6, 2)),
-     ("Replace",)),
+    (lambda: theory.expected_collapse_time(Categorical.uniform(3), RandomlySampled(6)),
+     ("Replace", "MostRecent")),
     (lambda: theory.expected_variance(Gaussian(), MostRecent(6, 2), 1),
      ("Replace", "Accumulate", "Mix(fresh=True)")),
     (lambda: theory.variance_moment(Gaussian(), Mix(5, 5, fresh=True), 1),

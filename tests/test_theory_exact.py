@@ -5,7 +5,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from modelcollapse import Categorical, Mix, MostRecent, Replace, theory
+from modelcollapse import Categorical, Mix, MostRecent, RandomlySampled, Replace, theory
 from modelcollapse.theory import GenerationDistribution, _exact
 from modelcollapse.theory.categorical import _collapse_moments
 
@@ -191,8 +191,10 @@ def test_errors_are_clear():
     model = Categorical.uniform(3)
     with pytest.raises(ValueError, match="never collapses"):
         theory.collapse_time(model, Mix(10, 10))
-    with pytest.raises(NotImplementedError, match="montecarlo"):
-        theory.expected_collapse_time(model, MostRecent(10, 2))
+    with pytest.raises(NotImplementedError, match="not absorbing"):
+        theory.expected_collapse_time(model, RandomlySampled(10))
+    with pytest.raises(ValueError, match="use method='auto'"):
+        theory.expected_collapse_time(model, MostRecent(10, 2), method="coalescent")
     with pytest.raises(ValueError, match="method must be one of"):
         theory.expected_collapse_time(model, Replace(10), method="magic")
     with pytest.raises(ValueError, match="n <= 3000"):

@@ -19,6 +19,7 @@ MODULES = (
     "suresh_gaussian",
     "coalescent_duality",
     "genealogies",
+    "overlapping_collapse",
     "sampling_policies",
     "shumailov_theorem31",
     "gaussian_accumulate",

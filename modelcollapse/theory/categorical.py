@@ -37,7 +37,7 @@ from ..models import (
     check_real,
     exact_probabilities,
 )
-from ..regimes import Mix, Regime, Replace, require_plain_sampling
+from ..regimes import Accumulate, Mix, MostRecent, Regime, Replace, require_plain_sampling
 from . import _exact, _marginal
 from .distributions import GenerationDistribution
 
@@ -102,6 +102,38 @@ def _policy_replace(regime, method) -> bool:
             f"method={method!r} solves; use method='auto' (the exact chain on count "
             "partitions, modelcollapse.theory.policies)")
     return True
+
+
+def _overlapping_exact(regime, method, what: str) -> bool:
+    """True for the regimes with overlapping generations (``MostRecent``,
+    ``RandomlySampled``, ``Accumulate``, ``AccumulateSubsample``) under plain sampling:
+    their exact laws are the small-state chains of :mod:`modelcollapse.theory.overlapping`
+    (``TooLargeError`` beyond their caps); another ``method`` than ``"auto"`` is a
+    ValueError."""
+    if not (isinstance(regime, Regime) and not isinstance(regime, (Replace, Mix))):
+        return False
+    require_plain_sampling(regime, what)
+    if method not in ("auto", "chain"):
+        raise ValueError(
+            f"{what} under {type(regime).__name__} has one exact method, the chain on the "
+            f"window or pool of counts (modelcollapse.theory.overlapping); method={method!r} "
+            "is for Replace: use method='auto'")
+    return True
+
+
+def _not_absorbing(regime, what: str):
+    """``UnsupportedRegimeError`` for a collapse time under a regime whose Dirac fits are
+    not absorbing."""
+    why = ("the pool keeps every token of the real block, so p^(m) is a Dirac only if "
+           "that block was one (probability sum_i p_i^n, decided at generation 1)"
+           if isinstance(regime, Accumulate) else
+           "a Dirac fit is not absorbing (real or pooled data keep returning)")
+    return UnsupportedRegimeError(
+        f"{what}: under {type(regime).__name__} {why}, so there is no collapse time to "
+        "give; ask for "
+        "theory.overlapping.dirac_probability (P(p^(m) is a Dirac)), "
+        "expected_surviving_tokens or stationary_homozygosity instead",
+        ("Replace", "MostRecent"))
 
 
 def _replace_n(regime, what: str) -> int:
@@ -403,6 +435,13 @@ def collapse_time(
 
         kw = {} if max_generations is None else {"max_generations": max_generations}
         return policy_collapse_time(model, regime, tol=tol, **kw)
+    if _overlapping_exact(regime, method, "collapse_time"):
+        if not isinstance(regime, MostRecent):
+            raise _not_absorbing(regime, "collapse_time")
+        from .overlapping import overlapping_collapse_time
+
+        kw = {} if max_generations is None else {"max_generations": max_generations}
+        return overlapping_collapse_time(model, regime, tol=tol, **kw)
     n = _replace_n(regime, "collapse_time")
     tol = _check_tol(tol)
     method = _check_method(method, ("auto", "coalescent", "marginal"))
@@ -477,6 +516,12 @@ def expected_collapse_time(
         from .policies import policy_expected_collapse_time
 
         return policy_expected_collapse_time(model, regime)
+    if _overlapping_exact(regime, method, "expected_collapse_time"):
+        if not isinstance(regime, MostRecent):
+            raise _not_absorbing(regime, "expected_collapse_time")
+        from .overlapping import overlapping_expected_collapse_time
+
+        return overlapping_expected_collapse_time(model, regime)
     n = _replace_n(regime, "expected_collapse_time")
     method = _check_method(method, ("auto", "coalescent", "marginal", "chain", "diffusion"))
     max_exact_n = _check_positive_int(max_exact_n, "max_exact_n")
@@ -539,6 +584,12 @@ def token_loss(
     ``token`` is an index or, when the model has labels, a word.
     """
     model = check_categorical(model)
+    if isinstance(regime, (MostRecent, Accumulate)) and _overlapping_exact(
+            regime, "auto" if method == "coalescent" else method, "token_loss"):
+        from .overlapping import overlapping_token_loss
+
+        kw = {} if max_generations is None else {"max_generations": max_generations}
+        return overlapping_token_loss(model, regime, token, tol=tol, **kw)
     n = _replace_n(regime, "token_loss")
     tol = _check_tol(tol)
     method = _check_method(method, ("coalescent", "marginal"))
@@ -676,6 +727,10 @@ def expected_surviving_tokens(
         from .policies import policy_surviving_tokens
 
         return policy_surviving_tokens(model, regime, m)
+    if _overlapping_exact(regime, method, "expected_surviving_tokens"):
+        from .overlapping import overlapping_surviving_tokens
+
+        return overlapping_surviving_tokens(model, regime, m)
     n = _replace_n(regime, "expected_surviving_tokens")
     method = _check_method(method, ("auto", "coalescent", "marginal"))
     method = "coalescent" if method == "auto" else method
