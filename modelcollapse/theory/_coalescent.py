@@ -130,7 +130,7 @@ def build_row_cache(n, budget, c):
     los = np.zeros(n + 1, np.int64)
     his = np.zeros(n + 1, np.int64)
     offsets = np.zeros(n + 2, np.int64)
-    data = np.zeros(min(budget, (n * (n + 1)) // 2 + 1))
+    data = np.empty(min(budget, 1 << 16))  # grown by doubling, up to ``budget``
     src = np.zeros(n + 3)
     dst = np.zeros(n + 3)
     src[1] = 1.0
@@ -143,8 +143,12 @@ def build_row_cache(n, budget, c):
             lo, hi = _advance_row(src, dst, lo, hi, n, c)
             src, dst = dst, src
         width = hi - lo + 1
-        if total + width > data.shape[0]:
+        if total + width > budget:
             break
+        if total + width > data.shape[0]:
+            grown = np.empty(min(budget, max(2 * data.shape[0], total + width)))
+            grown[:total] = data[:total]
+            data = grown
         los[a] = lo
         his[a] = hi
         offsets[a] = total

@@ -57,8 +57,10 @@ __all__ = [
 MAX_EXACT_N = 2_000_000
 #: Default tolerance on the neglected tail mass of distributions.
 DEFAULT_TOL = 1e-12
-#: Entries of the cached occupancy rows (8 bytes each) used by forward propagation.
-ROW_CACHE_BUDGET = 25_000_000
+#: Entries of the cached occupancy rows (8 bytes each) used by forward propagation:
+#: the first rows, needed by every late generation; rows above come from checkpoints.
+#: Kept small: memory is slow to touch for the first time (about 2.5 ms per MB here).
+ROW_CACHE_BUDGET = 4_000_000
 #: Entries of the checkpointed occupancy rows above the cache (8 bytes each): a
 #: generation whose band of states lies above the cache rebuilds its rows from the
 #: nearest checkpoint instead of from the top of the cache.
@@ -225,7 +227,7 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
             snaps[i, 1] = 1.0
         return vals, snaps, None, np.array([0.0, 1.0])
     coef = c.coefficients(n)
-    data, offsets, los, his, L = c.build_row_cache(n, max(ROW_CACHE_BUDGET, 4 * n), coef)
+    data, offsets, los, his, L = c.build_row_cache(n, ROW_CACHE_BUDGET, coef)
     ck = c.Checkpoints(n, L, CHECKPOINT_BUDGET).as_tuple()
     work = np.zeros((3, n + 3))
     pi = np.zeros(n + 1)
