@@ -129,7 +129,9 @@ class SimulationResult:
     generation ``m``), generation 0 being the real model. ``collapse_time`` is, per replicate, the
     first generation at which the model collapsed (Categorical: a single token left;
     Gaussian: :math:`(\det\Sigma_t/\det\Sigma_0)^{1/2d} < \varepsilon`), ``-1`` if it
-    did not within the run; ``token_loss_time[r, j]`` is the first generation with
+    did not within the run (a Dirac :math:`p^{(0)}` gives 0, as generation 0 is already
+    collapsed; the theory's :math:`T = \min\{m \ge 1: p^{(m)}\ \text{Dirac}\}` counts
+    fitted models and is 1 there); ``token_loss_time[r, j]`` is the first generation with
     ``p_i = 0`` for the ``j``-th chosen token.
     """
 
