@@ -7,34 +7,16 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from modelcollapse import theory
 from modelcollapse.errors import TooLargeError, UnsupportedRegimeError
 from modelcollapse.models import Categorical
 from modelcollapse.montecarlo import simulate
+from modelcollapse.proofs.sampling_policies import count_chain_moments
 from modelcollapse.regimes import Mix, Replace
 from modelcollapse.theory import policies as P
 
 BAR = Categorical([0.6, 0.4])
-
-
-def _two_token_chain(p0: float, n: int, T: float) -> tuple[float, float]:
-    """(E[T], Var T) on the plain (n+1)-state count chain of token 0, written out
-    independently: X1 ~ Bin(n, p0), X' ~ Bin(n, x^(1/T) / (x^(1/T) + (1-x)^(1/T)))."""
-    x = np.arange(n + 1) / n
-    with np.errstate(divide="ignore"):
-        a, b = x ** (1.0 / T), (1 - x) ** (1.0 / T)
-    q = a / (a + b)
-    M = stats.binom.pmf(np.arange(n + 1)[None, :], n, q[:, None])
-    inner = np.arange(1, n)
-    Q = M[np.ix_(inner, inner)]
-    N = np.linalg.inv(np.eye(n - 1) - Q)
-    t = N @ np.ones(n - 1)
-    t2 = 2 * N @ t - t
-    pi = stats.binom.pmf(inner, n, p0)
-    mean = 1 + pi @ t
-    return mean, 1 + 2 * pi @ t + pi @ t2 - mean**2
 
 
 def _sim_T(model, regime, R, seed):
@@ -59,7 +41,7 @@ def test_bar_temperature_half_float_equals_fraction_and_count_chain():
     mean, var = P.policy_collapse_moments(BAR, reg)
     _emean, evar = P.policy_collapse_moments([Fraction(3, 5), Fraction(2, 5)], reg, exact=True)
     assert var == pytest.approx(float(evar), rel=1e-12)
-    cm, cv = _two_token_chain(0.6, 10, 0.5)
+    cm, cv = count_chain_moments(0.6, 10, 0.5)
     assert mean == pytest.approx(cm, rel=1e-12) and var == pytest.approx(cv, rel=1e-10)
     assert float(est) == pytest.approx(3.9459236895871803, rel=1e-13)
 
@@ -67,7 +49,7 @@ def test_bar_temperature_half_float_equals_fraction_and_count_chain():
 def test_bar_temperature_two_against_independent_count_chain():
     reg = Replace(10, temperature=2.0)
     mean, var = P.policy_collapse_moments(BAR, reg)
-    cm, cv = _two_token_chain(0.6, 10, 2.0)
+    cm, cv = count_chain_moments(0.6, 10, 2.0)
     assert mean == pytest.approx(cm, rel=1e-10)
     assert var == pytest.approx(cv, rel=1e-9)
     assert mean == pytest.approx(127.96186781165, rel=1e-11)

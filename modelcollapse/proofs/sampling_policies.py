@@ -41,16 +41,22 @@ from ._registry import Check, Theorem, close, fmt, within, zcheck
 KEY = "policies.exact-chain"
 
 
-def _count_chain(p0: float, n: int, T: float) -> float:
-    """E[T] on the (n+1)-state count chain of token 0 (two tokens), plainly."""
+def count_chain_moments(p0: float, n: int, T: float) -> tuple[float, float]:
+    """(E[T], Var T) on the plain (n+1)-state count chain of token 0 of two tokens,
+    written out independently of :mod:`modelcollapse.theory.policies`:
+    X1 ~ Bin(n, p0), X' ~ Bin(n, x^(1/T) / (x^(1/T) + (1-x)^(1/T))), x = X/n."""
     x = np.arange(n + 1) / n
     with np.errstate(divide="ignore"):
         a, b = x ** (1.0 / T), (1 - x) ** (1.0 / T)
     q = a / (a + b)
     M = stats.binom.pmf(np.arange(n + 1)[None, :], n, q[:, None])
     inner = np.arange(1, n)
-    t = np.linalg.solve(np.eye(n - 1) - M[np.ix_(inner, inner)], np.ones(n - 1))
-    return 1.0 + stats.binom.pmf(inner, n, p0) @ t
+    N = np.linalg.inv(np.eye(n - 1) - M[np.ix_(inner, inner)])
+    t = N @ np.ones(n - 1)
+    t2 = 2 * N @ t - t
+    pi = stats.binom.pmf(inner, n, p0)
+    mean = 1 + pi @ t
+    return mean, 1 + 2 * pi @ t + pi @ t2 - mean**2
 
 
 def checks() -> list[Check]:
@@ -74,7 +80,7 @@ def checks() -> list[Check]:
         reg = Replace(10, temperature=T)
         rows.append(close(KEY, f"E[T], p=(.6,.4), {reg!r}", "lumped chain vs count chain",
                           float(pol.policy_expected_collapse_time(bar, reg)),
-                          _count_chain(0.6, 10, T), rtol=1e-10))
+                          count_chain_moments(0.6, 10, T)[0], rtol=1e-10))
     # seeded simulation with the exact variance, and a negative control
     R = 20_000
     reg = Replace(10, temperature=0.5)

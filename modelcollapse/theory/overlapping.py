@@ -572,13 +572,20 @@ def overlapping_collapse_time(model, regime, *, tol: float = DEFAULT_TOL,
     :func:`overlapping_absorption_time` and :func:`dirac_probability`. A Dirac
     :math:`p^{(0)}` gives ``T = 0`` (as the simulators record it).
     """
+    return _window_passage(model, regime, "dirac", "overlapping_collapse_time", tol,
+                           max_generations)
+
+
+def _window_passage(model, regime, target: str, what: str, tol, max_generations):
+    """The law of the first passage of the window chain into ``target`` (arguments
+    checked before any work)."""
     tol = _check_tol(tol)
     max_generations = _check_positive_int(max_generations, "max_generations")
-    _regime_kind(regime, "overlapping_collapse_time", WINDOW_SUPPORTED)
+    _regime_kind(regime, what, WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
         return _dirac_law()
-    chain = _window_chain(model, regime, "overlapping_collapse_time")
-    return _passage(chain, "dirac", tol=tol, max_generations=max_generations)
+    chain = _window_chain(model, regime, what)
+    return _passage(chain, target, tol=tol, max_generations=max_generations)
 
 
 def overlapping_collapse_moments(model, regime) -> tuple[float, float]:
@@ -605,13 +612,8 @@ def overlapping_absorption_time(model, regime, *, tol: float = DEFAULT_TOL,
     r"""Law of the absorption time :math:`A` under ``MostRecent(n, K)``: the first
     generation ending a run of ``K`` identical Dirac fits, after which nothing changes
     (:math:`A \ge \max(T, K)`; ``A = T`` for ``K = 1``)."""
-    tol = _check_tol(tol)
-    max_generations = _check_positive_int(max_generations, "max_generations")
-    _regime_kind(regime, "overlapping_absorption_time", WINDOW_SUPPORTED)
-    if check_categorical(model).is_dirac:
-        return _dirac_law()
-    chain = _window_chain(model, regime, "overlapping_absorption_time")
-    return _passage(chain, "absorbed", tol=tol, max_generations=max_generations)
+    return _window_passage(model, regime, "absorbed", "overlapping_absorption_time", tol,
+                           max_generations)
 
 
 def overlapping_absorption_moments(model, regime) -> tuple[float, float]:
