@@ -92,10 +92,11 @@ def _collapse_estimate(model, regime, args):
                               "window holds the same Dirac K times")
         except TooLargeError:
             pass
+        from .theory.categorical import littler_rate
+
         ne = theory.most_recent_effective_size(regime.n, regime.window)
-        d = -2.0 * ne * sum((1 - q) * __import__("math").log1p(-q)
-                            for q in model.p if 0 < q < 1)
-        est = theory.Estimate(max(d, 1.0), "diffusion with the effective size", False)
+        est = theory.Estimate(max(ne * littler_rate(model.p), 1.0),
+                              "diffusion with the effective size", False)
         return est, None, (f"N_e = {ne:.6g}: the Kimura-Littler time with n -> N_e, the "
                            "time scale of absorption (the window holding one Dirac K "
                            "times); the first Dirac fit T comes earlier (10% at n = "

@@ -19,6 +19,7 @@ from .. import montecarlo, theory
 from ..errors import TooLargeError, UnsupportedRegimeError
 from ..models import Categorical
 from ..regimes import Accumulate, AccumulateSubsample, Mix, MostRecent, RandomlySampled, Replace
+from ..theory.categorical import littler_rate
 from ._common import log_grid, mean_se
 from .style import OKABE_ITO, PALETTE, figure, panel_label
 
@@ -75,7 +76,7 @@ def _collapse_sim(model, regime, replicates, seed, generations=None):
 def _panel_a(model, S, out, timing):
     t0 = time.perf_counter()
     n_ex, n_sim, R = S["n_exact"], S["n_sim"], S["replicates"]
-    H = float(-np.sum((1 - model.p) * np.log1p(-model.p)))  # E[T] ~ 2 N H (diffusion)
+    H = littler_rate(model.p) / 2  # E[T] ~ 2 N H (diffusion)
     out["a_n_exact"] = n_ex
     out["a_replace_exact"] = np.array([float(theory.expected_collapse_time(model, Replace(int(n))))
                                        for n in n_ex])

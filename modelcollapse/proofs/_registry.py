@@ -128,6 +128,14 @@ def zcheck(theorem, claim, method, estimate, expected, std_error, *, zmax=5.0, n
                  note or f"z={z:+.2f}")
 
 
+def zreject(theorem, claim, method, estimate, wrong, std_error, *, zmin=5.0):
+    """Negative control of :func:`zcheck`: the same seeded estimate must be *rejected*
+    against a wrong expected value, ``|estimate - wrong| / std_error > zmin``."""
+    z = (float(estimate) - float(wrong)) / float(std_error)
+    return Check(theorem, claim, method, fmt(estimate), fmt(wrong), abs(z) > zmin,
+                 f"z={z:+.1f} (must exceed {zmin:g})")
+
+
 def zsample(theorem, claim, method, sample, expected, *, zmax=5.0, note="sample s.e."):
     """:func:`zcheck` of the mean of a seeded ``sample`` with its sample standard error
     (where no exact variance is at hand)."""

@@ -222,17 +222,19 @@ def forward(n, pi, amax, phis, steps, tol, kspec, data, offsets, los, his, L, c,
             while first < amax and pi[first] < CUT:
                 pi[first] = 0.0
                 first += 1
+            # from the stored row at or below the band (never a cached row: first > L),
+            # add each row of the band, then advance to the next
             a, lo, hi = _from_checkpoint(ck, first, src, data, offsets, los, his, L)
-            if a == first and pi[a] > 0.0:  # a checkpoint exactly at the band's bottom
-                _axpy(pi[a], src[lo:hi + 1], new[lo:hi + 1])
-            while a < amax:
+            while True:
+                w = pi[a]
+                if w > 0.0 and a >= first:
+                    _axpy(w, src[lo:hi + 1], new[lo:hi + 1])
+                if a >= amax:
+                    break
                 lo, hi = _advance_row(src, dst, lo, hi, n, c)
                 src, dst = dst, src
                 a += 1
                 _store_checkpoint(ck, a, src, lo, hi, L)
-                w = pi[a]
-                if w > 0.0 and a >= first:
-                    _axpy(w, src[lo:hi + 1], new[lo:hi + 1])
         for a in range(1, amax + 1):
             pi[a] = new[a]
         while amax > 1 and pi[amax] < CUT:
@@ -351,6 +353,13 @@ def occupancy_block(n, K):
     return D
 
 
+def log_eigenvalues(n: int, K: int) -> np.ndarray:
+    r""":math:`\log\lambda_a = \sum_{i<a}\log(1-i/n)` for ``a = 0..K`` (index 0 and 1:
+    0), the log-eigenvalues of the ancestral chain: :math:`\lambda_a = D_a(a)`, the
+    chance that ``a`` lineages pick distinct parents."""
+    return np.concatenate([[0.0, 0.0], np.cumsum(np.log1p(-np.arange(1, K) / n))])[: K + 1]
+
+
 def spectral_tail(n, pi, phis):
     r"""Exact continuation of :math:`E\phi_r(A_{k+j})`, ``j >= 0``, once ``pi`` lives on
     ``{1..K}`` with ``K`` small.
@@ -371,7 +380,7 @@ def spectral_tail(n, pi, phis):
     D = occupancy_block(n, K)
     a = np.arange(2, K + 1)
     # log lambda_a, and exact differences lambda_a - lambda_b via expm1 of log ratios
-    loglam = np.concatenate([[0.0, 0.0], np.cumsum(np.log1p(-np.arange(1, K) / n))])
+    loglam = log_eigenvalues(n, K)
     lam = np.exp(loglam[a])
     m = K - 1
     V = np.eye(m)

@@ -208,8 +208,8 @@ def _propagate(n, phis, tol, max_generations, snap_ks=(), progress=False, desc="
     Stops when :math:`P(A_k\ge2) <` ``tol``, or, when ``tail_row`` is given or
     ``spectral`` is true, as soon as the chain lives on at most ``SPECTRAL_STATES``
     states: the rest of row ``tail_row`` is then an exact finite sum of geometric terms
-    (``_coalescent.spectral_tail``), and the law of any later ``A_k`` is
-    ``law @ D^(k-K)`` on those few states (:func:`_later_law`).
+    (``_coalescent.spectral_tail``), and the law of any later ``A_k`` a power of the
+    transient block on those few states (:func:`_later_transient`).
 
     Returns ``(values[K+1, r], snapshots, tail_terms, law)``; ``tail_terms`` is ``None``
     or ``(coefs, rates)`` continuing row ``tail_row`` from ``k = K``, and ``law`` is the
@@ -300,9 +300,7 @@ def _green_from_rows(n: int, vals: np.ndarray, terms) -> tuple[float, float]:
     g1 = float(np.sum(vals))  # pairwise summation of non-negative terms
     g2 = float(np.sum(kk * vals))
     coefs, lam = terms
-    a = np.arange(2, 2 + lam.size)
-    loglam = np.array([math.fsum(np.log1p(-np.arange(1, x) / n)) for x in a])
-    one_minus = -np.expm1(loglam)
+    one_minus = -np.expm1(_coalescent().log_eigenvalues(n, lam.size + 1)[2:])
     r = lam / one_minus
     g1 += math.fsum(coefs * r)
     g2 += math.fsum(coefs * ((K + 1) * r + r / one_minus))
@@ -551,8 +549,17 @@ def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
     exactly 1), where the diffusion value of a nearly collapsed model tends to 0."""
     model = check_categorical(model)
     n = _replace_n(regime, "diffusion_collapse_time")
-    p = model.p[(model.p > 0) & (model.p < 1)]
-    return max(1.0, float(-2.0 * n * np.sum((1 - p) * np.log1p(-p))))
+    return max(1.0, n * littler_rate(model.p))
+
+
+def littler_rate(p) -> float:
+    r""":math:`-2\sum_i (1-p_i)\ln(1-p_i)` over the tokens with :math:`0 < p_i < 1`: the
+    diffusion collapse time per sample of population size (Littler 1975), shared by every
+    diffusion value of the toolkit (``Replace(n)``: :math:`n` times it; an effective size
+    :math:`N_e` in its place for overlapping generations)."""
+    p = np.asarray(p, dtype=np.float64)
+    p = p[(p > 0) & (p < 1)]
+    return float(-2.0 * np.sum((1 - p) * np.log1p(-p)))
 
 
 def diffusion_loss_time(x: float, n: int) -> float:

@@ -68,7 +68,7 @@ from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ..models import Categorical, _check_positive_int, check_categorical, exact_probabilities
 from ..montecarlo._stats import TOP_P_SLACK, sampling_distribution
 from ..regimes import Regime, Replace, SamplingPolicy, as_regime
-from .categorical import Estimate
+from .categorical import Estimate, littler_rate
 from .distributions import GenerationDistribution
 
 __all__ = [
@@ -708,9 +708,8 @@ def policy_collapse_time_asymptotic(model: Categorical, regime, *, form: str = "
                 "no closed-form large-n value for top-p: collapse is the hitting time of "
                 "the level top_p by the leading mass", ("T=1 plain or top-k",))
         ptil = sampling_distribution(p, policy)
-        ptil = ptil[ptil > 0]
         shift = 0.0 if policy.top_k is None or policy.top_k >= p.size else 1.0
-        val = shift - 2.0 * n * float(np.sum((1 - ptil) * np.log1p(-ptil)))
+        val = shift + n * littler_rate(ptil)
         return Estimate(max(val, 1.0), "diffusion", False)
     raise UnsupportedRegimeError(
         f"E[T] grows exponentially in n for T = {T} > 1: only the rate ln E[T] ~ c(T) n "
