@@ -99,9 +99,17 @@ def test_fresh_mix_stationary_point_is_the_limit():
         theory.stationary_point(G1, Replace(5))
 
 
-@pytest.mark.parametrize("regime", [Replace(6), Accumulate(5), Mix(5, 7, fresh=True)],
-                         ids=repr)
-@pytest.mark.parametrize("model", [G1, G1M, G2], ids=["1d-unbiased", "1d-mle", "2d"])
+MOMENT_REGIMES = [Replace(6), Accumulate(5), Mix(5, 7, fresh=True)]
+MOMENT_CASES = [  # every regime with the unbiased 1-d fit; the MLE and 2-d fits on Replace
+    # and one pooling regime by default, the rest in the slow tier
+    pytest.param(model, regime, id=f"{name}-{regime!r}",
+                 marks=[pytest.mark.slow] if name != "1d-unbiased"
+                 and isinstance(regime, Mix) else [])
+    for model, name in [(G1, "1d-unbiased"), (G1M, "1d-mle"), (G2, "2d")]
+    for regime in MOMENT_REGIMES]
+
+
+@pytest.mark.parametrize(("model", "regime"), MOMENT_CASES)
 def test_moments_against_simulation(model, regime):
     t = 6
     res = montecarlo.simulate(model, regime, t, replicates=20_000, backend="numba", seed=3,

@@ -78,7 +78,7 @@ def step_sf(y, den):
 
 
 @pytest.mark.parametrize("estimator", ["unbiased", "mle"])
-@pytest.mark.parametrize("eps", [0.5, 0.05])
+@pytest.mark.parametrize("eps", [0.5, pytest.param(0.05, marks=pytest.mark.slow)])
 def test_grid_against_quadrature_for_M2(estimator, eps):
     den = 1.0 if estimator == "unbiased" else 2.0
     a = 2 * math.log(eps)

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .samplers import _mult_add, _policy, _subsample_counts, _support, binomial
+from .samplers import _copy, _mult_add, _policy, _subsample_counts, _support, binomial
 from .threads import ACCUMULATE, LAST, NONE, WINDOW, Threaded
 
 #: Order of the categorical statistics in the kernel's output rows.
@@ -67,7 +67,7 @@ def _record(m, col, P, P1, sup, ns, p0, want, out, tokens, tokout, ct, lt):
     """Collapse and token-loss times of generation ``m``, and its statistics in output
     column ``col`` (``col < 0``: a generation that is not recorded)."""
     if m == 1:
-        P1[:] = P
+        _copy(P1, P)
     if col >= 0:
         _stats(P, sup, ns, p0, P1, True, want, out, col)
     if ct[0] < 0 and ns == 1:
@@ -253,7 +253,7 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hi
             for i in range(V):
                 pool[i] += c[i]
             if pooling == ACCUMULATE or m == 1:
-                c[:] = pool
+                _copy(c, pool)
                 total = real + (m - syn_from + 1) * n
             else:
                 size = (m - syn_from + 1) * n
@@ -277,7 +277,7 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hi
             _policy(P, sup, ns, T, top_k, top_p, hist[0])
         elif src == WINDOW:
             for j in range(min(window, m + 1) - 1, 0, -1):  # shift, newest first
-                hist[j, :] = hist[j - 1]
+                _copy(hist[j], hist[j - 1])
             hist[0, :] = 0.0
             _policy(P, sup, ns, T, top_k, top_p, hist[0])
         else:

@@ -20,7 +20,7 @@ from numba import njit
 
 from .. import _stats
 from .._engine import log_eps_threshold
-from .samplers import _allocate, _chan, _chol, _gauss_group, _gauss_point, _subsample
+from .samplers import _allocate, _chan, _chol, _copy, _gauss_group, _gauss_point, _subsample
 from .threads import ACCUMULATE, LAST, SUBSAMPLE, UNIFORM, WINDOW, Threaded
 
 
@@ -77,7 +77,7 @@ def _gauss_chunk(rng, plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, want_w2, hmean
                 if src == LAST:
                     s = (m - 1) % H
                     _gauss_group(rng, hmean[s], hL[s], n, z, B, gm, gM2)
-                    F[:] = B
+                    _copy(F, B)
                     K = _chan(K, km, kM2, float(n), gm, gM2)
                     blocks += 1
                 elif src == WINDOW:
@@ -85,7 +85,7 @@ def _gauss_chunk(rng, plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, want_w2, hmean
                     per = n // k
                     for j in range(m - k, m):
                         _gauss_group(rng, hmean[j % H], hL[j % H], per, z, B, gm, gM2)
-                        F[:] = B
+                        _copy(F, B)
                         K = _chan(K, km, kM2, float(per), gm, gM2)
                         blocks += 1
                 else:
@@ -94,24 +94,24 @@ def _gauss_chunk(rng, plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, want_w2, hmean
                         if counts[j] > 0:
                             _gauss_group(rng, hmean[j % H], hL[j % H], counts[j], z, B,
                                          gm, gM2)
-                            F[:] = B
+                            _copy(F, B)
                             K = _chan(K, km, kM2, float(counts[j]), gm, gM2)
                             blocks += 1
             if real > 0:  # the real block
                 if m == 1 or real_fresh:
                     _gauss_group(rng, mu0, L0, real, z, B, rmean, rM2)
-                    F[:] = B
+                    _copy(F, B)
                     rk[0] = real
                     blocks += 1
                 else:  # reused: its factor is not at hand
                     blocks += 2
-                gm[:] = rmean
+                _copy(gm, rmean)
                 K = _chan(K, km, kM2, rk[0], gm, rM2)
             if pooling == ACCUMULATE:
                 pk[0] = _chan(pk[0], pmean, pM2, K, km, kM2)
                 K = pk[0]
-                km[:] = pmean
-                kM2[:] = pM2
+                _copy(km, pmean)
+                _copy(kM2, pM2)
                 if m > 1:
                     blocks += 1
         # the fit of generation m

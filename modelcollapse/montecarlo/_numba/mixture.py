@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from .. import _stats
-from .samplers import _allocate, _chol, _gauss_point, _subsample
+from .samplers import _allocate, _chol, _copy, _gauss_point, _subsample
 from .threads import ACCUMULATE, LAST, NONE, UNIFORM, WINDOW, Threaded
 
 EPS10 = 10 * np.finfo(np.float64).eps
@@ -60,8 +60,8 @@ def _em(X, init, w, mu, cov, max_iter, tol, reg):
         order = np.argsort(proj, kind="mergesort")
         for k in range(K):
             r = int((k + 0.5) * n / K)
-            mu[k] = X[order[r]]
-            cov[k] = C
+            _copy(mu[k], X[order[r]])
+            _copy(cov[k], C)
             w[k] = 1.0 / K
     resp = np.empty((K, n))
     Lk = np.empty((d, d))
@@ -176,7 +176,7 @@ def _mix_chunk(rng, plan, max_iter, tol, reg, w0, mu0, L0, hw, hmu, hcov, hL, re
         data = X[:off]
         if pooling != NONE:
             base = psize[0]
-            pool[base:base + off] = X[:off]
+            _copy(pool[base:base + off], X[:off])
             for r in range(off):
                 perm[base + r] = base + r
             psize[0] = base + off
@@ -185,13 +185,13 @@ def _mix_chunk(rng, plan, max_iter, tol, reg, w0, mu0, L0, hw, hmu, hcov, hL, re
             else:
                 _subsample(rng, perm, psize[0], n)
                 for r in range(n):
-                    X[r] = pool[perm[r]]
+                    _copy(X[r], pool[perm[r]])
                 data = X[:n]
         if m > 1:
             s = (m - 1) % H
-            w[:] = hw[s]
-            mu[:] = hmu[s]
-            cov[:] = hcov[s]
+            _copy(w, hw[s])
+            _copy(mu, hmu[s])
+            _copy(cov, hcov[s])
         _em(data, m == 1, w, mu, cov, max_iter, tol, reg)
         t = m % H
         hw[t] = w

@@ -15,7 +15,7 @@ from numba import njit
 
 from .. import _stats
 from .._kernel import PINV_RTOL
-from .samplers import _allocate, _bartlett, _chol_batch, _subsample
+from .samplers import _allocate, _bartlett, _chol_batch, _copy, _subsample
 from .threads import ACCUMULATE, LAST, SUBSAMPLE, WINDOW, Threaded
 
 
@@ -112,7 +112,7 @@ def _reg_chunk(rng, plan, fixed, sigma, w0, hw, pA, pb, rA, rb, Xs, Gs, Cs, Gr, 
             for r in range(n):
                 x = poolX[base + r]
                 if fixed:
-                    x[:] = Xs[r]
+                    _copy(x, Xs[r])
                 else:
                     for a in range(d):
                         x[a] = rng.standard_normal()
@@ -175,8 +175,8 @@ def _reg_chunk(rng, plan, fixed, sigma, w0, hw, pA, pb, rA, rb, Xs, Gs, Cs, Gr, 
             if pooling == ACCUMULATE:
                 pA += A
                 pb += b
-                A[:] = pA
-                b[:] = pb
+                _copy(A, pA)
+                _copy(b, pb)
         _pinv_solve(A, b, wn)
         hw[m % H] = wn
         te = 0.0

@@ -12,6 +12,15 @@ from .._stats import TOP_P_SLACK
 
 
 @njit(nogil=True, cache=True)
+def _copy(dst, src):
+    """``dst[...] = src`` element by element, for arrays of one shape. A slice assignment
+    between arrays compiles Numba's shape-mismatch error path (string formatting), seconds
+    of compile time in every kernel that uses it."""
+    for i in range(src.size):
+        dst.flat[i] = src.flat[i]
+
+
+@njit(nogil=True, cache=True)
 def _binomial_inversion(rng, n, p):
     r"""Bin(n, p) by sequential inversion (small means): the pmf recurrence
     :math:`f(x+1) = f(x)\,(n-x)p/((x+1)(1-p))` from :math:`f(0) = (1-p)^n`."""
