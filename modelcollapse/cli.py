@@ -82,16 +82,17 @@ def _collapse_estimate(model, regime, args):
             law = theory.collapse_time(model, regime, progress=args.progress)
         return est, law, ""
     if isinstance(regime, MostRecent):
-        if not regime.sampling.plain:
-            raise ValueError(f"{regime!r}: collapse under a sampling policy has exact theory "
-                             "for Replace only; simulate it (modelcollapse simulate)")
         try:  # the exact chain on the window of fits, for small n and vocabularies
             est = theory.expected_collapse_time(model, regime)
             law = theory.collapse_time(model, regime) if args.quantiles else None
             return est, law, ("T is the first Dirac fit; it is absorbed only once the "
                               "window holds the same Dirac K times")
         except TooLargeError:
-            pass
+            if not regime.sampling.plain:  # N_e is the neutral chain's time scale
+                raise TooLargeError(
+                    f"{regime!r}: the exact window chain is too large, and under a "
+                    "sampling policy there is no diffusion approximation; use a smaller "
+                    "n or window, or simulate it (modelcollapse simulate)") from None
         from .theory.categorical import littler_rate
 
         ne = theory.most_recent_effective_size(regime.n, regime.window)
@@ -179,9 +180,14 @@ def _cmd_forget(args) -> int:
 
     regime = _regime_from_args(args)
     if not (isinstance(regime, Replace) and regime.sampling.plain):
+        why = ("under a sampling policy a word's fate depends on the whole distribution, "
+               "not on its count alone: use modelcollapse.theory.token_loss(model, regime, "
+               "token) (exact window chain, small n) or "
+               if not regime.sampling.plain else "")
         raise UnsupportedRegimeError(
-            f"the forgetting time of a word is exact for Replace(n) with plain sampling; "
-            f"simulate {regime!r} (modelcollapse simulate --tokens ...)", ("replace",))
+            f"the forgetting time of a word from its count is exact for Replace(n) with "
+            f"plain sampling; {why}simulate {regime!r} (modelcollapse simulate --tokens ...)",
+            ("replace",))
     t0 = time.perf_counter()
     ft = theory.forgetting_time(args.count, regime.n, method=args.method,
                                 progress=args.progress)

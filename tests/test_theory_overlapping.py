@@ -289,8 +289,6 @@ def test_validation():
         O.overlapping_token_loss(BAR, AccumulateSubsample(4), 0)
     with pytest.raises(UnsupportedRegimeError):
         O.dirac_probability(BAR, Mix(4, 4), 2)
-    with pytest.raises(UnsupportedRegimeError):
-        O.dirac_probability(BAR, MostRecent(4, 2, temperature=0.5), 2)
     with pytest.raises(TooLargeError):
         O.overlapping_collapse_time(THREE, MostRecent(300, 3))
     with pytest.raises(TooLargeError):

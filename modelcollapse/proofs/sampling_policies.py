@@ -22,6 +22,14 @@ degenerate ... either collapses to a small set of outputs, or becomes uniform ov
 large set of outputs") is checked in its finite-``n`` form: ``T > 1`` does make the
 model near-uniform for an exponentially long (metastable) time, but with finite ``n``
 the Dirac states remain absorbing and collapse is certain, :math:`E[T] < \infty`.
+
+The other regimes under a policy: the window chain of ``MostRecent`` (and ``Replace``)
+and the pool chains of ``Accumulate`` / ``AccumulateSubsample`` draw from
+:math:`\pi(\text{fit})` instead of the fit (the real model is sampled plainly); under
+``RandomlySampled`` the law of the next fit depends on the multiset of past fits
+(:math:`\pi` is not linear), which becomes the state. Checked here against the
+partition chain (a second exact method, ``Replace``) and the Numba simulator; the tests
+add a plain enumeration of every regime written from the definitions.
 """
 
 from __future__ import annotations
@@ -34,9 +42,10 @@ from scipy import stats
 
 from .. import montecarlo
 from ..models import Categorical
-from ..regimes import Replace
+from ..regimes import MostRecent, RandomlySampled, Replace
+from ..theory import overlapping as ov
 from ..theory import policies as pol
-from ._registry import Check, Theorem, close, within, zcheck, zreject
+from ._registry import Check, Theorem, close, within, zcheck, zreject, zsample
 
 KEY = "policies.exact-chain"
 
@@ -93,6 +102,27 @@ def checks() -> list[Check]:
     m1, v1 = pol.policy_collapse_moments(bar, Replace(10))
     rows.append(zreject(KEY, "negative control: the T=1 value at T=0.5 is rejected",
                         f"same z-test, R={R}", sample.mean(), m1, math.sqrt(v1 / R)))
+    # the other regimes: the window chain (a second exact method under Replace), then
+    # MostRecent and RandomlySampled against simulation
+    for reg in (Replace(10, temperature=0.5), Replace(8, top_p=0.7)):
+        rows.append(close(KEY, f"E[T], p=(.6,.4), {reg!r}", "window chain vs partition chain",
+                          ov.overlapping_collapse_moments(bar, reg)[0],
+                          float(pol.policy_expected_collapse_time(bar, reg)), rtol=1e-10))
+    reg = MostRecent(6, 2, temperature=0.7)
+    res = montecarlo.simulate(three, reg, 400, replicates=R, seed=20241, statistics=(),
+                              record="last")
+    sample = res.collapse_time.astype(np.float64)
+    mean, var = ov.overlapping_collapse_moments(three, reg)
+    rows.append(zcheck(KEY, f"E[T], p=(.5,.3,.2), {reg!r}", f"numba simulation R={R}",
+                       sample.mean(), mean, math.sqrt(var / R)))
+    m1, v1 = ov.overlapping_collapse_moments(three, MostRecent(6, 2))
+    rows.append(zreject(KEY, "negative control: the plain MostRecent(6, 2) value is rejected",
+                        f"same z-test, R={R}", sample.mean(), m1, math.sqrt(v1 / R)))
+    reg = RandomlySampled(4, temperature=0.7)
+    res = montecarlo.simulate(three, reg, 5, replicates=R, seed=20242,
+                              statistics=("homozygosity",), record="last")
+    rows.append(zsample(KEY, f"S_5, p=(.5,.3,.2), {reg!r}", f"numba simulation R={R}",
+                        res["homozygosity"][:, -1], ov.overlapping_homozygosity(three, reg, 5)))
     # T > 1: exponential growth at the large-deviation rate
     c = pol.policy_ld_rate(2.0)
     lo = math.log(pol.policy_collapse_moments(bar, Replace(300, temperature=2.0))[0])

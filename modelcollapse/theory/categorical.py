@@ -108,13 +108,12 @@ def _policy_replace(regime, method) -> bool:
 
 def _overlapping_exact(regime, method, what: str) -> bool:
     """True for the regimes with overlapping generations (``MostRecent``,
-    ``RandomlySampled``, ``Accumulate``, ``AccumulateSubsample``) under plain sampling:
-    their exact laws are the small-state chains of :mod:`modelcollapse.theory.overlapping`
-    (``TooLargeError`` beyond their caps); another ``method`` than ``"auto"`` is a
-    ValueError."""
+    ``RandomlySampled``, ``Accumulate``, ``AccumulateSubsample``), with any sampling
+    policy: their exact laws are the small-state chains of
+    :mod:`modelcollapse.theory.overlapping` (``TooLargeError`` beyond their caps); another
+    ``method`` than ``"auto"`` is a ValueError."""
     if not (isinstance(regime, Regime) and not isinstance(regime, (Replace, Mix))):
         return False
-    require_plain_sampling(regime, what)
     if method not in ("auto", "chain"):
         raise ValueError(
             f"{what} under {type(regime).__name__} has one exact method, the chain on the "
@@ -591,8 +590,21 @@ def token_loss(
     :math:`P(T_i \le m) = E(1-p_i)^{A_{m-1}}`.
 
     ``token`` is an index or, when the model has labels, a word.
+
+    Under ``MostRecent``, ``Accumulate`` and ``Replace`` with a sampling policy the law
+    comes from the exact window chain (small ``n``; the default ``method`` means it, and
+    ``"chain"`` names it): :func:`modelcollapse.theory.overlapping.overlapping_token_loss`.
     """
     model = check_categorical(model)
+    if isinstance(regime, Replace) and not regime.sampling.plain:
+        if method not in ("coalescent", "auto", "chain"):
+            raise ValueError(
+                f"{regime!r} samples with a policy: its token-loss law comes from the exact "
+                f"window chain, not method={method!r}; use method='auto'")
+        from .overlapping import overlapping_token_loss
+
+        kw = {} if max_generations is None else {"max_generations": max_generations}
+        return overlapping_token_loss(model, regime, token, tol=tol, **kw)
     if isinstance(regime, (MostRecent, Accumulate)) and _overlapping_exact(
             regime, "auto" if method == "coalescent" else method, "token_loss"):
         from .overlapping import overlapping_token_loss
@@ -829,7 +841,22 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     ``exact=True`` evaluates in rational arithmetic (``fractions.Fraction``) for scalar
     ``m``; ``model`` may then also be a sequence of ``Fraction`` probabilities (converted by
     :func:`modelcollapse.models.exact_probabilities`).
+
+    Under a sampling policy (temperature, top-k, top-p; any regime but ``Mix``) the
+    sum of squares is no longer a closed recursion: :math:`S_m` comes from the exact
+    chains on count vectors (small ``n`` and vocabularies,
+    :func:`modelcollapse.theory.overlapping.overlapping_homozygosity`), in float64 only.
     """
+    if (isinstance(regime, Regime) and not isinstance(regime, Mix)
+            and not regime.sampling.plain):
+        if exact:
+            raise UnsupportedRegimeError(
+                f"homozygosity(exact=True) is rational for plain sampling only; {regime!r} "
+                "sets a sampling policy: use exact=False (the exact chain in float64)",
+                ("plain sampling",))
+        from .overlapping import overlapping_homozygosity
+
+        return overlapping_homozygosity(model, regime, m)
     if _overlapping(regime):
         from .genealogy import genealogy_homozygosity
 

@@ -73,6 +73,7 @@ from scipy.sparse.linalg import splu
 
 from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ..models import _check_positive_int, check_categorical
+from ..montecarlo._stats import sampling_distribution
 from ..regimes import (
     Accumulate,
     AccumulateSubsample,
@@ -80,8 +81,8 @@ from ..regimes import (
     RandomlySampled,
     Regime,
     Replace,
+    SamplingPolicy,
     as_regime,
-    require_plain_sampling,
 )
 from .categorical import Estimate
 from .distributions import GenerationDistribution
@@ -132,7 +133,6 @@ def _regime_kind(regime, what: str, allowed=ALL_SUPPORTED) -> tuple[str, int, in
         raise WrongTypeError(
             f"regime must be a Regime or a spec string, got {type(regime).__name__}")
     regime = as_regime(regime)
-    require_plain_sampling(regime, what)
     kind = {Replace: "window", MostRecent: "window", RandomlySampled: "uniform",
             Accumulate: "accumulate", AccumulateSubsample: "subsample"}.get(type(regime))
     name = type(regime).__name__
@@ -284,6 +284,17 @@ def _fit_stats(comps: np.ndarray) -> dict:
             "homozygosity": (comps.astype(np.float64) ** 2).sum(axis=1) / tot**2}
 
 
+def _truncates(policy: SamplingPolicy) -> bool:
+    """Whether ``policy`` truncates (top-k / top-p), breaking ties by token index."""
+    return policy.top_k is not None or (policy.top_p is not None and policy.top_p < 1)
+
+
+def _draw(P: np.ndarray, policy: SamplingPolicy) -> np.ndarray:
+    """The laws synthetic samples are drawn from, for fitted models ``P`` (rows): the
+    sampling policy's map (the real model ``p^(0)`` is always sampled plainly)."""
+    return sampling_distribution(np.asarray(P, dtype=np.float64), policy)
+
+
 # ---------------------------------------------------------------------- window chain
 def _kill_mask(kind, cols: np.ndarray, K: int) -> np.ndarray:
     """Which windows (``cols``: ``(S, w, s)`` counts, oldest first) meet the event
@@ -315,8 +326,10 @@ class _WindowChain:
     """``MostRecent(n, K)`` on the support ``p`` (``s`` tokens); ``fixed`` is the token
     the lumping must keep apart (``None``: the full symmetric group)."""
 
-    def __init__(self, p: np.ndarray, n: int, K: int, fixed: int | None = None):
+    def __init__(self, p: np.ndarray, n: int, K: int, fixed: int | None = None,
+                 policy: SamplingPolicy | None = None):
         self.p, self.n, self.K, self.s = p, n, K, p.size
+        self.policy = policy = policy or SamplingPolicy()
         self.G0 = 2 * K - 1
         self.b = n // K
         self.N = K * self.b
@@ -331,7 +344,11 @@ class _WindowChain:
                 f"MostRecent({n}, {K}) with {s} tokens has {labelled} labelled window "
                 f"states (limit MAX_LABELLED_STATES = {MAX_LABELLED_STATES}): use a "
                 "smaller n, window or vocabulary, or simulate with modelcollapse.montecarlo")
-        group = [g for g in permutations(range(s)) if fixed is None or g[fixed] == fixed]
+        # the tokens are exchangeable under plain sampling and temperature; top-k/top-p
+        # break ties by token index, so a permutation of a window with ties is not
+        # equivalent to it: no lumping then
+        group = ([tuple(range(s))] if _truncates(policy) else
+                 [g for g in permutations(range(s)) if fixed is None or g[fixed] == fixed])
         est_states = labelled // len(group) + C
         if est_states > MAX_STATES or est_states * max(conv, C) > MAX_WORK:
             raise TooLargeError(
@@ -363,7 +380,7 @@ class _WindowChain:
         rep_digits = digits[reps]
         self.rep_counts = self.comps[rep_digits]  # (L, K, s)
         # transitions: law of the new fit y from each representative window
-        A = _multinomial(self.comps / self.N, self.b)  # (C, C_b)
+        A = _multinomial(_draw(self.comps / self.N, self.policy), self.b)  # (C, C_b)
         rows, cols, vals = [], [], []
         chunk = max(1, 4_000_000 // max(C, 1))
         for start in range(0, L, chunk):
@@ -409,7 +426,7 @@ class _WindowChain:
                 acc = np.repeat(_multinomial(self.p, b), states.shape[0], axis=0)
                 tot = b
             for j, t in enumerate(totals):
-                part = _multinomial(_comps(t, s)[0] / t, b)[states[:, j]]
+                part = _multinomial(_draw(_comps(t, s)[0] / t, self.policy), b)[states[:, j]]
                 acc = part if acc is None else _convolve(acc, tot, part, b, s)
                 tot += b
             joint = probs[:, None] * acc
@@ -458,7 +475,7 @@ class _WindowChain:
 def _window_chain(model, regime, what, fixed=None):
     _, n, K = _regime_kind(regime, what, WINDOW_SUPPORTED)
     p = _support(model)
-    return _WindowChain(p, n, K, fixed)
+    return _WindowChain(p, n, K, fixed, as_regime(regime).sampling)
 
 
 def _passage(chain: _WindowChain, kill, never=None, *, tol, max_generations):
@@ -668,9 +685,9 @@ def overlapping_token_loss(model, regime, token, *, permanent: bool = False,
 
 
 # ---------------------------------------------------------------------- fit statistics
-def _window_stats(p, n, K, M) -> dict:
+def _window_stats(p, n, K, M, policy) -> dict:
     """Per-generation statistics ``m = 0..M`` under ``MostRecent(n, K)``."""
-    chain = _WindowChain(p, n, K)
+    chain = _WindowChain(p, n, K, policy=policy)
     rows, _, states, probs, _ = chain.phase1(None, horizon=M)
     if M > chain.G0:
         law = chain.lump(states, probs)
@@ -690,9 +707,11 @@ def _growing_check(states_per_gen, C_new, what):
             "a smaller m, n or vocabulary, or simulate with modelcollapse.montecarlo")
 
 
-def _uniform_stats(p, n, M) -> list:
+def _uniform_stats(p, n, M, policy) -> list:
     """RandomlySampled(n): Markov on :math:`Y_{g-1}`, :math:`X^{(g)} \\sim
     \\mathrm{Mult}(n, (p^{(0)} + Y_{g-1}/n)/g)`."""
+    if not policy.plain:
+        return _uniform_policy_stats(p, n, M, policy)
     s = p.size
     Cn = _comps(n, s)[0]
     _growing_check([_ncomps(g * n, s) for g in range(M)], Cn.shape[0], "RandomlySampled")
@@ -711,7 +730,36 @@ def _uniform_stats(p, n, M) -> list:
     return rows
 
 
-def _accumulate_stats(p, n, M) -> list:
+def _uniform_policy_stats(p, n, M, policy) -> list:
+    """RandomlySampled(n) under a sampling policy: given the past, :math:`X^{(g)} \\sim
+    \\mathrm{Mult}(n, (p^{(0)} + \\sum_{t=1}^{g-1} \\pi(p^{(t)}))/g)` with :math:`\\pi` the
+    policy's map, which is not linear: the law depends on the multiset of the past fits,
+    not on their sum. The state is that multiset (sorted fit indices), merged when equal.
+    """
+    s = p.size
+    Cn = _comps(n, s)[0]
+    C = Cn.shape[0]
+    sizes = [math.comb(C + g - 1, g) for g in range(M)]  # multisets of g fits
+    _growing_check(sizes, C, "RandomlySampled with a sampling policy")
+    pol = _draw(Cn / n, policy)  # (C, s)
+    feats = _fit_stats(Cn)
+    states = np.zeros((1, 0), dtype=np.int64)
+    law = np.ones(1)
+    rows = []
+    for g in range(1, M + 1):
+        mix = (p[None, :] + pol[states].sum(axis=1)) / g
+        joint = law[:, None] * _multinomial(mix, n)  # (S, C)
+        marg = joint.sum(axis=0)
+        rows.append({k: _dot(marg, v) for k, v in feats.items()})
+        if g < M:
+            r, y = np.nonzero(joint > 0)
+            new = np.sort(np.concatenate([states[r], y[:, None]], axis=1), axis=1)
+            states, inv = np.unique(new, axis=0, return_inverse=True)
+            law = np.bincount(inv.ravel(), weights=joint[r, y], minlength=states.shape[0])
+    return rows
+
+
+def _accumulate_stats(p, n, M, policy) -> list:
     """Accumulate(n): the pool :math:`Y_g` (``g n`` samples) is Markov,
     :math:`Y_{g+1} = Y_g + \\mathrm{Mult}(n, Y_g/(gn))`, :math:`p^{(g)} = Y_g/(gn)`."""
     s = p.size
@@ -723,13 +771,13 @@ def _accumulate_stats(p, n, M) -> list:
         Y = _comps(g * n, s)[0]
         rows.append({k: _dot(law, v) for k, v in _fit_stats(Y).items()})
         if g < M:
-            joint = law[:, None] * _multinomial(Y / (g * n), n)
+            joint = law[:, None] * _multinomial(_draw(Y / (g * n), policy), n)
             law = np.bincount(_add_table(g * n, n, s).ravel(), weights=joint.ravel(),
                               minlength=_comps((g + 1) * n, s)[0].shape[0])
     return rows
 
 
-def _subsample_stats(p, n, M) -> list:
+def _subsample_stats(p, n, M, policy) -> list:
     """AccumulateSubsample(n): the pool gains ``Mult(n, F_g/n)``, then the fit
     :math:`F_{g+1}` is ``n`` of the pool without replacement."""
     s = p.size
@@ -740,7 +788,7 @@ def _subsample_stats(p, n, M) -> list:
     pool_law = _multinomial(p, n)[0]  # generation 1: pool = fit = the real sample
     rows = [{k: _dot(pool_law, v) for k, v in feats.items()}]
     joint = np.diag(pool_law)  # (pool, fit) of generation 1 (both of total n)
-    Mn = _multinomial(Cn / n, n)  # (fit, new block)
+    Mn = _multinomial(_draw(Cn / n, policy), n)  # (fit, new block)
     for g in range(2, M + 1):
         tot = (g - 1) * n
         blocks = joint @ Mn  # (pool, new block)
@@ -755,6 +803,7 @@ def _subsample_stats(p, n, M) -> list:
 
 def _stats(model, regime, m, what, key):
     kind, n, K = _regime_kind(regime, what)
+    policy = as_regime(regime).sampling
     ms = _check_m(m)
     model = check_categorical(model)
     p = _support(model)
@@ -764,13 +813,13 @@ def _stats(model, regime, m, what, key):
     if p.size == 1 or M == 0:
         rows = [row0] * (M + 1)
     elif kind == "window":
-        rows = [row0, *_window_stats(p, n, K, M)]
+        rows = [row0, *_window_stats(p, n, K, M, policy)]
     elif kind == "uniform":
-        rows = [row0, *_uniform_stats(p, n, M)]
+        rows = [row0, *_uniform_stats(p, n, M, policy)]
     elif kind == "accumulate":
-        rows = [row0, *_accumulate_stats(p, n, M)]
+        rows = [row0, *_accumulate_stats(p, n, M, policy)]
     else:
-        rows = [row0, *_subsample_stats(p, n, M)]
+        rows = [row0, *_subsample_stats(p, n, M, policy)]
     vals = np.array([r[key] for r in rows])[ms]
     return float(vals) if ms.ndim == 0 else vals
 

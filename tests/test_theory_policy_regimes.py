@@ -1,0 +1,284 @@
+"""Sampling policies under every regime: the exact chains of
+modelcollapse.theory.overlapping against a plain enumeration written from the regimes'
+definitions (no lumping, no shared code; Fractions where the policy is rational), against
+the partition chain of modelcollapse.theory.policies, and against the Numba simulator."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from itertools import product
+
+import numpy as np
+import pytest
+
+from modelcollapse import theory
+from modelcollapse.errors import UnsupportedRegimeError
+from modelcollapse.models import Categorical
+from modelcollapse.montecarlo import simulate
+from modelcollapse.regimes import (
+    Accumulate,
+    AccumulateSubsample,
+    Mix,
+    MostRecent,
+    RandomlySampled,
+    Replace,
+)
+from modelcollapse.theory import overlapping as O
+from modelcollapse.theory import policies as P
+
+P3 = (Fraction(1, 2), Fraction(1, 3), Fraction(1, 6))
+THREE = Categorical([float(x) for x in P3])
+
+
+# ------------------------------------------------------------------ plain enumeration
+def _policy(q, T=1, top_k=None, top_p=None):
+    """The sampling map written out: p^(1/T)/sum, then the top_k most likely tokens,
+    then the smallest most likely set of mass >= top_p; ties to the lower index."""
+    q = list(q)
+    if T != 1:
+        w = [x ** (1.0 / T) if x > 0 else 0.0 for x in q]
+        q = [x / sum(w) for x in w]
+    order = sorted(range(len(q)), key=lambda i: (-q[i], i))
+    keep = [i for i in order if q[i] > 0]
+    if top_k is not None:
+        keep = keep[:top_k]
+    if top_p is not None:
+        tot, cut = sum(q[i] for i in keep), []
+        for i in keep:
+            if sum(q[j] for j in cut) >= top_p * tot:
+                break
+            cut.append(i)
+        keep = cut
+    tot = sum(q[i] for i in keep)
+    return tuple(q[i] / tot if i in keep else 0 * q[i] for i in range(len(q)))
+
+
+def _mult(k, q):
+    """{count tuple: probability} of Mult(k, q)."""
+    out = {}
+    for c in product(range(k + 1), repeat=len(q)):
+        if sum(c) != k:
+            continue
+        pr = Fraction(math.factorial(k), math.prod(math.factorial(ci) for ci in c))
+        for ci, qi in zip(c, q, strict=True):
+            pr = pr * qi**ci
+        if pr:
+            out[c] = out.get(c, 0) + pr
+    return out
+
+
+def _hyper(pool, n):
+    """{count tuple: probability} of n draws without replacement from ``pool``."""
+    tot = sum(pool)
+    out = {}
+    for c in product(*(range(min(x, n) + 1) for x in pool)):
+        if sum(c) == n:
+            out[c] = Fraction(math.prod(math.comb(x, ci) for x, ci in zip(pool, c, strict=True)),
+                              math.comb(tot, n))
+    return out
+
+
+def _add(a, b):
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def _conv(laws):
+    out = {(0,) * 3: 1}
+    for law in laws:
+        new = {}
+        for c, pc in out.items():
+            for d, pd in law.items():
+                k = _add(c, d)
+                new[k] = new.get(k, 0) + pc * pd
+        out = new
+    return out
+
+
+def _features(law):
+    """(P(Dirac), E support, E sum p^2) of a law of fits (count tuples)."""
+    d = s = h = 0
+    for c, pr in law.items():
+        tot = sum(c)
+        d += pr * (sum(1 for x in c if x) == 1)
+        s += pr * sum(1 for x in c if x)
+        h += pr * sum(Fraction(x * x, tot * tot) for x in c)
+    return d, s, h
+
+
+def enumerate_regime(regime, p, M, pol):
+    """Generations 1..M of ``regime`` by forward enumeration of its raw state:
+    (P(Dirac), E support, E sum p^2) per generation."""
+    n = regime.n
+
+    def draw(fit):  # a fitted model is sampled through the policy
+        tot = sum(fit)
+        return pol([Fraction(x, tot) for x in fit])
+
+    rows = []
+    if isinstance(regime, (Replace, MostRecent)):
+        K = regime.window if isinstance(regime, MostRecent) else 1
+        states = {(): 1}  # the last min(K, g-1) fits, oldest first
+        for g in range(1, M + 1):
+            k = min(K, g)
+            b = n // k
+            new = {}
+            for win, pr in states.items():
+                models = ([p] if g <= K else []) + [draw(f) for f in win]
+                for fit, q in _conv([_mult(b, m) for m in models[-k:]]).items():
+                    key = (*win, fit)[-K:]
+                    new[key] = new.get(key, 0) + pr * q
+            states = new
+            fits = {}
+            for win, pr in states.items():
+                fits[win[-1]] = fits.get(win[-1], 0) + pr
+            rows.append(_features(fits))
+    elif isinstance(regime, RandomlySampled):
+        states = {(): 1}  # the multiset of past fits
+        for g in range(1, M + 1):
+            new, fits = {}, {}
+            for past, pr in states.items():
+                laws = [p] + [draw(f) for f in past]
+                mix = tuple(sum(m[i] for m in laws) / g for i in range(3))
+                for fit, q in _mult(n, mix).items():
+                    key = tuple(sorted((*past, fit)))
+                    new[key] = new.get(key, 0) + pr * q
+                    fits[fit] = fits.get(fit, 0) + pr * q
+            states = new
+            rows.append(_features(fits))
+    else:  # Accumulate, AccumulateSubsample: state (pool, fit)
+        sub = isinstance(regime, AccumulateSubsample)
+        states = {(c, c): q for c, q in _mult(n, p).items()}
+        for g in range(1, M + 1):
+            if g > 1:
+                new = {}
+                for (pool, fit), pr in states.items():
+                    for blk, q in _mult(n, draw(fit)).items():
+                        pool2 = _add(pool, blk)
+                        for fit2, h in (_hyper(pool2, n).items() if sub else [(pool2, 1)]):
+                            key = (pool2, fit2)
+                            new[key] = new.get(key, 0) + pr * q * h
+                states = new
+            fits = {}
+            for (_, fit), pr in states.items():
+                fits[fit] = fits.get(fit, 0) + pr
+            rows.append(_features(fits))
+    return rows
+
+
+CASES = [  # (regime, policy kwargs, generations); rational policies are checked exactly
+    (MostRecent(4, 2, top_k=2), 4),
+    (MostRecent(4, 2, temperature=0.6), 4),
+    (MostRecent(3, 3, top_p=0.6), 5),
+    (Replace(4, top_p=0.6, temperature=1.5), 4),
+    (RandomlySampled(3, top_k=2), 4),
+    (RandomlySampled(3, temperature=2.0), 4),
+    (Accumulate(3, top_k=1), 4),
+    (Accumulate(3, temperature=0.5, top_p=0.9), 3),
+    (AccumulateSubsample(3, top_p=0.6), 4),
+    (AccumulateSubsample(3, temperature=0.7), 4),
+]
+
+
+@pytest.mark.parametrize(("regime", "M"), CASES, ids=[repr(c[0]) for c in CASES])
+def test_chains_equal_plain_enumeration(regime, M):
+    pol = regime.sampling
+    rational = pol.temperature == 1.0
+    p = P3 if rational else tuple(float(x) for x in P3)
+
+    def mapped(q):
+        return _policy(q, pol.temperature, pol.top_k,
+                       None if pol.top_p is None else
+                       (Fraction(pol.top_p).limit_denominator(1000) if rational else pol.top_p))
+
+    ref = enumerate_regime(regime, p, M, mapped)
+    if rational:  # the enumeration is exact: the chains agree to rounding
+        assert all(isinstance(x, Fraction) for row in ref for x in row)
+    ms = np.arange(1, M + 1)
+    got = [O.dirac_probability(THREE, regime, ms),
+           O.overlapping_surviving_tokens(THREE, regime, ms),
+           O.overlapping_homozygosity(THREE, regime, ms)]
+    for j in range(3):
+        np.testing.assert_allclose(got[j], [float(r[j]) for r in ref], rtol=1e-11,
+                                   atol=1e-14)
+
+
+def test_enumeration_sees_the_policy():
+    """Negative control: the plain-sampling values differ from the policy's."""
+    reg = MostRecent(4, 2, top_k=2)
+    pol = enumerate_regime(reg, P3, 3, lambda q: _policy(q, top_k=2))
+    plain = enumerate_regime(reg, P3, 3, lambda q: _policy(q))
+    assert abs(float(pol[2][2] - plain[2][2])) > 1e-3
+    np.testing.assert_allclose(O.overlapping_homozygosity(THREE, MostRecent(4, 2), 3),
+                               float(plain[2][2]), rtol=1e-11)
+
+
+# ------------------------------------------------------------------ two exact methods
+@pytest.mark.parametrize("regime", [Replace(10, temperature=0.5), Replace(10, temperature=2.0),
+                                    Replace(6, top_k=1), Replace(8, top_p=0.7)], ids=repr)
+def test_window_chain_equals_partition_chain_under_replace(regime):
+    """Replace with a policy: the window chain (compositions, lumped by token
+    permutations, or not at all under truncation) and the chain on count partitions."""
+    bar = Categorical([0.6, 0.4])
+    E, V = O.overlapping_collapse_moments(bar, regime)
+    assert E == pytest.approx(P.policy_expected_collapse_time(bar, regime), rel=1e-10)
+    assert V == pytest.approx(P.policy_collapse_moments(bar, regime)[1], rel=1e-8)
+    ms = np.arange(0, 9)
+    np.testing.assert_allclose(O.overlapping_surviving_tokens(THREE, Replace(5, **_kw(regime)),
+                                                              ms),
+                               P.policy_surviving_tokens(THREE, Replace(5, **_kw(regime)), ms),
+                               rtol=1e-10)
+
+
+def _kw(regime):
+    s = regime.sampling
+    return {"temperature": s.temperature, "top_k": s.top_k, "top_p": s.top_p}
+
+
+# ------------------------------------------------------------------ simulation
+def _z(x, mean, var):
+    return (np.mean(x) - mean) / math.sqrt(var / x.size)
+
+
+def test_most_recent_policy_collapse_and_loss_against_simulation():
+    reg = MostRecent(6, 2, temperature=0.7)
+    E, V = theory.overlapping.overlapping_collapse_moments(THREE, reg)
+    assert float(theory.expected_collapse_time(THREE, reg)) == pytest.approx(E, rel=1e-12)
+    res = simulate(THREE, reg, 400, replicates=20_000, seed=31, backend="numba", tokens=(2,))
+    T = res.collapse_time
+    assert (T > 0).all()
+    assert abs(_z(T, E, V)) < 5
+    # negative control: the plain-sampling collapse time is rejected
+    E0, V0 = O.overlapping_collapse_moments(THREE, MostRecent(6, 2))
+    assert abs(_z(T, E0, V0)) > 5
+    law = theory.token_loss(THREE, reg, 2)
+    lost = res.token_loss_time[:, 0]
+    for g in (1, 3, 8):
+        pe = law.cdf(g)
+        assert abs(_z(((lost >= 0) & (lost <= g)).astype(float), pe, pe * (1 - pe))) < 5
+
+
+@pytest.mark.parametrize("regime", [RandomlySampled(4, temperature=0.7),
+                                    AccumulateSubsample(4, top_k=2),
+                                    Replace(4, top_p=0.6)], ids=repr)
+def test_homozygosity_and_support_against_simulation(regime):
+    m = 5
+    res = simulate(THREE, regime, m, replicates=20_000, seed=32, backend="numba",
+                   statistics=("homozygosity", "support_size"))
+    for name, f in (("homozygosity", theory.homozygosity),
+                    ("support_size", theory.expected_surviving_tokens)):
+        x = res[name][:, m]
+        th = f(THREE, regime, m)
+        assert abs(_z(x, th, x.var(ddof=1))) < 5, (name, th, x.mean())
+    plain = type(regime)(regime.n)  # negative control: plain sampling is rejected
+    x = res["homozygosity"][:, m]
+    assert abs(_z(x, theory.homozygosity(THREE, plain, m), x.var(ddof=1))) > 5
+
+
+def test_refusals():
+    with pytest.raises(UnsupportedRegimeError, match="plain sampling"):
+        theory.homozygosity(THREE, Replace(4, temperature=0.5), 2, exact=True)
+    with pytest.raises(UnsupportedRegimeError):
+        theory.homozygosity(THREE, Mix(4, 4, temperature=0.5), 2)
+    with pytest.raises(ValueError, match="window chain"):
+        theory.token_loss(THREE, Replace(4, top_k=2), 1, method="marginal")
