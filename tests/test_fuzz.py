@@ -347,8 +347,10 @@ def test_a_wrong_model_type_is_a_type_error(call):
      ("Replace", "Accumulate")),
     (lambda: theory.regression_test_error(LinearRegression([1.0]), Mix(5, 5), 1),
      ("Replace", "Accumulate")),
-    (lambda: theory.homozygosity(Categorical.uniform(3), Mix(5, 5, temperature=0.5), 2),
-     ("plain sampling: temperature=1, no top_k, no top_p",)),
+    (lambda: theory.token_loss(Categorical.uniform(3), Mix(5, 5), 0),
+     ("Replace", "MostRecent", "Accumulate")),
+    (lambda: theory.homozygosity(Categorical.uniform(3), Replace(5, top_k=2), 2, exact=True),
+     ("plain sampling",)),
 ])
 def test_unsupported_regimes_say_what_is_supported(call, supported):
     from modelcollapse.errors import UnsupportedRegimeError

@@ -15,7 +15,6 @@ from modelcollapse.montecarlo import simulate
 from modelcollapse.regimes import (
     Accumulate,
     AccumulateSubsample,
-    Mix,
     MostRecent,
     RandomlySampled,
     Replace,
@@ -287,8 +286,6 @@ def test_validation():
         O.overlapping_collapse_time(BAR, RandomlySampled(4))
     with pytest.raises(UnsupportedRegimeError):
         O.overlapping_token_loss(BAR, AccumulateSubsample(4), 0)
-    with pytest.raises(UnsupportedRegimeError):
-        O.dirac_probability(BAR, Mix(4, 4), 2)
     with pytest.raises(TooLargeError):
         O.overlapping_collapse_time(THREE, MostRecent(300, 3))
     with pytest.raises(TooLargeError):

@@ -5,6 +5,7 @@ the partition chain of modelcollapse.theory.policies, and against the Numba simu
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 from itertools import product
@@ -109,7 +110,7 @@ def _features(law):
 def enumerate_regime(regime, p, M, pol):
     """Generations 1..M of ``regime`` by forward enumeration of its raw state:
     (P(Dirac), E support, E sum p^2) per generation."""
-    n = regime.n
+    n = regime.synthetic if isinstance(regime, Mix) else regime.n
 
     def draw(fit):  # a fitted model is sampled through the policy
         tot = sum(fit)
@@ -146,6 +147,21 @@ def enumerate_regime(regime, p, M, pol):
                     fits[fit] = fits.get(fit, 0) + pr * q
             states = new
             rows.append(_features(fits))
+    elif isinstance(regime, Mix):  # state (real sample, fit); fresh: a new real sample
+        N, n = regime.real, regime.synthetic
+        real = _mult(N, p)
+        rows.append(_features(real))
+        states = {(r, r): q for r, q in real.items()}
+        for _ in range(2, M + 1):
+            new, fits = {}, {}
+            for (r, fit), pr in states.items():
+                for r2, q2 in (real.items() if regime.fresh else [(r, 1)]):
+                    for blk, q in _mult(n, draw(fit)).items():
+                        f2 = _add(r2, blk)
+                        new[(r2, f2)] = new.get((r2, f2), 0) + pr * q2 * q
+                        fits[f2] = fits.get(f2, 0) + pr * q2 * q
+            states = new
+            rows.append(_features(fits))
     else:  # Accumulate, AccumulateSubsample: state (pool, fit)
         sub = isinstance(regime, AccumulateSubsample)
         states = {(c, c): q for c, q in _mult(n, p).items()}
@@ -166,6 +182,83 @@ def enumerate_regime(regime, p, M, pol):
     return rows
 
 
+def enumerate_first_loss(regime, p, M, pol, token):
+    """P(the token is absent from some fit of generations 1..g), g = 1..M, under
+    RandomlySampled or AccumulateSubsample, by the same enumeration with the paths that
+    lose the token removed."""
+    n, lost, out = regime.n, 0, []
+
+    def draw(fit):
+        tot = sum(fit)
+        return pol([Fraction(x, tot) for x in fit])
+
+    if isinstance(regime, RandomlySampled):
+        states = {(): 1}
+        for g in range(1, M + 1):
+            new = {}
+            for past, pr in states.items():
+                laws = [p] + [draw(f) for f in past]
+                mix = tuple(sum(m[i] for m in laws) / g for i in range(3))
+                for fit, q in _mult(n, mix).items():
+                    if fit[token] == 0:
+                        lost += pr * q
+                        continue
+                    key = tuple(sorted((*past, fit)))
+                    new[key] = new.get(key, 0) + pr * q
+            states = new
+            out.append(lost)
+        return out
+    states = {}
+    for c, q in _mult(n, p).items():
+        if c[token] == 0:
+            lost += q
+        else:
+            states[(c, c)] = q
+    out.append(lost)
+    for _ in range(2, M + 1):
+        new = {}
+        for (pool, fit), pr in states.items():
+            for blk, q in _mult(n, draw(fit)).items():
+                pool2 = _add(pool, blk)
+                for fit2, h in _hyper(pool2, n).items():
+                    if fit2[token] == 0:
+                        lost += pr * q * h
+                        continue
+                    new[(pool2, fit2)] = new.get((pool2, fit2), 0) + pr * q * h
+        states = new
+        out.append(lost)
+    return out
+
+
+@pytest.mark.parametrize("regime", [RandomlySampled(3), RandomlySampled(3, top_k=2),
+                                    AccumulateSubsample(3), AccumulateSubsample(3, top_p=0.6)],
+                         ids=repr)
+def test_first_loss_equals_enumeration(regime):
+    """P(T_i <= m) in exact rationals, for the least likely token."""
+    pol = regime.sampling
+    top_p = None if pol.top_p is None else Fraction(pol.top_p).limit_denominator(1000)
+    ref = enumerate_first_loss(regime, P3, 4, lambda q: _policy(q, 1, pol.top_k, top_p), 2)
+    assert all(isinstance(x, Fraction) for x in ref)
+    got = O.first_loss_probability(THREE, regime, 2, np.arange(0, 5))
+    np.testing.assert_allclose(got, [0.0, *map(float, ref)], rtol=1e-12, atol=1e-15)
+    assert O.first_loss_probability(THREE, regime, 2, 3) == pytest.approx(float(ref[2]),
+                                                                          rel=1e-12)
+
+
+def test_first_loss_against_simulation():
+    reg = AccumulateSubsample(4, temperature=0.7)
+    res = simulate(THREE, reg, 6, replicates=40_000, seed=33, backend="numba", tokens=(2,),
+                   statistics=())
+    lost = res.token_loss_time[:, 0]
+    F = O.first_loss_probability(THREE, reg, 2, np.arange(7))
+    for g in (1, 3, 6):
+        hit = ((lost >= 0) & (lost <= g)).astype(float)
+        assert abs(_z(hit, F[g], F[g] * (1 - F[g]))) < 5
+    plain = O.first_loss_probability(THREE, AccumulateSubsample(4), 2, 6)  # negative control
+    hit = ((lost >= 0) & (lost <= 6)).astype(float)
+    assert abs(_z(hit, plain, plain * (1 - plain))) > 5
+
+
 CASES = [  # (regime, policy kwargs, generations); rational policies are checked exactly
     (MostRecent(4, 2, top_k=2), 4),
     (MostRecent(4, 2, temperature=0.6), 4),
@@ -177,6 +270,10 @@ CASES = [  # (regime, policy kwargs, generations); rational policies are checked
     (Accumulate(3, temperature=0.5, top_p=0.9), 3),
     (AccumulateSubsample(3, top_p=0.6), 4),
     (AccumulateSubsample(3, temperature=0.7), 4),
+    (Mix(3, 2), 4),
+    (Mix(3, 2, top_k=2), 4),
+    (Mix(2, 3, fresh=True, temperature=0.6), 4),
+    (Mix(2, 2, fresh=True, top_p=0.6), 4),
 ]
 
 
@@ -201,6 +298,17 @@ def test_chains_equal_plain_enumeration(regime, M):
     for j in range(3):
         np.testing.assert_allclose(got[j], [float(r[j]) for r in ref], rtol=1e-11,
                                    atol=1e-14)
+
+
+@pytest.mark.parametrize("regime", [Mix(3, 2), Mix(2, 3, fresh=True)], ids=repr)
+def test_mix_chain_equals_closed_form_homozygosity(regime):
+    """Plain Mix: the chain on (real sample, fit) against the closed forms."""
+    ms = np.arange(0, 7)
+    np.testing.assert_allclose(O.overlapping_homozygosity(THREE, regime, ms),
+                               theory.homozygosity(THREE, regime, ms), rtol=1e-12)
+    if not regime.fresh:  # the support is the real sample's from generation 1 on
+        np.testing.assert_allclose(theory.expected_surviving_tokens(THREE, regime, ms[1:]),
+                                   np.sum(1 - (1 - THREE.p) ** regime.real), rtol=1e-12)
 
 
 def test_enumeration_sees_the_policy():
@@ -260,7 +368,8 @@ def test_most_recent_policy_collapse_and_loss_against_simulation():
 
 @pytest.mark.parametrize("regime", [RandomlySampled(4, temperature=0.7),
                                     AccumulateSubsample(4, top_k=2),
-                                    Replace(4, top_p=0.6)], ids=repr)
+                                    Replace(4, top_p=0.6),
+                                    Mix(3, 4, fresh=True, top_k=1)], ids=repr)
 def test_homozygosity_and_support_against_simulation(regime):
     m = 5
     res = simulate(THREE, regime, m, replicates=20_000, seed=32, backend="numba",
@@ -270,7 +379,8 @@ def test_homozygosity_and_support_against_simulation(regime):
         x = res[name][:, m]
         th = f(THREE, regime, m)
         assert abs(_z(x, th, x.var(ddof=1))) < 5, (name, th, x.mean())
-    plain = type(regime)(regime.n)  # negative control: plain sampling is rejected
+    plain = dataclasses.replace(regime, temperature=1.0, top_k=None, top_p=None)
+    # negative control: the plain-sampling value is rejected
     x = res["homozygosity"][:, m]
     assert abs(_z(x, theory.homozygosity(THREE, plain, m), x.var(ddof=1))) > 5
 
@@ -278,7 +388,11 @@ def test_homozygosity_and_support_against_simulation(regime):
 def test_refusals():
     with pytest.raises(UnsupportedRegimeError, match="plain sampling"):
         theory.homozygosity(THREE, Replace(4, temperature=0.5), 2, exact=True)
-    with pytest.raises(UnsupportedRegimeError):
-        theory.homozygosity(THREE, Mix(4, 4, temperature=0.5), 2)
+    with pytest.raises(UnsupportedRegimeError, match="first_loss_probability"):
+        theory.token_loss(THREE, Mix(4, 4, temperature=0.5), 2)
+    with pytest.raises(ValueError, match="one exact method"):
+        theory.expected_surviving_tokens(THREE, Mix(4, 4), 2, method="coalescent")
+    with pytest.raises(UnsupportedRegimeError, match="first_loss_probability"):
+        theory.token_loss(THREE, RandomlySampled(4), 2)
     with pytest.raises(ValueError, match="window chain"):
         theory.token_loss(THREE, Replace(4, top_k=2), 1, method="marginal")

@@ -37,7 +37,16 @@ from ..models import (
     check_real,
     exact_probabilities,
 )
-from ..regimes import Accumulate, Mix, MostRecent, Regime, Replace, require_plain_sampling
+from ..regimes import (
+    Accumulate,
+    AccumulateSubsample,
+    Mix,
+    MostRecent,
+    RandomlySampled,
+    Regime,
+    Replace,
+    require_plain_sampling,
+)
 from . import _exact, _marginal
 from .distributions import GenerationDistribution
 
@@ -135,6 +144,16 @@ def _not_absorbing(regime, what: str):
         "theory.overlapping.dirac_probability (P(p^(m) is a Dirac)), "
         "expected_surviving_tokens or stationary_homozygosity instead",
         ("Replace", "MostRecent"))
+
+
+def _mix_chain(method, what: str) -> bool:
+    """``Mix`` quantities without a closed form come from the exact chain on (real
+    sample, synthetic block) of :mod:`modelcollapse.theory.overlapping` (small sizes)."""
+    if method not in ("auto", "chain"):
+        raise ValueError(f"{what} under Mix has one exact method, the chain on the real "
+                         f"and synthetic counts; method={method!r} is for Replace: use "
+                         "method='auto'")
+    return True
 
 
 def _replace_n(regime, what: str) -> int:
@@ -605,6 +624,15 @@ def token_loss(
 
         kw = {} if max_generations is None else {"max_generations": max_generations}
         return overlapping_token_loss(model, regime, token, tol=tol, **kw)
+    if isinstance(regime, (RandomlySampled, AccumulateSubsample, Mix)):
+        raise UnsupportedRegimeError(
+            f"token_loss: under {type(regime).__name__} the real data keep the token or "
+            "bring a lost one back (Mix with the same real samples: it is lost only if "
+            "they lack it), and the "
+            "exact state grows with m, so there is no law with a tail to give; "
+            "theory.overlapping.first_loss_probability(model, regime, token, m) gives "
+            "P(T_i <= m) exactly for finite m",
+            ("Replace", "MostRecent", "Accumulate"))
     if isinstance(regime, (MostRecent, Accumulate)) and _overlapping_exact(
             regime, "auto" if method == "coalescent" else method, "token_loss"):
         from .overlapping import overlapping_token_loss
@@ -742,13 +770,19 @@ def expected_surviving_tokens(
     coalescent dual for plain sampling; the exact chain on count partitions,
     :func:`modelcollapse.theory.policies.policy_surviving_tokens`, under a sampling
     policy), ``"coalescent"`` or ``"marginal"`` (dense per-token chains, ``n <= 3000``).
+
+    The other regimes, ``Mix`` included, and any sampling policy: the exact chains of
+    :mod:`modelcollapse.theory.overlapping` (small sizes; ``TooLargeError`` beyond).
+    Under ``Mix`` with the same real samples the support is that of the real sample
+    from generation 1 on, :math:`\sum_i (1 - (1-p_i)^N)`.
     """
     model = check_categorical(model)
     if _policy_replace(regime, method):
         from .policies import policy_surviving_tokens
 
         return policy_surviving_tokens(model, regime, m)
-    if _overlapping_exact(regime, method, "expected_surviving_tokens"):
+    if _overlapping_exact(regime, method, "expected_surviving_tokens") or (
+            isinstance(regime, Mix) and _mix_chain(method, "expected_surviving_tokens")):
         from .overlapping import overlapping_surviving_tokens
 
         return overlapping_surviving_tokens(model, regime, m)
@@ -842,13 +876,12 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     ``m``; ``model`` may then also be a sequence of ``Fraction`` probabilities (converted by
     :func:`modelcollapse.models.exact_probabilities`).
 
-    Under a sampling policy (temperature, top-k, top-p; any regime but ``Mix``) the
-    sum of squares is no longer a closed recursion: :math:`S_m` comes from the exact
-    chains on count vectors (small ``n`` and vocabularies,
+    Under a sampling policy (temperature, top-k, top-p; any regime) the sum of squares
+    is no longer a closed recursion: :math:`S_m` comes from the exact chains on count
+    vectors (small ``n`` and vocabularies,
     :func:`modelcollapse.theory.overlapping.overlapping_homozygosity`), in float64 only.
     """
-    if (isinstance(regime, Regime) and not isinstance(regime, Mix)
-            and not regime.sampling.plain):
+    if isinstance(regime, Regime) and not regime.sampling.plain:
         if exact:
             raise UnsupportedRegimeError(
                 f"homozygosity(exact=True) is rational for plain sampling only; {regime!r} "

@@ -77,6 +77,7 @@ from ..montecarlo._stats import sampling_distribution
 from ..regimes import (
     Accumulate,
     AccumulateSubsample,
+    Mix,
     MostRecent,
     RandomlySampled,
     Regime,
@@ -92,6 +93,7 @@ __all__ = [
     "MAX_STATES",
     "MAX_WORK",
     "dirac_probability",
+    "first_loss_probability",
     "overlapping_absorption_moments",
     "overlapping_absorption_time",
     "overlapping_collapse_moments",
@@ -122,7 +124,7 @@ MAX_GENERATIONS = 1_000_000
 
 WINDOW_SUPPORTED = ("Replace", "MostRecent")
 ALL_SUPPORTED = ("Replace", "MostRecent", "RandomlySampled", "Accumulate",
-                 "AccumulateSubsample")
+                 "AccumulateSubsample", "Mix")
 
 
 # ---------------------------------------------------------------------- validation
@@ -134,11 +136,12 @@ def _regime_kind(regime, what: str, allowed=ALL_SUPPORTED) -> tuple[str, int, in
             f"regime must be a Regime or a spec string, got {type(regime).__name__}")
     regime = as_regime(regime)
     kind = {Replace: "window", MostRecent: "window", RandomlySampled: "uniform",
-            Accumulate: "accumulate", AccumulateSubsample: "subsample"}.get(type(regime))
+            Accumulate: "accumulate", AccumulateSubsample: "subsample",
+            Mix: "mix"}.get(type(regime))
     name = type(regime).__name__
     if kind is None or name not in allowed:
         why = ""
-        if kind in ("uniform", "accumulate", "subsample"):
+        if kind in ("uniform", "accumulate", "subsample", "mix"):
             why = (f" Under {name} collapse is not absorbing (real data stays in the "
                    "training set), so there is no collapse time or permanent loss: use "
                    "dirac_probability, overlapping_surviving_tokens or "
@@ -148,6 +151,8 @@ def _regime_kind(regime, what: str, allowed=ALL_SUPPORTED) -> tuple[str, int, in
     if kind == "window":
         K = regime.window if isinstance(regime, MostRecent) else 1
         return kind, regime.n, K
+    if kind == "mix":
+        return kind, regime.synthetic, 1
     return kind, regime.n, 1
 
 
@@ -660,7 +665,9 @@ def overlapping_token_loss(model, regime, token, *, permanent: bool = False,
     ``Accumulate(n)``: the pool keeps the real sample, so the token is lost at
     generation 1 (probability :math:`(1-p_i)^n`) or never; both flags give that law.
     ``RandomlySampled`` and ``AccumulateSubsample``: ``UnsupportedRegimeError`` (a lost
-    token comes back; see :func:`overlapping_surviving_tokens`).
+    token comes back, and the exact state grows with ``m``, so there is no tail to
+    extrapolate): :func:`first_loss_probability` gives :math:`P(T_i \le m)` for finite
+    ``m``.
     """
     tol = _check_tol(tol)
     max_generations = _check_positive_int(max_generations, "max_generations")
@@ -707,11 +714,24 @@ def _growing_check(states_per_gen, C_new, what):
             "a smaller m, n or vocabulary, or simulate with modelcollapse.montecarlo")
 
 
-def _uniform_stats(p, n, M, policy) -> list:
+def _kill_token(rows, joint, fits, token):
+    """With ``token`` (index in the support): remove from ``joint`` (columns: the new
+    fits ``fits``) the paths whose fit lacks it, and record in ``rows[-1]["lost"]`` the
+    probability that it has been absent from some fit so far (rows then describe the
+    surviving paths only)."""
+    if token is None:
+        return
+    dead = fits[:, token] == 0
+    gone = float(joint[:, dead].sum())
+    joint[:, dead] = 0.0
+    rows[-1]["lost"] = (rows[-2]["lost"] if len(rows) > 1 else 0.0) + gone
+
+
+def _uniform_stats(p, n, M, policy, token=None) -> list:
     """RandomlySampled(n): Markov on :math:`Y_{g-1}`, :math:`X^{(g)} \\sim
     \\mathrm{Mult}(n, (p^{(0)} + Y_{g-1}/n)/g)`."""
     if not policy.plain:
-        return _uniform_policy_stats(p, n, M, policy)
+        return _uniform_policy_stats(p, n, M, policy, token)
     s = p.size
     Cn = _comps(n, s)[0]
     _growing_check([_ncomps(g * n, s) for g in range(M)], Cn.shape[0], "RandomlySampled")
@@ -724,13 +744,14 @@ def _uniform_stats(p, n, M, policy) -> list:
         joint = law[:, None] * _multinomial(mix, n)
         marg = joint.sum(axis=0)
         rows.append({k: _dot(marg, v) for k, v in feats.items()})
+        _kill_token(rows, joint, Cn, token)
         if g < M:
             law = np.bincount(_add_table((g - 1) * n, n, s).ravel(), weights=joint.ravel(),
                               minlength=_comps(g * n, s)[0].shape[0])
     return rows
 
 
-def _uniform_policy_stats(p, n, M, policy) -> list:
+def _uniform_policy_stats(p, n, M, policy, token=None) -> list:
     """RandomlySampled(n) under a sampling policy: given the past, :math:`X^{(g)} \\sim
     \\mathrm{Mult}(n, (p^{(0)} + \\sum_{t=1}^{g-1} \\pi(p^{(t)}))/g)` with :math:`\\pi` the
     policy's map, which is not linear: the law depends on the multiset of the past fits,
@@ -751,11 +772,57 @@ def _uniform_policy_stats(p, n, M, policy) -> list:
         joint = law[:, None] * _multinomial(mix, n)  # (S, C)
         marg = joint.sum(axis=0)
         rows.append({k: _dot(marg, v) for k, v in feats.items()})
+        _kill_token(rows, joint, Cn, token)
         if g < M:
             r, y = np.nonzero(joint > 0)
             new = np.sort(np.concatenate([states[r], y[:, None]], axis=1), axis=1)
             states, inv = np.unique(new, axis=0, return_inverse=True)
             law = np.bincount(inv.ravel(), weights=joint[r, y], minlength=states.shape[0])
+    return rows
+
+
+def _mix_stats(p, N, n, fresh, M, policy, token=None) -> list:
+    """Mix(N, n): generation 1 is the real sample :math:`R \\sim \\mathrm{Mult}(N,
+    p^{(0)})`; generation ``g >= 2`` is :math:`R + S_g`, :math:`S_g \\sim
+    \\mathrm{Mult}(n, \\pi(p^{(g-1)}))`, with the same ``R`` (Markov on ``(R, S)``) or,
+    ``fresh``, a new one each generation (Markov on the fit :math:`R_g + S_g`)."""
+    s = p.size
+    CN, Cn, CF = _comps(N, s)[0], _comps(n, s)[0], _comps(N + n, s)[0]
+    work = (CN.shape[0] * Cn.shape[0] ** 2 if not fresh else CF.shape[0] * Cn.shape[0]) * M
+    if work > MAX_WORK or CN.shape[0] * Cn.shape[0] > MAX_LABELLED_STATES:
+        raise TooLargeError(
+            f"Mix({N}, {n}): the exact chain costs about {work:.2e} operations (limit "
+            f"MAX_WORK = {MAX_WORK:.0e}): use a smaller m, N, n or vocabulary, or simulate "
+            "with modelcollapse.montecarlo")
+    real = _multinomial(p, N)[0]  # law of R over CN
+    rows = [{k: _dot(real, v) for k, v in _fit_stats(CN).items()}]
+    law_real = real.copy()
+    _kill_token(rows, law_real[None, :], CN, token)
+    if M == 1:
+        return rows
+    featF = _fit_stats(CF)
+    first = _multinomial(_draw(CN / N, policy), n)  # (CN, Cn): S_2 given R
+    A = _multinomial(_draw(CF / (N + n), policy), n)  # (CF, Cn): S given the last fit
+    add = _add_table(N, n, s)  # (CN, Cn) -> index in CF
+    if not fresh:
+        L = law_real[:, None] * first  # (R, S) of generation 2
+        for g in range(2, M + 1):
+            if g > 2:
+                L = np.einsum("rs,rst->rt", L, A[add])
+            marg = np.bincount(add.ravel(), weights=L.ravel(), minlength=CF.shape[0])
+            rows.append({k: _dot(marg, v) for k, v in featF.items()})
+            if token is not None:
+                dead = CF[add, token] == 0
+                gone = float(L[dead].sum())
+                L = np.where(dead, 0.0, L)
+                rows[-1]["lost"] = rows[-2]["lost"] + gone
+        return rows
+    law_S = law_real @ first  # S_2 (R_1 is gone: the real block is new)
+    for _ in range(2, M + 1):
+        law_F = _convolve(real[None, :], N, law_S[None, :], n, s)[0]
+        rows.append({k: _dot(law_F, v) for k, v in featF.items()})
+        _kill_token(rows, law_F[None, :], CF, token)
+        law_S = law_F @ A
     return rows
 
 
@@ -777,7 +844,7 @@ def _accumulate_stats(p, n, M, policy) -> list:
     return rows
 
 
-def _subsample_stats(p, n, M, policy) -> list:
+def _subsample_stats(p, n, M, policy, token=None) -> list:
     """AccumulateSubsample(n): the pool gains ``Mult(n, F_g/n)``, then the fit
     :math:`F_{g+1}` is ``n`` of the pool without replacement."""
     s = p.size
@@ -788,6 +855,7 @@ def _subsample_stats(p, n, M, policy) -> list:
     pool_law = _multinomial(p, n)[0]  # generation 1: pool = fit = the real sample
     rows = [{k: _dot(pool_law, v) for k, v in feats.items()}]
     joint = np.diag(pool_law)  # (pool, fit) of generation 1 (both of total n)
+    _kill_token(rows, joint, Cn, token)
     Mn = _multinomial(_draw(Cn / n, policy), n)  # (fit, new block)
     for g in range(2, M + 1):
         tot = (g - 1) * n
@@ -798,12 +866,14 @@ def _subsample_stats(p, n, M, policy) -> list:
         joint = pool_law[:, None] * _hypergeometric(pool, tot + n, n)
         marg = joint.sum(axis=0)
         rows.append({k: _dot(marg, v) for k, v in feats.items()})
+        _kill_token(rows, joint, Cn, token)
     return rows
 
 
 def _stats(model, regime, m, what, key):
     kind, n, K = _regime_kind(regime, what)
-    policy = as_regime(regime).sampling
+    regime = as_regime(regime)
+    policy = regime.sampling
     ms = _check_m(m)
     model = check_categorical(model)
     p = _support(model)
@@ -818,6 +888,8 @@ def _stats(model, regime, m, what, key):
         rows = [row0, *_uniform_stats(p, n, M, policy)]
     elif kind == "accumulate":
         rows = [row0, *_accumulate_stats(p, n, M, policy)]
+    elif kind == "mix":
+        rows = [row0, *_mix_stats(p, regime.real, n, regime.fresh, M, policy)]
     else:
         rows = [row0, *_subsample_stats(p, n, M, policy)]
     vals = np.array([r[key] for r in rows])[ms]
@@ -851,3 +923,46 @@ def overlapping_homozygosity(model, regime, m):
     :func:`modelcollapse.theory.homozygosity`, which gets it from the genealogy of two
     samples for any ``n``)."""
     return _stats(model, regime, m, "overlapping_homozygosity", "homozygosity")
+
+
+def first_loss_probability(model, regime, token, m):
+    r""":math:`P(T_i \le m)`, :math:`T_i` the first generation ``>= 1`` whose fit gives
+    ``token`` probability 0 (the engine's ``token_loss_time``), exactly, under every
+    regime of :func:`dirac_probability` and any sampling policy (``m`` an int or an
+    integer array).
+
+    ``Replace`` / ``MostRecent``: the cdf of :func:`overlapping_token_loss`.
+    ``Accumulate``: :math:`(1-p_i)^n` for every ``m >= 1`` (the pool keeps the real
+    sample). ``RandomlySampled`` and ``AccumulateSubsample``: the growing-state
+    propagation of :func:`dirac_probability` with the paths that lose the token removed
+    (the token can come back afterwards, so :math:`T_i` is a first passage, not a
+    permanent loss). A token of probability 0 counts as lost at ``m = 0``.
+    """
+    kind, n, _ = _regime_kind(regime, "first_loss_probability")
+    policy = as_regime(regime).sampling
+    ms = _check_m(m)
+    model = check_categorical(model)
+    t = model.token_index(token)
+    pt = float(model.p[t])
+    M = int(ms.max()) if ms.size else 0
+    if pt == 0.0 or pt == 1.0:
+        vals = np.full(M + 1, 1.0 if pt == 0.0 else 0.0)
+    elif kind == "window":
+        law = overlapping_token_loss(model, regime, token)
+        vals = np.array([law.cdf(g) for g in range(M + 1)])
+    elif kind == "accumulate":
+        vals = np.where(np.arange(M + 1) >= 1, (1.0 - pt) ** n, 0.0)
+    else:
+        p = _support(model)
+        i = int(np.count_nonzero(model.p[:t]))
+        if not M:
+            rows = []
+        elif kind == "mix":
+            regime = as_regime(regime)
+            rows = _mix_stats(p, regime.real, n, regime.fresh, M, policy, token=i)
+        else:
+            grow = _uniform_stats if kind == "uniform" else _subsample_stats
+            rows = grow(p, n, M, policy, token=i)
+        vals = np.array([0.0, *(r["lost"] for r in rows)])
+    out = vals[ms]
+    return float(out) if ms.ndim == 0 else out
