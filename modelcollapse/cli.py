@@ -78,13 +78,14 @@ def _collapse_estimate(model, regime, args):
             # the exact chain on count partitions is too large: the large-n asymptotic
             return theory.policy_collapse_time_asymptotic(model, regime), None, ""
         law = None
-        if args.quantiles and est.exact:
+        if (args.quantiles or args.plot) and est.exact:
             law = theory.collapse_time(model, regime, progress=args.progress)
         return est, law, ""
     if isinstance(regime, MostRecent):
         try:  # the exact chain on the window of fits, for small n and vocabularies
             est = theory.expected_collapse_time(model, regime)
-            law = theory.collapse_time(model, regime) if args.quantiles else None
+            law = (theory.collapse_time(model, regime) if args.quantiles or args.plot
+                   else None)
             return est, law, ("T is the first Dirac fit; it is absorbed only once the "
                               "window holds the same Dirac K times")
         except TooLargeError:
@@ -123,14 +124,49 @@ def _stationary_homozygosity(model, regime) -> float:
     return float(theory.stationary_homozygosity(model, regime))
 
 
+PLOT_FORMATS = ("png", "pdf", "svg")
+
+
+def _check_plot_path(path):
+    """``--plot FILE``: a writable file with a known image format, checked before any
+    work."""
+    if path is None:
+        return
+    suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
+    if suffix not in PLOT_FORMATS:
+        raise ValueError(f"--plot {path!r}: the file name must end in "
+                         f"{', '.join('.' + f for f in PLOT_FORMATS)}")
+    check_output_file(path, "--plot")
+
+
+def _plot_law(law, path, title: str) -> None:
+    """The law's pmf and survival function side by side, written whole to ``path``."""
+    from matplotlib.figure import Figure
+
+    from ._io import atomic_path
+
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    law.plot(left, kind="pmf")
+    law.plot(right, kind="sf")
+    fig.suptitle(title, fontsize=10)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1].lower(), dpi=120)
+
+
 def _cmd_collapse_time(args) -> int:
     from . import theory
     from .regimes import Replace
 
+    _check_plot_path(args.plot)
     model, desc = _model_from_args(args)
     regime = _regime_from_args(args)
     t0 = time.perf_counter()
     est, law, note = _collapse_estimate(model, regime, args)
+    if args.plot and law is None:
+        raise ValueError(
+            f"--plot: no law of T to draw for {regime!r} ("
+            + (note or f"E[T] by {est.method}, an approximation") + ")")
     result = {"model": desc, "vocabulary": model.size, "support": model.support_size,
               "regime": regime.spec}
     if est is not None:
@@ -148,6 +184,9 @@ def _cmd_collapse_time(args) -> int:
         result["quantiles"] = {str(q): law.quantile(q) for q in qs}
         result["std"] = law.std()
     result["seconds"] = round(time.perf_counter() - t0, 3)
+    if args.plot:
+        _plot_law(law, args.plot, f"collapse time T: {desc}, {regime!r}")
+        result["plot"] = str(args.plot)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -169,6 +208,8 @@ def _cmd_collapse_time(args) -> int:
         print(f"std        : {result['std']:.6f}")
         for q, v in result["quantiles"].items():
             print(f"quantile {q:<5}: {v:.0f}")
+    if args.plot:
+        print(f"plot       : {args.plot}")
     print(f"time       : {result['seconds']} s")
     return 0
 
@@ -178,6 +219,7 @@ def _cmd_forget(args) -> int:
     from .errors import UnsupportedRegimeError
     from .regimes import Replace
 
+    _check_plot_path(args.plot)
     regime = _regime_from_args(args)
     if not (isinstance(regime, Replace) and regime.sampling.plain):
         why = ("under a sampling policy a word's fate depends on the whole distribution, "
@@ -196,6 +238,10 @@ def _cmd_forget(args) -> int:
               "std": ft.var() ** 0.5, "median": ft.median(),
               "quantiles": {"0.1": ft.quantile(0.1), "0.9": ft.quantile(0.9)},
               "method": ft.method, "seconds": round(time.perf_counter() - t0, 3)}
+    if args.plot:
+        _plot_law(ft, args.plot, f"time to forget a token seen {args.count} times among "
+                                 f"n={regime.n}, given loss")
+        result["plot"] = str(args.plot)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -203,12 +249,22 @@ def _cmd_forget(args) -> int:
           f"P(ever lost) = {ft.p_loss:.6g}")
     print(f"given loss: mean {ft.mean():.4f}, std {result['std']:.4f}, median {ft.median():.0f}"
           f", 10%-90% [{ft.quantile(0.1):.0f}, {ft.quantile(0.9):.0f}] generations")
+    if args.plot:
+        print(f"plot: {args.plot}")
     return 0
 
 
 def _cmd_verify(args) -> int:
     from . import proofs
 
+    if args.list:
+        chosen = [t for t in proofs.theorems() if args.only is None or args.only in t.key]
+        if not chosen:
+            raise ValueError(f"no theorem key contains {args.only!r}; see verify --list")
+        width = max(len(t.key) for t in chosen)
+        for t in chosen:
+            print(f"{t.key:<{width}}  {t.title}")
+        return 0
     for path, opt in ((args.markdown, "--markdown"), (args.json, "--json")):
         if path:
             check_output_file(path, opt)  # before the checks run
@@ -430,6 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="run every registered theorem's checks")
     v.add_argument("--only", help="run theorems whose key contains this text")
+    v.add_argument("--list", action="store_true",
+                   help="list the theorem keys and titles (with --only: those selected) "
+                        "and run nothing")
     v.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     v.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     v.set_defaults(func=_cmd_verify)
@@ -446,6 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quantiles", default="0.05,0.5,0.95",
                    help="quantiles of T to report ('' for none)")
     c.add_argument("--progress", action="store_true", help="show a progress bar")
+    c.add_argument("--plot", metavar="FILE",
+                   help="also draw the law of T (.png, .pdf, .svg; exact laws only)")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(func=_cmd_collapse_time)
 
@@ -466,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sampling_args(f)
     f.add_argument("--method", default="coalescent", choices=["coalescent", "marginal"])
     f.add_argument("--progress", action="store_true", help="show a progress bar")
+    f.add_argument("--plot", metavar="FILE", help="also draw the law (.png, .pdf, .svg)")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=_cmd_forget)
 

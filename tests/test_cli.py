@@ -149,6 +149,48 @@ def test_verify_lists_every_registered_theorem():
             "suresh2025.rates", "duality.exact-solvers"} <= keys
 
 
+def test_plot_option_writes_the_law(tmp_path, capsys, monkeypatch):
+    png = tmp_path / "t.png"
+    assert main(["collapse-time", "--p", "0.5,0.3,0.2", "--n", "50", "--plot", str(png)]) == 0
+    assert f"plot       : {png}" in capsys.readouterr().out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = tmp_path / "f.svg"
+    assert main(["forget", "--count", "2", "--n", "40", "--plot", str(svg), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["plot"] == str(svg)
+    assert b"<svg" in svg.read_bytes()[:500]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+    from modelcollapse import theory  # a bad path or format is refused before any work
+
+    monkeypatch.setattr(theory, "collapse_time", lambda *a, **k: pytest.fail("computed"))
+    for bad, msg in ((tmp_path / "t.gif", "must end in"),
+                     (tmp_path / "no" / "t.png", "does not exist")):
+        with pytest.raises(SystemExit):
+            main(["collapse-time", "--p", "0.5,0.5", "--n", "9", "--plot", str(bad)])
+        assert msg in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["collapse-time", "--p", "0.5,0.5", "--regime", "accumulate:5", "--plot",
+              str(png)])
+    assert "no law of T" in capsys.readouterr().err
+
+
+def test_verify_list_shows_keys_and_runs_nothing(monkeypatch, capsys):
+    from modelcollapse import proofs
+
+    def boom(*a, **k):
+        raise AssertionError("verify --list ran the checks")
+
+    monkeypatch.setattr(proofs, "run", boom)
+    assert main(["verify", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines] == [t.key for t in proofs.theorems()]
+    assert main(["verify", "--list", "--only", "policies"]) == 0
+    assert capsys.readouterr().out.split()[0] == "policies.exact-chain"
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", "--list", "--only", "no-such-theorem"])
+    assert exc.value.code == 2
+    assert "no theorem key contains" in capsys.readouterr().err
+
+
 def test_verify_reports_a_failing_check(monkeypatch, capsys):
     from modelcollapse.proofs import _registry
 

@@ -23,6 +23,7 @@ from .bounds import (
 from .categorical import (
     Estimate,
     ForgettingTime,
+    Moments,
     collapse_time,
     diffusion_collapse_time,
     diffusion_loss_time,
@@ -89,6 +90,7 @@ __all__ = [
     "ForgettingTime",
     "GaussianCollapseTime",
     "GenerationDistribution",
+    "Moments",
     "accumulate_error_bound",
     "accumulate_replace_ratio",
     "collapse_time",

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -93,6 +94,16 @@ class Estimate(float):
 
     def __repr__(self) -> str:
         return f"Estimate({float(self)!r}, method={self.method!r}, exact={self.exact})"
+
+    def __reduce__(self):  # pickle and deepcopy keep the value and its provenance
+        return (type(self), (float(self), self.method, self.exact))
+
+
+class Moments(NamedTuple):
+    """Mean and variance of a random time (a tuple: ``mean, var = ...`` still works)."""
+
+    mean: float
+    var: float
 
 
 # ---------------------------------------------------------------------- validation

@@ -219,6 +219,49 @@ class GenerationDistribution:
             tail_terms=(self._coefs / mass, self._rates), method=self.method,
         )
 
+    def plot(self, ax=None, *, kind: str = "pmf", upto: int | None = None,
+             label: str | None = None, **kwargs):
+        """Plot the law against the generation ``m`` and return the matplotlib ``Axes``.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure (``matplotlib.pyplot``) when omitted.
+        kind : {"pmf", "cdf", "sf"}
+            :math:`P(T = m)`, :math:`P(T \\le m)` or :math:`P(T > m)` (log scale).
+        upto : int, optional
+            Last generation shown; by default where :math:`P(T \\le m)` reaches 99.9% of
+            the finite mass. Beyond 2,000 generations the curve is drawn through 2,000
+            evenly spaced generations.
+        label : str, optional
+            Legend label (default: the method).
+        **kwargs
+            Passed to ``Axes.plot``.
+        """
+        if kind not in ("pmf", "cdf", "sf"):
+            raise ValueError(f"kind must be 'pmf', 'cdf' or 'sf', got {kind!r}")
+        if upto is None:
+            law = self.conditional() if 0.0 < self.defect < 1.0 else self
+            q = law.quantile(0.999) if self.defect < 1.0 else 0.0
+            upto = int(max(q, 1.0)) if math.isfinite(q) else self.horizon
+        elif isinstance(upto, bool) or not isinstance(upto, (int, np.integer)) or upto < 0:
+            raise ValueError(f"upto must be a non-negative integer, got {upto!r}")
+        upto = int(upto)
+        m = (np.arange(upto + 1) if upto <= 2000 else
+             np.unique(np.linspace(0, upto, 2001).astype(np.int64)))
+        y = getattr(self, kind)(m)
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            ax = plt.figure().add_subplot()
+        kwargs.setdefault("drawstyle", "steps-mid" if kind == "pmf" else "steps-post")
+        ax.plot(m, y, label=label if label is not None else (self.method or None), **kwargs)
+        ax.set_xlabel("generation m")
+        ax.set_ylabel({"pmf": "P(T = m)", "cdf": "P(T <= m)", "sf": "P(T > m)"}[kind])
+        if kind == "sf" and np.any(y > 0):
+            ax.set_yscale("log")
+        return ax
+
     def __repr__(self) -> str:
         parts = [f"horizon={self.horizon}"]
         if self.defect:

@@ -85,7 +85,7 @@ from ..regimes import (
     SamplingPolicy,
     as_regime,
 )
-from .categorical import Estimate
+from .categorical import Estimate, Moments
 from .distributions import GenerationDistribution
 
 __all__ = [
@@ -544,7 +544,7 @@ def _solve(Q, rhs: np.ndarray, *, lu=None) -> np.ndarray:
     raise TooLargeError("the Neumann series of the window chain did not converge")
 
 
-def _moments(chain: _WindowChain, kill) -> tuple[float, float]:
+def _moments(chain: _WindowChain, kill) -> Moments:
     """``(E T, Var T)`` of a certain first passage: labelled generations, then
     :math:`t = (I-Q)^{-1}1` on the lumped chain."""
     _, killed, states, probs, _ = chain.phase1(kill)
@@ -565,7 +565,7 @@ def _moments(chain: _WindowChain, kill) -> tuple[float, float]:
         surv -= killed[g]
     s1 += _dot(q, t)
     s2 += (2 * G0 + 1) * _dot(q, t) + 2.0 * _dot(q, Nt - t)
-    return s1, max(s2 - s1 * s1, 0.0)
+    return Moments(s1, max(s2 - s1 * s1, 0.0))
 
 
 def _dirac_law():
@@ -610,7 +610,7 @@ def _window_passage(model, regime, target: str, what: str, tol, max_generations)
     return _passage(chain, target, tol=tol, max_generations=max_generations)
 
 
-def overlapping_collapse_moments(model, regime) -> tuple[float, float]:
+def overlapping_collapse_moments(model, regime) -> Moments:
     r""":math:`(E[T], \mathrm{Var}\,T)` of the engine's collapse time under
     ``MostRecent(n, K)``: :math:`E[T] = \sum_{g<G_0}P(T>g) + q\,t`,
     :math:`E[T^2] = \sum_{g<G_0}(2g+1)P(T>g) + (2G_0+1)q\,t + 2q\,(Nt - t)`, with
@@ -618,7 +618,7 @@ def overlapping_collapse_moments(model, regime) -> tuple[float, float]:
     :math:`t = N\mathbf 1` (sparse LU)."""
     _regime_kind(regime, "overlapping_collapse_moments", WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
-        return 0.0, 0.0
+        return Moments(0.0, 0.0)
     return _moments(_window_chain(model, regime, "overlapping_collapse_moments"), "dirac")
 
 
@@ -638,12 +638,12 @@ def overlapping_absorption_time(model, regime, *, tol: float = DEFAULT_TOL,
                            max_generations)
 
 
-def overlapping_absorption_moments(model, regime) -> tuple[float, float]:
+def overlapping_absorption_moments(model, regime) -> Moments:
     """:math:`(E[A], \\mathrm{Var}\\,A)` of the absorption time (see
     :func:`overlapping_absorption_time`), by the fundamental matrix."""
     _regime_kind(regime, "overlapping_absorption_moments", WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
-        return 0.0, 0.0
+        return Moments(0.0, 0.0)
     return _moments(_window_chain(model, regime, "overlapping_absorption_moments"),
                     "absorbed")
 

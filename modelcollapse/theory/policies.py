@@ -68,7 +68,7 @@ from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ..models import Categorical, _check_positive_int, check_categorical, exact_probabilities
 from ..montecarlo._stats import TOP_P_SLACK, sampling_distribution
 from ..regimes import Regime, Replace, SamplingPolicy, as_regime
-from .categorical import Estimate, littler_rate
+from .categorical import Estimate, Moments, littler_rate
 from .distributions import GenerationDistribution
 
 __all__ = [
@@ -476,18 +476,19 @@ def policy_collapse_moments(model, regime, *, exact: bool = False):
 
     .. math:: E[T] = 1 + \pi_1 t, \qquad E[T^2] = 1 + 2\pi_1 t + \pi_1 t^{(2)}.
 
-    ``exact=True`` returns ``Fraction`` values (``1/T`` an integer; ``model`` may be a
-    sequence of ``Fraction``), refused above :data:`EXACT_MAX_STATES` states.
+    Returns a :class:`~modelcollapse.theory.Moments` ``(mean, var)``; ``exact=True``
+    gives ``Fraction`` values (``1/T`` an integer; ``model`` may be a sequence of
+    ``Fraction``), refused above :data:`EXACT_MAX_STATES` states.
     """
     if not isinstance(exact, (bool, np.bool_)):
         raise WrongTypeError(f"exact must be True or False, got {exact!r}")
     if exact:
-        return _exact_chain(model, regime, "policy_collapse_moments").moments()
+        return Moments(*_exact_chain(model, regime, "policy_collapse_moments").moments())
     model = check_categorical(model)
     if model.is_dirac:
         _policy_n(regime, "policy_collapse_moments")
-        return 1.0, 0.0
-    return _float_chain(model, regime, "policy_collapse_moments").moments()
+        return Moments(1.0, 0.0)
+    return Moments(*_float_chain(model, regime, "policy_collapse_moments").moments())
 
 
 def policy_expected_collapse_time(model, regime, *, exact: bool = False):
