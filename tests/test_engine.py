@@ -353,3 +353,23 @@ def test_load_names_the_file_and_the_problem(tmp_path):
             montecarlo.load(p)
         assert str(p) in str(exc.value)
     assert montecarlo.load(good).generations == 3
+
+
+def test_record_listed_generations_and_at():
+    """record=[...] keeps generation 0, the listed generations and the last; at() picks
+    columns by generation and names the missing ones."""
+    model = Categorical([0.5, 0.3, 0.2])
+    full = simulate(model, Replace(12), 30, replicates=50, seed=4, backend="numpy",
+                    statistics=("homozygosity",), record="all")
+    some = simulate(model, Replace(12), 30, replicates=50, seed=4, backend="numpy",
+                    statistics=("homozygosity",), record=[3, 17, 99])
+    np.testing.assert_array_equal(some.recorded, [0, 3, 17, 30])
+    np.testing.assert_array_equal(some.at("homozygosity", [3, 17]),
+                                  full["homozygosity"][:, [3, 17]])  # same stream
+    np.testing.assert_array_equal(some.at("homozygosity", 30), full["homozygosity"][:, 30])
+    assert some.at("homozygosity", 3).shape == (50,)
+    with pytest.raises(ValueError, match=r"generation\(s\) 4 of 'homozygosity' were not"):
+        some.at("homozygosity", 4)
+    for bad in ([], [-1], [1.5], [[1, 2]]):
+        with pytest.raises(ValueError, match="record"):
+            simulate(model, Replace(12), 3, replicates=2, record=bad)

@@ -169,6 +169,27 @@ class SimulationResult:
 
     __getitem__ = statistic
 
+    def at(self, name: str, m) -> np.ndarray:
+        """The statistic ``name`` at generation(s) ``m`` (an int or a sequence): shape
+        ``(replicates, ...)`` for an int, ``(replicates, len(m), ...)`` for a sequence.
+        ``ValueError`` names the generations that were not recorded (see ``record``)."""
+        arr = self.statistic(name)
+        ms = np.asarray(m)
+        if ms.dtype.kind not in "iu" or ms.ndim > 1:
+            raise ValueError(f"m must be a generation or a sequence of them, got {m!r}")
+        flat = np.atleast_1d(ms)
+        cols = np.searchsorted(self.recorded, flat)
+        ok = (cols < self.recorded.size) & (self.recorded[np.minimum(
+            cols, self.recorded.size - 1)] == flat)
+        if not ok.all():
+            missing = ", ".join(str(int(g)) for g in flat[~ok])
+            raise ValueError(
+                f"generation(s) {missing} of {name!r} were not recorded (recorded: "
+                f"{len(self.recorded)} generations from {int(self.recorded[0])} to "
+                f"{int(self.recorded[-1])}); pass record=[...] (the generations wanted) "
+                "or record='all' to simulate")
+        return arr[:, cols[0]] if ms.ndim == 0 else arr[:, cols]
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.statistics)
@@ -380,9 +401,10 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         Show a progress bar (tqdm) over generations.
     chunk : int, optional
         Generations per kernel call (the granularity of progress and of Ctrl-C).
-    record : {"auto", "all", "last"} or int
+    record : {"auto", "all", "last"}, int or sequence of int
         Which generations' statistics to keep: ``"all"``; an int ``k`` (generation 0,
-        every ``k``-th and the last); ``"last"`` (generation 0 and the last);
+        every ``k``-th and the last); ``"last"`` (generation 0 and the last); a sequence
+        of generations (generation 0, those, and the last);
         ``"auto"`` (default): ``"all"`` for a fixed number of generations, and for a run
         to collapse every generation until 1024 columns are kept, then every 2nd,
         4th, ... (bounded memory). ``result.recorded`` lists the kept generations.

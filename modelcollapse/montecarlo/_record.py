@@ -8,6 +8,8 @@
     generation 0, every ``k``-th generation and the last one;
 ``"last"``
     generation 0 and the last generation;
+a sequence of generations (e.g. ``[1, 10, 100]``)
+    generation 0, those generations (the ones the run reaches) and the last one;
 ``"auto"``
     ``"all"`` for a fixed number of generations; for a run to collapse, every
     generation until ``max_columns`` are kept, then every 2nd, 4th, ... (the kept
@@ -32,12 +34,20 @@ MAX_COLUMNS = 1024
 
 
 def check_record(record):
-    """``record`` validated: ``"all"``, ``"last"``, ``"auto"`` or an int ``k >= 1``."""
+    """``record`` validated: ``"all"``, ``"last"``, ``"auto"``, an int ``k >= 1``, or a
+    sequence of generations (returned as a sorted tuple of distinct ints >= 0)."""
     if isinstance(record, str):
         if record not in ("all", "last", "auto"):
-            raise ValueError(f"record must be 'all', 'last', 'auto' or an int >= 1, got "
-                             f"{record!r}")
+            raise ValueError(f"record must be 'all', 'last', 'auto', an int >= 1 or a "
+                             f"sequence of generations, got {record!r}")
         return record
+    if isinstance(record, (list, tuple, np.ndarray)):
+        gens = np.asarray(record)
+        if gens.ndim != 1 or gens.size == 0 or gens.dtype.kind not in "iu" \
+                or np.any(gens < 0):
+            raise ValueError("record as a sequence must list generations (integers >= 0), "
+                             f"got {record!r}")
+        return tuple(sorted({int(g) for g in gens}))
     return _check_positive_int(record, "record")
 
 
@@ -54,7 +64,8 @@ class Recorder:
         record = check_record(record)
         if record == "auto":
             record = "thin" if to_collapse else "all"
-        self.policy = record
+        self.listed = frozenset(record) if isinstance(record, tuple) else None
+        self.policy = "listed" if self.listed is not None else record
         self.stride = record if isinstance(record, int) else 1
         self.max_columns = MAX_COLUMNS if max_columns is None else max_columns
         self.gens: list[int] = []
@@ -69,11 +80,15 @@ class Recorder:
             return 2
         if self.policy == "thin":
             return min(generations, 2 * self.max_columns) + 1
+        if self.policy == "listed":
+            return sum(1 for g in self.listed if 0 < g <= generations) + 2
         return generations // self.stride + 2
 
     def _keeps(self, g: int) -> bool:
         if self.policy == "last":
             return g == 0
+        if self.policy == "listed":
+            return g == 0 or g in self.listed
         return g % self.stride == 0
 
     def wanted(self, g0: int, g1: int) -> np.ndarray:
