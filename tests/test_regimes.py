@@ -4,6 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from _oracles import policy_oracle
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -132,27 +133,9 @@ def test_model_specs():
 
 # ---------------------------------------------------------------------- sampling policy
 def oracle(p, T=1, top_k=None, top_p=None):
-    """The sampling policy by its definition, in exact rational arithmetic where it can
-    be (``T`` must be 1 or 1/integer... here T = 1 or 1/2: p**2)."""
-    p = [Fraction(x) for x in p]
-    if T == 1:
-        q = p
-    else:
-        assert T == Fraction(1, 2)
-        q = [x * x for x in p]
-    q = [x / sum(q) for x in q]
-    order = sorted(range(len(q)), key=lambda i: (-q[i], i))
-    keep = [i for i in order if q[i] > 0]
-    if top_k is not None:
-        keep = keep[:top_k]
-    if top_p is not None:
-        tot = sum(q[i] for i in keep)
-        for k in range(1, len(keep) + 1):  # smallest set of mass >= top_p
-            if sum(q[i] for i in keep[:k]) / tot >= Fraction(top_p):
-                keep = keep[:k]
-                break
-    tot = sum(q[i] for i in keep)
-    return [q[i] / tot if i in keep else Fraction(0) for i in range(len(q))]
+    """The policy by its definition, in exact rational arithmetic (T = 1 or 1/2)."""
+    return list(policy_oracle([Fraction(x) for x in p], T, top_k,
+                              None if top_p is None else Fraction(top_p)))
 
 
 CASES = [([Fraction(1, 10), Fraction(4, 10), Fraction(2, 10), Fraction(3, 10)], 1, None,

@@ -12,6 +12,7 @@ from itertools import product
 
 import numpy as np
 import pytest
+from _oracles import policy_oracle
 
 from modelcollapse import theory
 from modelcollapse.errors import UnsupportedRegimeError
@@ -33,28 +34,6 @@ THREE = Categorical([float(x) for x in P3])
 
 
 # ------------------------------------------------------------------ plain enumeration
-def _policy(q, T=1, top_k=None, top_p=None):
-    """The sampling map written out: p^(1/T)/sum, then the top_k most likely tokens,
-    then the smallest most likely set of mass >= top_p; ties to the lower index."""
-    q = list(q)
-    if T != 1:
-        w = [x ** (1.0 / T) if x > 0 else 0.0 for x in q]
-        q = [x / sum(w) for x in w]
-    order = sorted(range(len(q)), key=lambda i: (-q[i], i))
-    keep = [i for i in order if q[i] > 0]
-    if top_k is not None:
-        keep = keep[:top_k]
-    if top_p is not None:
-        tot, cut = sum(q[i] for i in keep), []
-        for i in keep:
-            if sum(q[j] for j in cut) >= top_p * tot:
-                break
-            cut.append(i)
-        keep = cut
-    tot = sum(q[i] for i in keep)
-    return tuple(q[i] / tot if i in keep else 0 * q[i] for i in range(len(q)))
-
-
 def _mult(k, q):
     """{count tuple: probability} of Mult(k, q)."""
     out = {}
@@ -237,7 +216,7 @@ def test_first_loss_equals_enumeration(regime):
     """P(T_i <= m) in exact rationals, for the least likely token."""
     pol = regime.sampling
     top_p = None if pol.top_p is None else Fraction(pol.top_p).limit_denominator(1000)
-    ref = enumerate_first_loss(regime, P3, 4, lambda q: _policy(q, 1, pol.top_k, top_p), 2)
+    ref = enumerate_first_loss(regime, P3, 4, lambda q: policy_oracle(q, 1, pol.top_k, top_p), 2)
     assert all(isinstance(x, Fraction) for x in ref)
     got = O.first_loss_probability(THREE, regime, 2, np.arange(0, 5))
     np.testing.assert_allclose(got, [0.0, *map(float, ref)], rtol=1e-12, atol=1e-15)
@@ -284,7 +263,7 @@ def test_chains_equal_plain_enumeration(regime, M):
     p = P3 if rational else tuple(float(x) for x in P3)
 
     def mapped(q):
-        return _policy(q, pol.temperature, pol.top_k,
+        return policy_oracle(q, pol.temperature, pol.top_k,
                        None if pol.top_p is None else
                        (Fraction(pol.top_p).limit_denominator(1000) if rational else pol.top_p))
 
@@ -311,11 +290,11 @@ def test_mix_chain_equals_closed_form_homozygosity(regime):
                                    np.sum(1 - (1 - THREE.p) ** regime.real), rtol=1e-12)
 
 
-def test_enumeration_sees_the_policy():
+def test_enumeration_sees_thepolicy_oracle():
     """Negative control: the plain-sampling values differ from the policy's."""
     reg = MostRecent(4, 2, top_k=2)
-    pol = enumerate_regime(reg, P3, 3, lambda q: _policy(q, top_k=2))
-    plain = enumerate_regime(reg, P3, 3, lambda q: _policy(q))
+    pol = enumerate_regime(reg, P3, 3, lambda q: policy_oracle(q, top_k=2))
+    plain = enumerate_regime(reg, P3, 3, lambda q: policy_oracle(q))
     assert abs(float(pol[2][2] - plain[2][2])) > 1e-3
     np.testing.assert_allclose(O.overlapping_homozygosity(THREE, MostRecent(4, 2), 3),
                                float(plain[2][2]), rtol=1e-11)
