@@ -290,7 +290,7 @@ def test_mix_chain_equals_closed_form_homozygosity(regime):
                                    np.sum(1 - (1 - THREE.p) ** regime.real), rtol=1e-12)
 
 
-def test_enumeration_sees_thepolicy_oracle():
+def test_enumeration_sees_the_policy():
     """Negative control: the plain-sampling values differ from the policy's."""
     reg = MostRecent(4, 2, top_k=2)
     pol = enumerate_regime(reg, P3, 3, lambda q: policy_oracle(q, top_k=2))
