@@ -1,6 +1,7 @@
 r"""Duality: the coalescent solvers, the per-token chains and the full chain agree.
 
-THEORY.md §3. Tracing the ``n`` samples of generation ``m`` back to generation 1 gives
+The theory chapter, docs/theory/coalescent.md. Tracing the ``n`` samples of generation
+``m`` back to generation 1 gives
 :math:`A_{m-1}` distinct ancestors, i.i.d. from :math:`p^{(0)}`, so
 
 .. math:: P(T \le m) = E\sum_i p_i^{A_{m-1}}, \qquad
@@ -87,7 +88,7 @@ def checks() -> list[Check]:
 THEOREM = Theorem(
     key=KEY,
     title="Coalescent duality: three exact solvers agree (and diffusion scales)",
-    source="THEORY.md §3-4; Kimura 1955, Littler 1975",
+    source="docs/theory/coalescent.md; Kimura 1955, Littler 1975",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
 )

@@ -149,7 +149,7 @@ def checks() -> list[Check]:
 THEOREM = Theorem(
     key=KEY,
     title="Dohmatob et al. 2024: linear collapse (fresh design), 1-(T0/d)^n when noise-free",
-    source="arXiv 2402.07712 (statements as in THEORY.md §10)",
+    source="arXiv 2402.07712 (statements as in docs/theory/regression.md)",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
     derivation=derivation,

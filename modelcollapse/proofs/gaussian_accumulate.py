@@ -1,5 +1,5 @@
 r"""Gaussian under accumulating data (Gerstgrasser et al. 2024; Kazdan et al. 2024;
-THEORY.md §9): no collapse, a finite limit and the :math:`\pi^2/6` ceiling.
+docs/theory/gaussian.md): no collapse, a finite limit and the :math:`\pi^2/6` ceiling.
 
 ``Accumulate(M)``: generation ``t`` fits mean and variance to all ``tM`` points (``M``
 real, then ``M`` of each earlier fit). The pooled scatter obeys
@@ -117,7 +117,7 @@ THEOREM = Theorem(
     title="Gaussian accumulate: E sigma_t^2 -> sqrt(M) sin(pi/sqrt M)/pi (mle), mean error "
           "<= (pi^2/6) sigma^2/M",
     source="Gerstgrasser et al. arXiv 2404.01413; Kazdan et al. arXiv 2410.16713; "
-           "THEORY.md §9 (derived here)",
+           "docs/theory/gaussian.md (derived here)",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
     derivation=derive,

@@ -1,6 +1,6 @@
 r"""Gaussian with fresh real data every generation: a stationary point, no collapse
-(THEORY.md §6 and §9; Bertrand et al. 2024, Gerstgrasser et al. 2024 in the Gaussian
-case).
+(docs/theory/gaussian.md and docs/theory/categorical.md; Bertrand et al. 2024,
+Gerstgrasser et al. 2024 in the Gaussian case).
 
 ``Mix(real=N, synthetic=n, fresh=True)``: generation ``t`` fits ``N`` new real points
 and ``n`` points of fit ``t - 1``. From conditional moments (derived below),
@@ -87,7 +87,7 @@ def checks() -> list[Check]:
 THEOREM = Theorem(
     key=KEY,
     title="Gaussian with fresh real data: linear moment recursion, unique stationary point",
-    source="THEORY.md §6, §9 (derived here)",
+    source="docs/theory/gaussian.md (derived here)",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
     derivation=derive,

@@ -1,4 +1,4 @@
-r"""Genealogies of the other regimes: exact expected homozygosity (THEORY.md §12).
+r"""Genealogies of the other regimes: exact expected homozygosity (docs/theory/regimes.md).
 
 Claim. With :math:`S_m = E\sum_i (p^{(m)}_i)^2` and :math:`D_m` the probability that two
 independent draws from :math:`p^{(m)}` are not identical by descent,
@@ -200,7 +200,7 @@ def checks() -> list[Check]:
 THEOREM = Theorem(
     key=KEY,
     title="Genealogies of MostRecent, RandomlySampled, Accumulate, AccumulateSubsample",
-    source="THEORY.md §12 (derived here); Euler's sine product; Felsenstein 1971 (N_e)",
+    source="docs/theory/regimes.md (derived here); Euler's sine product; Felsenstein 1971 (N_e)",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
     derivation=derivation,

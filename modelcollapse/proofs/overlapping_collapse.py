@@ -1,4 +1,5 @@
-r"""Overlapping generations: exact collapse, absorption and token-loss laws (THEORY.md §12).
+r"""Overlapping generations: exact collapse, absorption and token-loss laws
+(docs/theory/regimes.md).
 
 Claim. Under ``MostRecent(n, K)`` the fits form a Markov chain on windows of ``K``
 count vectors; the engine's collapse time :math:`T` (first Dirac fit), the absorption
@@ -125,7 +126,8 @@ def checks() -> list[Check]:
 THEOREM = Theorem(
     key=KEY,
     title="Overlapping generations: exact collapse, absorption and token-loss laws",
-    source="THEORY.md §12 (derived here; MostRecent of Seddik et al. arXiv 2404.05090 §3.3)",
+    source="docs/theory/regimes.md (derived here; MostRecent of Seddik et al. "
+           "arXiv 2404.05090 §3.3)",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
 )

@@ -1,4 +1,5 @@
-r"""Sampling policies (THEORY.md §13; Marchi et al., arXiv 2404.02325): exact collapse laws.
+r"""Sampling policies: exact collapse laws (docs/theory/policies.md; Marchi et al., arXiv
+2404.02325).
 
 Under ``Replace(n, temperature=T, top_k=k, top_p=P)`` generation 1 is ``n`` plain draws
 from :math:`p^{(0)}` and generation ``m+1`` is ``n`` draws from :math:`\pi(p^{(m)})`
@@ -158,7 +159,7 @@ def checks() -> list[Check]:
 THEOREM = Theorem(
     key=KEY,
     title="Sampling policies: exact collapse laws; log log n (T<1), n (T=1), e^{cn} (T>1)",
-    source="THEORY.md §13; Marchi et al. arXiv 2404.02325 (abstract only)",
+    source="docs/theory/policies.md; Marchi et al. arXiv 2404.02325 (abstract only)",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
 )

@@ -2,7 +2,7 @@ r"""Suresh, Thangaraj & Khandavally (arXiv 2412.17646, AISTATS 2025): Gaussian f
 
 A 1-D Gaussian refitted on ``n`` samples per generation with the unbiased variance
 (:math:`\sigma_k^2 = \sigma_{k-1}^2\chi^2_{n-1}/(n-1)`) satisfies, as stated in the
-project's THEORY.md §5, :math:`P(\sigma_k > \varepsilon) \le
+theory chapter, docs/theory/bounds.md, :math:`P(\sigma_k > \varepsilon) \le
 (\sigma_0/\varepsilon)\exp(-k/(4n-1))`.
 
 Reading and evidence: the bound is Markov's inequality on :math:`E\sigma_k =
@@ -102,7 +102,7 @@ THEOREM = Theorem(
     key=KEY,
     title="Suresh et al. 2025: a Gaussian refitted with the unbiased variance forgets "
           "at rate exp(-k/(4n-1))",
-    source="arXiv 2412.17646 (statement as in THEORY.md §5)",
+    source="arXiv 2412.17646 (statement as in docs/theory/bounds.md)",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
 )

@@ -1,8 +1,8 @@
 r"""Suresh, Thangaraj & Khandavally (arXiv 2412.17646, AISTATS 2025): rates of forgetting.
 
 With :math:`g(x) = 1 - e^{-x}`, :math:`g_1 = 1`, :math:`g_{k+1} = g(g_k)`
-(:math:`g_k \in [1/k, 3/k]`, :math:`k g_k \to 2`), as stated in the project's THEORY.md §5
-(the paper's full text was not reachable to quote its theorem numbers):
+(:math:`g_k \in [1/k, 3/k]`, :math:`k g_k \to 2`), as stated in the theory chapter,
+docs/theory/bounds.md (the paper's full text was not reachable to quote its theorem numbers):
 
 * Bernoulli, ``n`` samples: :math:`1 - e^{-np_0g_k} \le P(P_k \ne 0) \le
   1 - (1 - 3np_0^2 - 3kp_0)^+ e^{-np_0g_k}`.
@@ -76,7 +76,7 @@ def checks() -> list[Check]:
 THEOREM = Theorem(
     key=KEY,
     title="Suresh et al. 2025: Bernoulli, Poisson and unigram rates; forgetting in ~2c/ln 2",
-    source="arXiv 2412.17646 (statements as in THEORY.md §5)",
+    source="arXiv 2412.17646 (statements as in docs/theory/bounds.md)",
     statement=__doc__.split("\n\n")[1],
     checks=checks,
 )
