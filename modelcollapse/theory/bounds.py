@@ -66,6 +66,36 @@ def seddik_collapse_probability_bounds(model, regime, m: int, *, exact: bool = F
               1 - \frac{(1-S_0)(1-\frac1n)^m}{1 - 1/\tilde s}
 
     Returns ``(lower, upper)``; for a Dirac :math:`p^{(0)}` (``s~ = 1``) both are 1.
+
+    Parameters
+    ----------
+    model : Categorical or sequence of float
+        The real distribution :math:`p^{(0)}`: a ``Categorical`` or its probabilities
+        (``Fraction`` entries allowed with ``exact=True``).
+    regime : Replace or int
+        ``Replace(n)`` with plain sampling, or ``n`` itself. A spec string is not accepted
+        here.
+    m : int
+        Generation, ``>= 1``.
+    exact : bool, default False
+        Compute in ``Fraction`` arithmetic (float probabilities are first replaced by
+        nearby rationals, :func:`modelcollapse.models.exact_probabilities`).
+
+    Returns
+    -------
+    tuple
+        ``(lower, upper)``: floats, or ``Fraction`` with ``exact=True``. The lower bound is
+        not clipped at 0.
+
+    Raises
+    ------
+    ValueError
+        ``regime`` neither ``Replace(n)`` nor a positive int, ``m < 1``, or (``exact=True``)
+        ``Fraction`` probabilities that do not sum to 1.
+    WrongTypeError
+        ``m`` not an integer.
+    UnsupportedRegimeError
+        ``Replace`` with a sampling policy.
     """
     n = _n_of(regime)
     m = _check_positive_int(m, "m")
@@ -85,6 +115,32 @@ def seddik_expected_collapse_time_bounds(model, regime, *, exact: bool = False):
     r"""Seddik Thm 1 eq. (8):
 
     .. math:: 1 + \frac{(1-S_0)(n-1)}{1 - 1/\tilde s} \le E[T] \le 1 + (1-S_0)\,n(n-1).
+
+    Parameters
+    ----------
+    model : Categorical or sequence of float
+        The real distribution :math:`p^{(0)}`: a ``Categorical`` or its probabilities
+        (``Fraction`` entries allowed with ``exact=True``).
+    regime : Replace or int
+        ``Replace(n)`` with plain sampling, or ``n`` itself. A spec string is not accepted
+        here.
+    exact : bool, default False
+        Compute in ``Fraction`` arithmetic (float probabilities are first replaced by
+        nearby rationals, :func:`modelcollapse.models.exact_probabilities`).
+
+    Returns
+    -------
+    tuple
+        ``(lower, upper)`` on :math:`E[T]`: floats, or ``Fraction`` with ``exact=True``;
+        ``(1, 1)`` for a Dirac :math:`p^{(0)}`.
+
+    Raises
+    ------
+    ValueError
+        ``regime`` neither ``Replace(n)`` nor a positive int, or (``exact=True``)
+        ``Fraction`` probabilities that do not sum to 1.
+    UnsupportedRegimeError
+        ``Replace`` with a sampling policy.
     """
     n = _n_of(regime)
     S0, st = _p_and_stats(model, exact)
@@ -108,6 +164,23 @@ def suresh_g(k: int) -> float:
     :math:`du/dk = 1/2 + 1/(12u)` integrates to
     :math:`k - k_0 = 2(u - u_0) - \tfrac13\ln\frac{6u+1}{6u_0+1}`, solved for ``u`` by
     Newton's method: relative error below :math:`10^{-11}` for every ``k``.
+
+    Parameters
+    ----------
+    k : int
+        Index, ``>= 1``.
+
+    Returns
+    -------
+    float
+        :math:`g_k`, in ``(0, 1]``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``k`` is not an integer.
+    ValueError
+        ``k < 1``.
     """
     k = _check_positive_int(k, "k")
     g = 1.0
@@ -135,6 +208,27 @@ def suresh_bernoulli_bounds(p0: float, n: int, k: int):
               1 - (1 - 3np_0^2 - 3kp_0)^+\, e^{-np_0g_k}.
 
     ``P_1`` is the estimate from ``n`` samples of ``p0`` (Seddik's ``p^(1)``).
+
+    Parameters
+    ----------
+    p0 : float
+        The initial Bernoulli parameter, in ``[0, 1]``.
+    n : int
+        Samples per generation, ``>= 1``.
+    k : int
+        Number of generations, ``>= 1``.
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``p0`` not a real number, or ``n`` or ``k`` not an integer.
+    ValueError
+        ``p0`` outside ``[0, 1]``, ``n < 1`` or ``k < 1``.
     """
     p0 = check_real(p0, "p0")
     if not 0.0 <= p0 <= 1.0:
@@ -149,7 +243,29 @@ def suresh_bernoulli_bounds(p0: float, n: int, k: int):
 
 def suresh_poisson_survival(lam0: float, n: int, k: int) -> float:
     r"""Poisson model :math:`n\Lambda_{k+1} \sim \mathrm{Poisson}(n\Lambda_k)`:
-    :math:`P(\Lambda_k \ne 0) = 1 - e^{-n\lambda_0 g_k}` exactly."""
+    :math:`P(\Lambda_k \ne 0) = 1 - e^{-n\lambda_0 g_k}` exactly.
+
+    Parameters
+    ----------
+    lam0 : float
+        The initial rate :math:`\lambda_0`, finite and ``>= 0``.
+    n : int
+        Samples per generation, ``>= 1``.
+    k : int
+        Number of generations, ``>= 1``.
+
+    Returns
+    -------
+    float
+        :math:`P(\Lambda_k \ne 0)`.
+
+    Raises
+    ------
+    WrongTypeError
+        ``lam0`` not a real number, or ``n`` or ``k`` not an integer.
+    ValueError
+        ``lam0`` negative or not finite, ``n < 1`` or ``k < 1``.
+    """
     lam0 = check_real(lam0, "lam0")
     if not lam0 >= 0 or not math.isfinite(lam0):
         raise ValueError(f"lam0 must be finite and >= 0, got {lam0}")
@@ -163,6 +279,30 @@ def suresh_unigram_bounds(model, regime, k: int):
 
     .. math:: \sum_i (1 - e^{-np_ig_k}) \le E|\mathrm{supp}\,p^{(k)}| \le
               \sum_i \big(1 - e^{-np_ig_k}(1 - 3np_i^2 - 3kp_i)^+\big).
+
+    Parameters
+    ----------
+    model : Categorical or array_like of float
+        The real distribution :math:`p^{(0)}`, or its probabilities (zeros are ignored).
+    regime : Replace or int
+        ``Replace(n)`` with plain sampling, or ``n`` itself. A spec string is not accepted
+        here.
+    k : int
+        Number of generations, ``>= 1``.
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)``.
+
+    Raises
+    ------
+    ValueError
+        ``regime`` neither ``Replace(n)`` nor a positive int, or ``k < 1``.
+    WrongTypeError
+        ``k`` is not an integer.
+    UnsupportedRegimeError
+        ``Replace`` with a sampling policy.
     """
     n = _n_of(regime)
     k = _check_positive_int(k, "k")
@@ -182,6 +322,29 @@ def suresh_gaussian_bound(n: int, eps: float, k: int, sigma0: float = 1.0) -> fl
     Markov's inequality on :math:`E\sigma_k = \sigma_0 c_4(n)^k` with
     :math:`c_4(n) \le e^{-1/(4n-1)}`; see :mod:`modelcollapse.proofs.suresh_gaussian`.
     Here ``eps`` is an absolute threshold (``sigma0`` the real standard deviation).
+
+    Parameters
+    ----------
+    n : int
+        Samples per generation, ``>= 2``.
+    eps : float
+        The threshold :math:`\varepsilon`, finite and ``> 0``.
+    k : int
+        Number of generations, ``>= 0``.
+    sigma0 : float, default 1.0
+        The real standard deviation :math:`\sigma_0`, finite and ``> 0``.
+
+    Returns
+    -------
+    float
+        The bound (it can exceed 1).
+
+    Raises
+    ------
+    WrongTypeError
+        ``n`` or ``k`` is not an integer.
+    ValueError
+        ``n < 2``, ``k < 0``, or ``eps`` or ``sigma0`` not finite and positive.
     """
     n = _check_positive_int(n, "n", minimum=2)
     k = _check_positive_int(k, "k", minimum=0)
@@ -221,6 +384,25 @@ def mardia_G(n: int, s: int) -> float:
     so that :math:`P(\|\hat p_n - p\|_1 \ge \varepsilon) \le e^{-n\varphi(\pi_p)
     \varepsilon^2/4} G_n(s)` for the empirical law :math:`\hat p_n` of ``n`` samples of a
     law on ``s`` symbols. Not monotone in ``n``: it drops where the first case begins.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples, ``>= 1``.
+    s : int
+        Number of symbols, ``>= 1``.
+
+    Returns
+    -------
+    float
+        :math:`G_n(s)`; 0 for ``s = 1``, ``math.inf`` beyond the float64 range.
+
+    Raises
+    ------
+    WrongTypeError
+        ``n`` or ``s`` is not an integer.
+    ValueError
+        ``n < 1`` or ``s < 1``.
     """
     n = _check_positive_int(n, "n")
     s = _check_positive_int(s, "s")
@@ -252,6 +434,27 @@ def seddik_deviation_bound(model, regime) -> float:
     :math:`p^{(0)}` (every :math:`p^{(m)}` lives on it). Often above the trivial bound 2:
     checked against exact enumeration and simulation in
     :mod:`modelcollapse.proofs.seddik_theorem3`.
+
+    Parameters
+    ----------
+    model : Categorical or sequence of float
+        The real distribution :math:`p^{(0)}` or its probabilities; only its support size
+        ``s`` is used.
+    regime : Mix
+        ``Mix(real=N, synthetic=n)`` with ``fresh=False`` and plain sampling. A spec string
+        is not accepted here.
+
+    Returns
+    -------
+    float
+        The bound on :math:`E\|p^{(m)} - p^{(1)}\|_1`.
+
+    Raises
+    ------
+    ValueError
+        ``regime`` is not a ``Mix``, or is one with ``fresh=True``.
+    UnsupportedRegimeError
+        A sampling policy.
     """
     N, n, s = _mix_sizes(model, regime)
     return math.exp(_log_deviation_bound(N, n, s))
@@ -273,6 +476,28 @@ def seddik_max_synthetic(model, real: int, eps: float) -> int | float:
     Solved exactly from the bound (it increases in ``n`` within each case of
     :math:`G_n(s)`), rather than from the paper's eq. (11) (see
     :func:`seddik_eq11_max_synthetic`), which keeps only the small-``n`` case.
+
+    Parameters
+    ----------
+    model : Categorical or sequence of float
+        The real distribution :math:`p^{(0)}` or its probabilities; only its support size
+        ``s`` is used.
+    real : int
+        Number ``N`` of real samples, ``>= 1``.
+    eps : float
+        Target bound :math:`\varepsilon`, finite and ``> 0``.
+
+    Returns
+    -------
+    int or float
+        The largest such ``n`` (an int, 0 if none), or ``math.inf``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``real`` not an integer, or ``eps`` not a real number.
+    ValueError
+        ``real < 1``, or ``eps`` not finite and positive.
     """
     real = _check_positive_int(real, "real")
     eps = _check_eps(eps)
@@ -334,6 +559,27 @@ def seddik_eq11_max_synthetic(real: int, eps: float, s: int) -> float:
 
     It uses the small-``n`` case of :math:`G_n(s)` only; compare
     :func:`seddik_max_synthetic`, which solves the bound exactly.
+
+    Parameters
+    ----------
+    real : int
+        Number ``N`` of real samples, ``>= 1``.
+    eps : float
+        Target bound :math:`\varepsilon`, finite and ``> 0``.
+    s : int
+        Support size of :math:`p^{(0)}`, ``>= 1``.
+
+    Returns
+    -------
+    float
+        The right-hand side, floored at 0 (not rounded to an integer).
+
+    Raises
+    ------
+    WrongTypeError
+        ``real`` or ``s`` not an integer, or ``eps`` not a real number.
+    ValueError
+        ``real < 1``, ``s < 1``, or ``eps`` not finite and positive.
     """
     real = _check_positive_int(real, "real")
     eps = _check_eps(eps)
@@ -488,6 +734,41 @@ def seddik_split_expectation(model, real: int, *, method: str = "auto",
     ``samples`` seeded multinomial draws and reports the standard error; ``"auto"``
     (default) is exact up to ``max_states``. For ``s = 2`` the value is
     :math:`(1 - 1/N)p_1p_2` (:math:`E[r_1r_2] = N(N-1)p_1p_2`).
+
+    Parameters
+    ----------
+    model : Categorical or sequence of float
+        The real distribution :math:`p^{(0)}` or its probabilities (summing to 1 within
+        1e-9).
+    real : int
+        Number ``N`` of real samples, ``>= 1``.
+    method : {"auto", "exact", "montecarlo"}, default "auto"
+        Exact enumeration of the count vectors, a seeded Monte Carlo average, or exact up
+        to ``max_states`` count vectors and Monte Carlo beyond.
+    samples : int, default 20000
+        Monte Carlo sample size, ``>= 2``.
+    seed : int, default 0
+        Seed of the Monte Carlo draws, ``>= 0``.
+    max_states : int, default 200000
+        Largest number of count vectors enumerated exactly, ``>= 1``.
+
+    Returns
+    -------
+    SplitExpectation
+        Named tuple ``(value, stderr, method, points)``: the expectation, its standard
+        error (0 when exact), ``"exact"`` or ``"montecarlo"``, and the number of count
+        vectors or Monte Carlo draws. A Dirac :math:`p^{(0)}` gives
+        ``(0.0, 0.0, "exact", 1)``.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``method``, ``model`` not a probability vector, or an integer argument
+        below its minimum.
+    WrongTypeError
+        ``real``, ``samples``, ``seed`` or ``max_states`` not an integer.
+    TooLargeError
+        ``method="exact"`` with more than ``max_states`` count vectors.
     """
     values, weights, how, points = _split_values(model, real, method, samples, seed,
                                                  max_states)
@@ -538,6 +819,44 @@ def seddik_theorem4_bound(model, regime, *, form: str = "printed", method: str =
     with Monte Carlo the estimate plus :data:`SEDDIK_T4_MC_Z` standard errors (capped at
     its largest possible value) is used, so the bound errs on the larger side. Returns
     0 for a Dirac :math:`p^{(0)}`.
+
+    Parameters
+    ----------
+    model : Categorical or sequence of float
+        The real distribution :math:`p^{(0)}` or its probabilities (summing to 1 within
+        1e-9).
+    regime : Mix
+        ``Mix(real=N, synthetic=n)`` with ``fresh=False`` and plain sampling. A spec string
+        is not accepted here.
+    form : {"printed", "derived", "conditional"}, default "printed"
+        Which bound (see above).
+    method : {"auto", "exact", "montecarlo"}, default "auto"
+        Exact enumeration of the count vectors, a seeded Monte Carlo average, or exact up
+        to ``max_states`` count vectors and Monte Carlo beyond.
+    samples : int, default 20000
+        Monte Carlo sample size, ``>= 2``.
+    seed : int, default 0
+        Seed of the Monte Carlo draws, ``>= 0``.
+    max_states : int, default 200000
+        Largest number of count vectors enumerated exactly, ``>= 1``.
+
+    Returns
+    -------
+    float
+        The bound on :math:`E\|p^{(m)} - p^{(1)}\|_1`; 0 for a Dirac :math:`p^{(0)}`.
+
+    Raises
+    ------
+    ValueError
+        ``regime`` is not a ``Mix`` or is one with ``fresh=True``, an unknown ``form`` or
+        ``method``, ``model`` not a probability vector, or an integer argument below its
+        minimum.
+    WrongTypeError
+        ``real``, ``samples``, ``seed`` or ``max_states`` not an integer.
+    TooLargeError
+        ``method="exact"`` with more than ``max_states`` count vectors.
+    UnsupportedRegimeError
+        A sampling policy.
     """
     N, n, s = _mix_sizes(model, regime)
     if not isinstance(form, str) or form not in _SEDDIK_T4_FORMS:

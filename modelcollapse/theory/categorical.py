@@ -575,7 +575,32 @@ def expected_collapse_time(
 def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
     r"""Kimura--Littler diffusion value :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`, floored at
     1: :math:`T \ge 1` always (``p^{(1)}`` is the first fit; a Dirac ``p`` gives
-    exactly 1), where the diffusion value of a nearly collapsed model tends to 0."""
+    exactly 1), where the diffusion value of a nearly collapsed model tends to 0.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}` (only its probabilities strictly between 0
+        and 1 contribute).
+    regime : Replace
+        ``Replace(n)`` with plain sampling; ``n`` scales the value. A spec string is not
+        accepted here.
+
+    Returns
+    -------
+    float
+        The diffusion value floored at 1, an approximation of :math:`E[T]` (compare the
+        exact :func:`expected_collapse_time`).
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``.
+    ValueError
+        ``regime`` is a ``Mix`` or not a :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        Another regime than ``Replace``, or a sampling policy.
+    """
     model = check_categorical(model)
     n = _replace_n(regime, "diffusion_collapse_time")
     return max(1.0, n * littler_rate(model.p))
@@ -593,7 +618,28 @@ def littler_rate(p) -> float:
 
 def diffusion_loss_time(x: float, n: int) -> float:
     r"""Diffusion mean time to loss of a token at frequency ``x``, given loss:
-    :math:`-2n\,x\ln x/(1-x)` (Kimura & Ohta 1969)."""
+    :math:`-2n\,x\ln x/(1-x)` (Kimura & Ohta 1969).
+
+    Parameters
+    ----------
+    x : float
+        Current frequency of the token, strictly between 0 and 1.
+    n : int
+        Population size (the ``n`` of ``Replace(n)``), ``>= 1``.
+
+    Returns
+    -------
+    float
+        The approximate mean number of generations until the token is lost, given that it
+        is lost.
+
+    Raises
+    ------
+    WrongTypeError
+        ``x`` is not a real number or ``n`` not an integer.
+    ValueError
+        ``x`` outside ``(0, 1)``, or ``n < 1``.
+    """
     x = check_real(x, "x")
     if not 0 < x < 1:
         raise ValueError(f"x must be in (0, 1), got {x}")
@@ -624,6 +670,52 @@ def token_loss(
     Under ``MostRecent``, ``Accumulate`` and ``Replace`` with a sampling policy the law
     comes from the exact window chain (small ``n``; the default ``method`` means it, and
     ``"chain"`` names it): :func:`modelcollapse.theory.overlapping.overlapping_token_loss`.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`.
+    regime : Regime
+        ``Replace(n)`` (any sampling policy), ``MostRecent`` or ``Accumulate``. A spec
+        string is not accepted here (``ValueError``).
+    token : int or str
+        Index of the token, or its label when the model has labels.
+    method : {"coalescent", "marginal"}, default "coalescent"
+        For plain ``Replace(n)``: the coalescent dual or the per-token binomial chain
+        (``n <= 3000``); ``"auto"`` is not accepted there. Otherwise the exact window chain,
+        which the default, ``"auto"`` and ``"chain"`` select.
+    tol : float, default 1e-12
+        Tolerance on the neglected tail mass, in ``(0, 1)``: the law is propagated until
+        the remaining mass is below it, then continued geometrically (exactly, for the
+        coalescent method, once the ancestral chain has a few states).
+    max_generations : int, optional
+        Safety limit on the generations propagated; by default ``4 n ln(1/tol) + 1000``
+        for plain ``Replace`` and 100000 for the window chain.
+    progress : bool, default False
+        Show a progress bar (plain ``Replace``, ``method="coalescent"``).
+
+    Returns
+    -------
+    GenerationDistribution
+        The defective law of :math:`T_i`: ``.defect`` is the probability that the token is
+        never lost. Under plain ``Replace`` a token of probability 0 is lost at ``m = 1``;
+        a token of probability 1 is never lost (``defect = 1``).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``method`` or one the regime does not take, ``tol`` outside ``(0, 1)``,
+        a bad ``token``, ``method="marginal"`` with ``n > 3000``, or ``regime`` not a
+        :class:`~modelcollapse.regimes.Regime`.
+    WrongTypeError
+        ``model`` is not a ``Categorical``, or ``max_generations`` not an integer.
+    UnsupportedRegimeError
+        ``RandomlySampled``, ``AccumulateSubsample`` and ``Mix`` (see
+        :func:`modelcollapse.theory.overlapping.first_loss_probability`).
+    TooLargeError
+        ``n`` above ``10**8``, or the window chain beyond its size caps.
+    RuntimeError
+        The coalescent law has not converged within ``max_generations``.
     """
     model = check_categorical(model)
     if isinstance(regime, Replace) and not regime.sampling.plain:
@@ -727,11 +819,41 @@ def forgetting_time(
     :math:`A_t` ancestral samples carries it: probability
     :math:`\binom{n-c}{A_t}/\binom{n}{A_t}`), which scales to large ``n``.
 
+    Parameters
+    ----------
+    count : int
+        Copies ``c`` of the token among the ``n`` current samples, ``1 <= count < n``.
+    n : int
+        Samples per generation (``Replace(n)``), ``>= 2``.
+    method : {"coalescent", "marginal"}, default "coalescent"
+        The coalescent dual, or the dense fundamental matrix of the count chain
+        (``n <= 3000``).
+    tol : float, default 1e-12
+        Tolerance on the neglected tail mass, in ``(0, 1)``: the law is propagated until
+        the remaining mass is below it (the coalescent method continues it exactly once
+        the ancestral chain has a few states).
+    max_generations : int, optional
+        Safety limit on the generations propagated; by default ``4 n ln(1/tol) + 1000``.
+    progress : bool, default False
+        Show a progress bar (``method="coalescent"``).
+
     Returns
     -------
     ForgettingTime
         The conditional law (``pmf``, ``cdf``, ``quantile``, ``median``), exact
         ``mean()``/``var()``, and ``p_loss``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``count``, ``n`` or ``max_generations`` not an integer.
+    ValueError
+        ``count < 1``, ``count >= n``, ``n < 2``, ``tol`` outside ``(0, 1)``, an unknown
+        ``method``, or ``method="marginal"`` with ``n > 3000``.
+    TooLargeError
+        ``n`` above ``10**8`` (the exact solvers' reach).
+    RuntimeError
+        The coalescent law has not converged within ``max_generations``.
     """
     from ..models import _check_positive_int
 
@@ -786,6 +908,38 @@ def expected_surviving_tokens(
     :mod:`modelcollapse.theory.overlapping` (small sizes; ``TooLargeError`` beyond).
     Under ``Mix`` with the same real samples the support is that of the real sample
     from generation 1 on, :math:`\sum_i (1 - (1-p_i)^N)`.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`.
+    regime : Regime
+        ``Replace(n)`` (any sampling policy), ``MostRecent``, ``RandomlySampled``,
+        ``Accumulate``, ``AccumulateSubsample`` or ``Mix``. A spec string is not accepted
+        here (``ValueError``).
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real model).
+    method : {"auto", "coalescent", "marginal"}, default "auto"
+        For plain ``Replace(n)``; under a sampling policy and the other regimes only
+        ``"auto"`` (or ``"chain"``, the exact chain it selects there) is accepted.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for a scalar ``m``; a float64 array of the shape of ``m`` for an array.
+
+    Raises
+    ------
+    ValueError
+        ``m`` not a non-negative integer (or array of them), an unknown ``method`` or one
+        the regime does not take, ``method="marginal"`` with ``n > 3000`` or ``m > 10**7 + 1``,
+        or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
+    WrongTypeError
+        ``model`` is not a ``Categorical`` (under the overlapping-generation regimes and
+        ``Mix``, also an ``m`` of a wrong type).
+    TooLargeError
+        ``n`` above ``10**8`` (the exact solvers' reach), or the exact chains of the other
+        regimes and of the sampling policies beyond their size caps.
     """
     model = check_categorical(model)
     if _policy_replace(regime, method):
@@ -891,6 +1045,39 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     is no longer a closed recursion: :math:`S_m` comes from the exact chains on count
     vectors (small ``n`` and vocabularies,
     :func:`modelcollapse.theory.overlapping.overlapping_homozygosity`), in float64 only.
+
+    Parameters
+    ----------
+    model : Categorical or sequence of Fraction
+        The real distribution :math:`p^{(0)}`; with ``exact=True`` also a sequence of
+        probabilities (see above).
+    regime : Regime
+        ``Replace``, ``Mix`` (``fresh`` or not), ``MostRecent``, ``RandomlySampled``,
+        ``Accumulate`` or ``AccumulateSubsample``, with any sampling policy (then in
+        float64 only). A spec string is not accepted here (``ValueError``).
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` gives :math:`S_0`); a scalar with ``exact=True``.
+    exact : bool, default False
+        Evaluate in rational arithmetic.
+
+    Returns
+    -------
+    float, numpy.ndarray or Fraction
+        A float for a scalar ``m``, a float64 array of the shape of ``m`` for an array, a
+        ``Fraction`` with ``exact=True``.
+
+    Raises
+    ------
+    ValueError
+        ``m`` not a non-negative integer (or array of them), ``exact=True`` with an array
+        ``m``, or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
+    WrongTypeError
+        ``model`` is not a ``Categorical`` (with ``exact=False``).
+    UnsupportedRegimeError
+        ``exact=True`` with a sampling policy.
+    TooLargeError
+        Under a sampling policy, the exact chains beyond their size caps; under the
+        overlapping-generation regimes, ``m`` beyond the genealogy recursions' limits.
     """
     if isinstance(regime, Regime) and not regime.sampling.plain:
         if exact:

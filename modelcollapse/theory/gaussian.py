@@ -481,7 +481,31 @@ def stationary_point(model, regime) -> tuple[float, float]:
     :math:`E\Sigma_t \to v^*\Sigma_0` and :math:`E\lVert\mu_t-\mu_0\rVert^2 \to
     e^*\,\mathrm{tr}\,\Sigma_0` (the fixed point of the linear recursion in the module
     docstring; the recursion's matrix has spectral radius below 1, so it is reached
-    geometrically from any start)."""
+    geometrically from any start).
+
+    Parameters
+    ----------
+    model : Gaussian
+        The real distribution, any dimension; its ``estimator`` (``"unbiased"`` or
+        ``"mle"``) sets the divisor ``den``.
+    regime : Mix
+        ``Mix(real=N, synthetic=n, fresh=True)`` with plain sampling and ``N >= 2``.
+
+    Returns
+    -------
+    tuple of float
+        ``(v_star, e_star)``, a plain tuple.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``regime`` is not ``Mix(..., fresh=True)`` (``Mix(fresh=False)`` included), or
+        ``real < 2``.
+    UnsupportedRegimeError
+        A sampling policy.
+    """
     _check_model(model)
     if not (isinstance(regime, Mix) and regime.fresh):
         raise ValueError("stationary_point needs Mix(real, synthetic, fresh=True): "
@@ -498,7 +522,37 @@ def stationary_point(model, regime) -> tuple[float, float]:
 def expected_trace_ratio(model, regime, t):
     r""":math:`E\,\mathrm{tr}\,\Sigma_t/\mathrm{tr}\,\Sigma_0` (in fact
     :math:`E\Sigma_t = c_t\Sigma_0`; this returns :math:`c_t`). ``t`` may be an array
-    or ``numpy.inf``."""
+    or ``numpy.inf``.
+
+    Parameters
+    ----------
+    model : Gaussian
+        The real distribution :math:`N(\mu_0, \Sigma_0)`, any dimension; its
+        ``estimator`` (``"unbiased"`` or ``"mle"``) sets the divisor ``den``.
+    regime : Replace, Accumulate or Mix
+        ``Replace(M)``, ``Accumulate(M)`` or ``Mix(real, synthetic, fresh=True)`` with
+        plain sampling and at least 2 samples (``M >= 2``, ``real >= 2``). A spec string is
+        not accepted here.
+    t : int or array_like of int
+        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+        and ``numpy.inf`` (the limit) are accepted.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        :math:`c_t`: a float for a scalar ``t``, a float64 array of the shape of ``t`` for an
+        array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``t`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
+        not a :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
+    """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "expected_trace_ratio", singular_ok=True)
     ts = _check_t(t)
@@ -519,7 +573,37 @@ def expected_trace_ratio(model, regime, t):
 
 def expected_variance(model, regime, t):
     r""":math:`E\sigma_t^2` of a 1-D Gaussian (:math:`E\Sigma_t` in ``d`` dimensions: a
-    ``d x d`` matrix per ``t``)."""
+    ``d x d`` matrix per ``t``).
+
+    Parameters
+    ----------
+    model : Gaussian
+        The real distribution :math:`N(\mu_0, \Sigma_0)`, any dimension; its
+        ``estimator`` (``"unbiased"`` or ``"mle"``) sets the divisor ``den``.
+    regime : Replace, Accumulate or Mix
+        ``Replace(M)``, ``Accumulate(M)`` or ``Mix(real, synthetic, fresh=True)`` with
+        plain sampling and at least 2 samples (``M >= 2``, ``real >= 2``). A spec string is
+        not accepted here.
+    t : int or array_like of int
+        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+        and ``numpy.inf`` (the limit) are accepted.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        1-D: a float for a scalar ``t``, a float64 array of the shape of ``t`` for an
+        array. ``d`` dimensions: an array of shape ``numpy.shape(t) + (d, d)``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``t`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
+        not a :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
+    """
     model = _check_model(model)
     c = np.asarray(expected_trace_ratio(model, regime, t))
     if model.dim == 1:
@@ -528,7 +612,37 @@ def expected_variance(model, regime, t):
 
 
 def expected_mean_error(model, regime, t):
-    r""":math:`E\lVert\mu_t - \mu_0\rVert^2`."""
+    r""":math:`E\lVert\mu_t - \mu_0\rVert^2`.
+
+    Parameters
+    ----------
+    model : Gaussian
+        The real distribution :math:`N(\mu_0, \Sigma_0)`, any dimension; its
+        ``estimator`` (``"unbiased"`` or ``"mle"``) sets the divisor ``den``.
+    regime : Replace, Accumulate or Mix
+        ``Replace(M)``, ``Accumulate(M)`` or ``Mix(real, synthetic, fresh=True)`` with
+        plain sampling and at least 2 samples (``M >= 2``, ``real >= 2``). A spec string is
+        not accepted here.
+    t : int or array_like of int
+        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+        and ``numpy.inf`` (the limit) are accepted.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The expected squared distance of the means: a float for a scalar ``t``, a float64 array
+        of the shape of ``t`` for an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``t`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
+        not a :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
+    """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "expected_mean_error", singular_ok=True)
     ts = _check_t(t)
@@ -572,7 +686,41 @@ def variance_moment(model, regime, t, s=1.0):
     :math:`F_1 = \chi^2_{M-1}/(M-\delta)` limits ``s``; :math:`F_k \ge 1 - M/D_k > 0` for
     ``k >= 2``); exact (finite binomial expansion) for integer ``s >= 0``, quadrature and
     a series with a bounded remainder otherwise (relative error ~1e-12). Converges as
-    ``t -> inf`` (:math:`\log E F_k^s \sim s(s-2)/(Mk^2)`)."""
+    ``t -> inf`` (:math:`\log E F_k^s \sim s(s-2)/(Mk^2)`).
+
+    Parameters
+    ----------
+    model : Gaussian
+        The real distribution, any dimension under ``Replace`` and 1-D under
+        ``Accumulate``; its ``estimator`` (``"unbiased"`` or ``"mle"``) sets the divisor
+        ``den``.
+    regime : Replace or Accumulate
+        ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= d + 1`` (a
+        non-singular fit). A spec string is not accepted here.
+    t : int or array_like of int
+        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+        and ``numpy.inf`` (the limit) are accepted.
+    s : float, default 1.0
+        Order of the moment: ``s > -(M-d)/2`` under ``Replace``, ``s > -(M-1)/2`` under
+        ``Accumulate``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The moment: a float for a scalar ``t``, a float64 array of the shape of ``t`` for an
+        array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``t`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``s`` at or below its
+        lower limit (an infinite moment), ``Accumulate`` with ``d > 1``, or ``regime`` not a
+        :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        ``Mix`` (no product form), another regime, or a sampling policy.
+    """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "variance_moment", allowed=("replace", "accumulate"))
     ts = _check_t(t)
@@ -586,7 +734,37 @@ def variance_moment(model, regime, t, s=1.0):
 def expected_det_ratio(model, regime, t):
     r""":math:`E\det\Sigma_t/\det\Sigma_0 = [\prod_{j=1}^d (M-j)/\mathrm{den}]^t` under
     ``Replace(M)``: tends to 0 for ``d >= 2`` even with the unbiased estimator. Under
-    ``Accumulate`` (1-D) it is :func:`expected_trace_ratio`."""
+    ``Accumulate`` (1-D) it is :func:`expected_trace_ratio`.
+
+    Parameters
+    ----------
+    model : Gaussian
+        The real distribution, any dimension under ``Replace`` and 1-D under
+        ``Accumulate``; its ``estimator`` (``"unbiased"`` or ``"mle"``) sets the divisor
+        ``den``.
+    regime : Replace or Accumulate
+        ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= d + 1`` (a
+        non-singular fit). A spec string is not accepted here.
+    t : int or array_like of int
+        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+        and ``numpy.inf`` (the limit) are accepted.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The expected ratio: a float for a scalar ``t``, a float64 array of the shape of ``t``
+        for an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``t`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``Accumulate`` with
+        ``d > 1``, or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        ``Mix`` (no product form), another regime, or a sampling policy.
+    """
     return variance_moment(model, regime, t, 1.0)
 
 
@@ -594,7 +772,36 @@ def expected_std(model, regime, t):
     r""":math:`E\sigma_t` of a 1-D Gaussian. ``Replace(M)``: :math:`\sigma_0 [c_4]^t`,
     :math:`c_4 = \sqrt{2/\mathrm{den}}\,\Gamma(M/2)/\Gamma((M-1)/2)`. ``Accumulate(M)``:
     :math:`\sigma_0\prod_{k\le t} E F_k^{1/2}` (see :func:`variance_moment`); the limit
-    ``t = inf`` is finite and positive."""
+    ``t = inf`` is finite and positive.
+
+    Parameters
+    ----------
+    model : Gaussian
+        A 1-D real distribution :math:`N(\mu_0, \sigma_0^2)`; its ``estimator``
+        (``"unbiased"`` or ``"mle"``) sets the divisor ``den``.
+    regime : Replace or Accumulate
+        ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= 2`` (a
+        non-singular fit). A spec string is not accepted here.
+    t : int or array_like of int
+        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+        and ``numpy.inf`` (the limit) are accepted.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        :math:`E\sigma_t`: a float for a scalar ``t``, a float64 array of the shape of ``t`` for
+        an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``t`` not a non-negative whole number (or ``inf``), ``M < 2``, ``model`` not 1-D, or
+        ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        ``Mix`` (no product form), another regime, or a sampling policy.
+    """
     model = _check_model(model)
     if model.dim != 1:
         raise ValueError("expected_std is for a 1-D Gaussian")
@@ -606,6 +813,27 @@ def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[floa
 
     :math:`E[Y] = \sum_j [\psi((M-j)/2) + \log(2/\mathrm{den})]`,
     :math:`\mathrm{Var}\,Y = \sum_j \psi'((M-j)/2)`.
+
+    Parameters
+    ----------
+    M : int
+        Sample size per generation, ``M >= d + 1``.
+    d : int, default 1
+        Dimension, ``1 <= d <= 10**6``.
+    estimator : {"unbiased", "mle"}, default "unbiased"
+        The divisor of the fitted covariance: ``den = M - 1`` or ``M``.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, var)`` of ``Y``, a plain tuple.
+
+    Raises
+    ------
+    WrongTypeError
+        ``M`` or ``d`` not an integer.
+    ValueError
+        ``d < 1``, ``d > 10**6``, ``M < d + 1``, or an unknown ``estimator``.
     """
     d = _check_positive_int(d, "d")
     M = _check_positive_int(M, "M", minimum=d + 1)  # chi-square degrees of freedom M - j
@@ -631,7 +859,39 @@ def log_det_moments(model, regime, t):
     :math:`\sum_{k\le t}\mathrm{Var}\log F_k` over the independent step factors (the
     ``k = 1`` terms are :math:`\psi(\frac{M-1}2) + \log\frac{2}{M-\delta}` and
     :math:`\psi'(\frac{M-1}2)`); both converge as ``t -> inf`` (terms
-    :math:`O(1/k^2)`): :math:`\log\sigma_t^2` has a non-degenerate limit law."""
+    :math:`O(1/k^2)`): :math:`\log\sigma_t^2` has a non-degenerate limit law.
+
+    Parameters
+    ----------
+    model : Gaussian
+        The real distribution, any dimension under ``Replace`` and 1-D under
+        ``Accumulate``; its ``estimator`` (``"unbiased"`` or ``"mle"``) sets the divisor
+        ``den``.
+    regime : Replace or Accumulate
+        ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= d + 1`` (a
+        non-singular fit). A spec string is not accepted here.
+    t : int or array_like of int
+        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+        and ``numpy.inf`` (the limit) are accepted.
+
+    Returns
+    -------
+    tuple
+        ``(mean, var)``, a plain tuple: each a float for a scalar ``t`` and a float64 array
+        of the shape of ``t`` for an array. Under ``Replace`` the limit ``t = inf`` is
+        ``-inf`` or ``inf`` (the sign of the drift) for the mean and ``inf`` for the
+        variance.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``t`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``Accumulate`` with
+        ``d > 1``, or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        ``Mix`` (no product form), another regime, or a sampling policy.
+    """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "log_det_moments", allowed=("replace", "accumulate"))
     ts = _check_t(t)
@@ -653,7 +913,36 @@ def expected_w2sq(model, regime, t):
     ``Replace(M)`` or ``Accumulate(M)``. ``Replace``: unbounded in ``t`` with the
     unbiased estimator (Shumailov et al. Thm 3.1), bounded with the MLE (limit
     :math:`2\sigma_0^2`). ``Accumulate``: bounded for both estimators, with a finite
-    positive limit (:math:`E\sigma_t` from :func:`expected_std`)."""
+    positive limit (:math:`E\sigma_t` from :func:`expected_std`).
+
+    Parameters
+    ----------
+    model : Gaussian
+        A 1-D real distribution :math:`N(\mu_0, \sigma_0^2)`; its ``estimator``
+        (``"unbiased"`` or ``"mle"``) sets the divisor ``den``.
+    regime : Replace or Accumulate
+        ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= 2`` (a
+        non-singular fit). A spec string is not accepted here.
+    t : int or array_like of int
+        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+        and ``numpy.inf`` (the limit) are accepted.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The expected squared Wasserstein-2 distance: a float for a scalar ``t``, a float64 array
+        of the shape of ``t`` for an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``.
+    ValueError
+        ``t`` not a non-negative whole number (or ``inf``), ``M < 2``, ``model`` not 1-D, or
+        ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
+    UnsupportedRegimeError
+        ``Mix`` (no product form), another regime, or a sampling policy.
+    """
     model = _check_model(model)
     if model.dim != 1:
         raise ValueError("expected_w2sq is implemented for a 1-D Gaussian")
@@ -673,7 +962,30 @@ def gaussian_schedule(model, sizes) -> dict:
     ``mean_error`` :math:`E(\mu_t-\mu_0)^2 = \sum_{i\le t} E\sigma_{i-1}^2/M_i` and
     ``w2sq`` :math:`E W_2^2`. With the unbiased estimator ``mean_error`` is
     :math:`\sigma_0^2\sum_i 1/M_i`: :math:`E W_2^2` stays bounded iff
-    :math:`\sum_i 1/M_i < \infty` (see :func:`schedule_bounded`)."""
+    :math:`\sum_i 1/M_i < \infty` (see :func:`schedule_bounded`).
+
+    Parameters
+    ----------
+    model : Gaussian
+        A 1-D real distribution; its ``estimator`` (``"unbiased"`` or ``"mle"``) sets the
+        divisor of the fitted variance.
+    sizes : sequence of int
+        The sample size of each generation, ``sizes[i-1]`` at generation ``i``, each
+        ``>= 2`` (integer-valued floats are accepted).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Keys ``"variance"``, ``"std"``, ``"mean_error"`` and ``"w2sq"``, each a float64
+        array of length ``len(sizes) + 1`` indexed by ``t`` (``t = 0``: the real model).
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Gaussian``, or a size is not a whole number.
+    ValueError
+        ``model`` is not 1-D, or a size is below 2.
+    """
     model = _check_model(model)
     if model.dim != 1:
         raise ValueError("gaussian_schedule is implemented for a 1-D Gaussian")
@@ -697,7 +1009,25 @@ def gaussian_schedule(model, sizes) -> dict:
 def schedule_bounded(exponent: float) -> bool:
     r"""Whether :math:`E W_2^2` stays bounded (unbiased estimator) for sample sizes
     :math:`M_i \propto i^{p}`: iff :math:`\sum_i i^{-p}` converges, i.e. ``p > 1``
-    (decided by sympy's convergence test)."""
+    (decided by sympy's convergence test).
+
+    Parameters
+    ----------
+    exponent : float
+        The exponent ``p`` of the growth of the sample sizes, finite.
+
+    Returns
+    -------
+    bool
+        ``True`` iff the series converges (``p > 1``).
+
+    Raises
+    ------
+    WrongTypeError
+        ``exponent`` is not a real number.
+    ValueError
+        ``exponent`` is not finite.
+    """
     import sympy as sp
 
     exponent = check_real(exponent, "exponent")

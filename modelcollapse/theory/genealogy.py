@@ -315,6 +315,39 @@ def noncoalescence(regime, m, *, exact: bool = False, method: str = "auto"):
 
     ``m`` is an int or an integer array (float64 result of the same shape);
     ``exact=True`` returns a ``Fraction`` for a scalar ``m``.
+
+    Parameters
+    ----------
+    regime : Regime or str
+        ``Replace``, ``MostRecent``, ``RandomlySampled``, ``Accumulate`` or
+        ``AccumulateSubsample`` with plain sampling, or its spec string.
+    m : int or array_like of int
+        Generations, ``>= 0``; a scalar with ``exact=True``.
+    exact : bool, default False
+        Rational arithmetic (``fractions.Fraction``).
+    method : {"auto", "closed", "pairs"}, default "auto"
+        As in :func:`genealogy_homozygosity` (``"auto"`` is ``"closed"``; ``"pairs"``
+        takes ``m <= 400``).
+
+    Returns
+    -------
+    float, numpy.ndarray or Fraction
+        A float for a scalar ``m``, a float64 array of the shape of ``m`` for an array, a
+        ``Fraction`` with ``exact=True``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``regime`` neither a ``Regime`` nor a string, ``m`` not an integer (or array of
+        them), ``exact`` not a bool, or ``method`` not a string.
+    ValueError
+        A negative ``m``, ``exact=True`` with an array ``m``, an unknown ``method``, or an
+        invalid spec string.
+    UnsupportedRegimeError
+        ``Mix`` (see :func:`modelcollapse.theory.homozygosity`) or a sampling policy.
+    TooLargeError
+        ``m`` above ``10**8``, ``method="pairs"`` with ``m > 400``, or ``MostRecent(n, K)``
+        with ``m K^2`` above ``2e8``.
     """
     kind, n, K = _genealogy(regime)
     ms = _check_m(m)
@@ -350,7 +383,41 @@ def noncoalescence(regime, m, *, exact: bool = False, method: str = "auto"):
 
 def genealogy_homozygosity_from_S0(S0, regime, m, *, method: str = "auto"):
     r""":math:`S_m = 1 - (1 - S_0) D_m` from :math:`S_0 = \sum_i p_i^2`: exact
-    (``Fraction``) when ``S0`` is a ``Fraction`` and ``m`` an int, float64 otherwise."""
+    (``Fraction``) when ``S0`` is a ``Fraction`` and ``m`` an int, float64 otherwise.
+
+    Parameters
+    ----------
+    S0 : float or Fraction
+        :math:`S_0 = \sum_i p_i^2` of the real distribution, in ``[0, 1]``.
+    regime : Regime or str
+        ``Replace``, ``MostRecent``, ``RandomlySampled``, ``Accumulate`` or
+        ``AccumulateSubsample`` with plain sampling, or its spec string.
+    m : int or array_like of int
+        Generations, ``>= 0``; a scalar when ``S0`` is a ``Fraction``.
+    method : {"auto", "closed", "pairs"}, default "auto"
+        As in :func:`genealogy_homozygosity` (``"auto"`` is ``"closed"``; ``"pairs"``
+        takes ``m <= 400``).
+
+    Returns
+    -------
+    float, numpy.ndarray or Fraction
+        A ``Fraction`` when ``S0`` is one; otherwise a float for a scalar ``m`` and a
+        float64 array of the shape of ``m`` for an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``S0`` neither a real number nor a ``Fraction``, ``regime`` neither a ``Regime``
+        nor a string, ``m`` not an integer (or array of them), or ``method`` not a string.
+    ValueError
+        A float ``S0`` outside ``[0, 1]``, a negative ``m``, an array ``m`` with a
+        ``Fraction`` ``S0``, an unknown ``method``, or an invalid spec string.
+    UnsupportedRegimeError
+        ``Mix`` (see :func:`modelcollapse.theory.homozygosity`) or a sampling policy.
+    TooLargeError
+        ``m`` above ``10**8``, ``method="pairs"`` with ``m > 400``, or ``MostRecent(n, K)``
+        with ``m K^2`` above ``2e8``.
+    """
     if isinstance(S0, Fraction):
         return 1 - (1 - S0) * noncoalescence(regime, m, exact=True, method=method)
     if isinstance(S0, (bool, np.bool_)) or not isinstance(
@@ -416,6 +483,35 @@ def stationary_homozygosity(model, regime, *, exact: bool = False):
     Method: the closed products of :func:`noncoalescence` and their infinite limits.
     ``exact=True`` is refused for the transcendental limits (``ValueError``) except the
     collapsing regimes (``Fraction(1)``).
+
+    Parameters
+    ----------
+    model : Categorical or sequence of Fraction
+        The real distribution :math:`p^{(0)}`; with ``exact=True`` also a sequence of
+        probabilities (:func:`modelcollapse.models.exact_probabilities`).
+    regime : Regime or str
+        ``Replace``, ``MostRecent``, ``RandomlySampled``, ``Accumulate`` or
+        ``AccumulateSubsample`` with plain sampling, or its spec string.
+    exact : bool, default False
+        Return a ``Fraction`` (the collapsing regimes only).
+
+    Returns
+    -------
+    float or Fraction
+        :math:`S_\infty`; ``1.0`` (``Fraction(1)`` with ``exact=True``) under ``Replace``
+        and ``MostRecent``.
+
+    Raises
+    ------
+    ValueError
+        ``exact=True`` under ``RandomlySampled``, ``Accumulate`` or ``AccumulateSubsample``
+        (a transcendental limit), ``Fraction`` probabilities that do not sum to 1, or an
+        invalid spec string.
+    WrongTypeError
+        ``model`` is not a ``Categorical`` (with ``exact=False``), ``regime`` neither a
+        ``Regime`` nor a string, or ``exact`` not a bool.
+    UnsupportedRegimeError
+        ``Mix`` or a sampling policy.
     """
     kind, n, _ = _genealogy(regime)
     exact = _check_flag(exact, "exact")
@@ -449,6 +545,28 @@ def most_recent_transfer_matrix(n: int, window: int, *, exact: bool = False):
     :math:`Z_s = (X_{s-1}, \dots, X_{s-K})` (length :math:`K^2`),
     :math:`Z_{s+1} = T Z_s`. Returns a ``K^2 x K^2`` float64 array, or (``exact=True``)
     a list of lists of ``Fraction``.
+
+    Parameters
+    ----------
+    n : int
+        Samples per generation, ``>= 1``.
+    window : int
+        The window ``K``, ``1 <= K <= n``.
+    exact : bool, default False
+        Build the matrix in ``Fraction`` arithmetic and return it unrounded.
+
+    Returns
+    -------
+    numpy.ndarray or list of list of Fraction
+        The ``K^2 x K^2`` matrix ``T``: a float64 array, or with ``exact=True`` a list of
+        rows of ``Fraction``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``n`` or ``window`` not an integer, or ``exact`` not a bool.
+    ValueError
+        ``n < 1``, ``window < 1`` or ``window > n``.
     """
     reg = as_regime(_most_recent(n, window))
     n, K = reg.n, reg.window
@@ -508,6 +626,25 @@ def most_recent_effective_size(n: int, window: int) -> float:
     are in the same generation a fraction :math:`1/\bar T` of the time, and each
     generation they share they meet with probability :math:`\approx 1/(N \bar T)`.
     ``K = 1`` gives :math:`N_e = n` exactly.
+
+    Parameters
+    ----------
+    n : int
+        Samples per generation, ``>= 1``.
+    window : int
+        The window ``K``, ``1 <= K <= n``.
+
+    Returns
+    -------
+    float
+        :math:`N_e`; ``math.inf`` when the Perron root is 1 or more.
+
+    Raises
+    ------
+    WrongTypeError
+        ``n`` or ``window`` not an integer.
+    ValueError
+        ``n < 1``, ``window < 1`` or ``window > n``.
     """
     T = most_recent_transfer_matrix(n, window)
     lam = float(np.max(np.abs(np.linalg.eigvals(T))))

@@ -575,7 +575,34 @@ def _dirac_law():
 def overlapping_state_count(model, regime) -> int:
     """Number of lumped window states of the homogeneous ``MostRecent(n, K)`` chain
     (``K``-tuples of count vectors of total :math:`K\\lfloor n/K\\rfloor`, up to a
-    permutation of the tokens). Raises :class:`TooLargeError` where the solvers would."""
+    permutation of the tokens). Raises :class:`TooLargeError` where the solvers would.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution ``p^(0)``, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace(n)`` or ``MostRecent(n, K)``, with any sampling policy (a truncating
+        one, top-k or top-p, leaves the states unlumped), or its spec string.
+
+    Returns
+    -------
+    int
+        The number of states of the chain the solvers build.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, or ``regime`` neither a ``Regime`` nor a
+        string.
+    ValueError
+        An invalid spec string.
+    UnsupportedRegimeError
+        Another regime.
+    TooLargeError
+        More than 4 tokens in the support, or a chain beyond the size caps
+        (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+    """
     chain = _window_chain(model, regime, "overlapping_state_count")
     chain._build()
     return int(chain.P.shape[0])
@@ -593,6 +620,37 @@ def overlapping_collapse_time(model, regime, *, tol: float = DEFAULT_TOL,
     ratio. ``T`` is *not* an absorption time for ``K > 1``: see
     :func:`overlapping_absorption_time` and :func:`dirac_probability`. A Dirac
     :math:`p^{(0)}` gives ``T = 0`` (as the simulators record it).
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace(n)`` or ``MostRecent(n, K)``, with any sampling policy, or its spec
+        string.
+    tol : float, default 1e-12
+        The law is propagated until the remaining mass is below ``tol``, in ``(0, 1)``.
+    max_generations : int, default 100000
+        Safety limit on the generations propagated.
+
+    Returns
+    -------
+    GenerationDistribution
+        The law of ``T`` (``method="window-chain"``; ``"dirac"``, with ``T = 0``, for a
+        Dirac :math:`p^{(0)}`).
+
+    Raises
+    ------
+    WrongTypeError
+        ``tol`` not a number, ``max_generations`` not an integer, ``model`` not a
+        ``Categorical``, or ``regime`` neither a ``Regime`` nor a string.
+    ValueError
+        ``tol`` outside ``(0, 1)``, ``max_generations < 1``, or an invalid spec string.
+    UnsupportedRegimeError
+        Another regime (a Dirac fit is not absorbing there).
+    TooLargeError
+        More than 4 tokens in the support, or a chain beyond the size caps
+        (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
     """
     return _window_passage(model, regime, "dirac", "overlapping_collapse_time", tol,
                            max_generations)
@@ -615,7 +673,35 @@ def overlapping_collapse_moments(model, regime) -> Moments:
     ``MostRecent(n, K)``: :math:`E[T] = \sum_{g<G_0}P(T>g) + q\,t`,
     :math:`E[T^2] = \sum_{g<G_0}(2g+1)P(T>g) + (2G_0+1)q\,t + 2q\,(Nt - t)`, with
     :math:`q` the surviving law at :math:`G_0 = 2K-1`, :math:`N = (I-Q)^{-1}`,
-    :math:`t = N\mathbf 1` (sparse LU)."""
+    :math:`t = N\mathbf 1` (sparse LU).
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace(n)`` or ``MostRecent(n, K)``, with any sampling policy, or its spec
+        string.
+
+    Returns
+    -------
+    Moments
+        ``Moments(mean, var)`` of ``T``, floats; ``(0.0, 0.0)`` for a Dirac
+        :math:`p^{(0)}`.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, or ``regime`` neither a ``Regime`` nor a
+        string.
+    ValueError
+        An invalid spec string.
+    UnsupportedRegimeError
+        Another regime (a Dirac fit is not absorbing there).
+    TooLargeError
+        More than 4 tokens in the support, or a chain beyond the size caps
+        (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+    """
     _regime_kind(regime, "overlapping_collapse_moments", WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
         return Moments(0.0, 0.0)
@@ -624,7 +710,35 @@ def overlapping_collapse_moments(model, regime) -> Moments:
 
 def overlapping_expected_collapse_time(model, regime) -> Estimate:
     """:math:`E[T]` of the engine's collapse time under ``MostRecent(n, K)``, exact
-    (``method="window-chain"``); see :func:`overlapping_collapse_moments`."""
+    (``method="window-chain"``); see :func:`overlapping_collapse_moments`.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution ``p^(0)``, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace(n)`` or ``MostRecent(n, K)``, with any sampling policy, or its spec
+        string.
+
+    Returns
+    -------
+    Estimate
+        A float with ``.method == "window-chain"`` and ``.exact == True`` (0 for a Dirac
+        ``p^(0)``).
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, or ``regime`` neither a ``Regime`` nor a
+        string.
+    ValueError
+        An invalid spec string.
+    UnsupportedRegimeError
+        Another regime (a Dirac fit is not absorbing there).
+    TooLargeError
+        More than 4 tokens in the support, or a chain beyond the size caps
+        (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+    """
     return Estimate(overlapping_collapse_moments(model, regime)[0], "window-chain", True)
 
 
@@ -633,14 +747,73 @@ def overlapping_absorption_time(model, regime, *, tol: float = DEFAULT_TOL,
                                 ) -> GenerationDistribution:
     r"""Law of the absorption time :math:`A` under ``MostRecent(n, K)``: the first
     generation ending a run of ``K`` identical Dirac fits, after which nothing changes
-    (:math:`A \ge \max(T, K)`; ``A = T`` for ``K = 1``)."""
+    (:math:`A \ge \max(T, K)`; ``A = T`` for ``K = 1``).
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace(n)`` or ``MostRecent(n, K)``, with any sampling policy, or its spec
+        string.
+    tol : float, default 1e-12
+        The law is propagated until the remaining mass is below ``tol``, in ``(0, 1)``.
+    max_generations : int, default 100000
+        Safety limit on the generations propagated.
+
+    Returns
+    -------
+    GenerationDistribution
+        The law of ``A`` (``method="window-chain"``; ``"dirac"``, with ``A = 0``, for a
+        Dirac :math:`p^{(0)}`).
+
+    Raises
+    ------
+    WrongTypeError
+        ``tol`` not a number, ``max_generations`` not an integer, ``model`` not a
+        ``Categorical``, or ``regime`` neither a ``Regime`` nor a string.
+    ValueError
+        ``tol`` outside ``(0, 1)``, ``max_generations < 1``, or an invalid spec string.
+    UnsupportedRegimeError
+        Another regime (a Dirac fit is not absorbing there).
+    TooLargeError
+        More than 4 tokens in the support, or a chain beyond the size caps
+        (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+    """
     return _window_passage(model, regime, "absorbed", "overlapping_absorption_time", tol,
                            max_generations)
 
 
 def overlapping_absorption_moments(model, regime) -> Moments:
     """:math:`(E[A], \\mathrm{Var}\\,A)` of the absorption time (see
-    :func:`overlapping_absorption_time`), by the fundamental matrix."""
+    :func:`overlapping_absorption_time`), by the fundamental matrix.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution ``p^(0)``, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace(n)`` or ``MostRecent(n, K)``, with any sampling policy, or its spec
+        string.
+
+    Returns
+    -------
+    Moments
+        ``Moments(mean, var)`` of ``A``, floats; ``(0.0, 0.0)`` for a Dirac ``p^(0)``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, or ``regime`` neither a ``Regime`` nor a
+        string.
+    ValueError
+        An invalid spec string.
+    UnsupportedRegimeError
+        Another regime (a Dirac fit is not absorbing there).
+    TooLargeError
+        More than 4 tokens in the support, or a chain beyond the size caps
+        (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+    """
     _regime_kind(regime, "overlapping_absorption_moments", WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
         return Moments(0.0, 0.0)
@@ -668,6 +841,48 @@ def overlapping_token_loss(model, regime, token, *, permanent: bool = False,
     token comes back, and the exact state grows with ``m``, so there is no tail to
     extrapolate): :func:`first_loss_probability` gives :math:`P(T_i \le m)` for finite
     ``m``.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`, at most 4 tokens in its support (any number
+        under ``Accumulate``).
+    regime : Regime or str
+        ``Replace(n)``, ``MostRecent(n, K)`` or ``Accumulate(n)``, with any sampling
+        policy, or its spec string.
+    token : int or str
+        Index of the token, or its label when the model has labels.
+    permanent : bool, default False
+        ``False``: the first ``m`` with :math:`p^{(m)}_i = 0`; ``True``: the first ``m``
+        at which the token is absent from the last ``K`` fits.
+    tol : float, default 1e-12
+        The law is propagated until its remaining finite tail is below ``tol``, in
+        ``(0, 1)``.
+    max_generations : int, default 100000
+        Safety limit on the generations propagated.
+
+    Returns
+    -------
+    GenerationDistribution
+        The defective law (``.defect``: the probability that the event never happens;
+        ``.conditional()``: the law given that it does). A token of probability 0 gives
+        ``T = 0``, a token of probability 1 ``defect = 1``; under ``Accumulate`` the law
+        lives on generation 1 and infinity (``method="accumulate-closed"``).
+
+    Raises
+    ------
+    WrongTypeError
+        ``tol`` not a number, ``max_generations`` not an integer, ``permanent`` not a
+        bool, ``model`` not a ``Categorical``, or ``regime`` neither a ``Regime`` nor a
+        string.
+    ValueError
+        ``tol`` outside ``(0, 1)``, ``max_generations < 1``, a bad ``token``, or an
+        invalid spec string.
+    UnsupportedRegimeError
+        ``RandomlySampled``, ``AccumulateSubsample`` and ``Mix`` (see
+        :func:`first_loss_probability`).
+    TooLargeError
+        More than 4 tokens in the support, or a chain beyond the size caps.
     """
     tol = _check_tol(tol)
     max_generations = _check_positive_int(max_generations, "max_generations")
@@ -907,6 +1122,33 @@ def dirac_probability(model, regime, m):
     absorbing (``Accumulate``: :math:`\sum_i p_i^n` at every ``m >= 1``, the real sample
     was a Dirac). ``MostRecent``: the window chain; the others: forward propagation of a
     state that grows with ``m`` (refused beyond :data:`MAX_WORK` with ``TooLargeError``).
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace``, ``MostRecent``, ``RandomlySampled``, ``Accumulate``,
+        ``AccumulateSubsample`` or ``Mix``, with any sampling policy, or its spec string.
+    m : int or array_like of int
+        Generations, ``0 <= m <= 10**6`` (``m = 0`` is the real model).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The probability that the fit is a Dirac mass: a float for a scalar ``m``, a float64
+        array of the shape of ``m`` for an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, ``regime`` neither a ``Regime`` nor a string,
+        or ``m`` not an integer (or array of them).
+    ValueError
+        A negative ``m``, or an invalid spec string.
+    TooLargeError
+        More than 4 tokens in the support, ``m`` above ``10**6``, or a state space beyond
+        the size caps (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
     """
     return _stats(model, regime, m, "dirac_probability", "dirac")
 
@@ -914,14 +1156,70 @@ def dirac_probability(model, regime, m):
 def overlapping_surviving_tokens(model, regime, m):
     r""":math:`E|\mathrm{supp}\,p^{(m)}|`, exactly, under the regimes of
     :func:`dirac_probability` (same method). ``Accumulate``:
-    :math:`\sum_i(1-(1-p_i)^n)` at every ``m >= 1``."""
+    :math:`\sum_i(1-(1-p_i)^n)` at every ``m >= 1``.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace``, ``MostRecent``, ``RandomlySampled``, ``Accumulate``,
+        ``AccumulateSubsample`` or ``Mix``, with any sampling policy, or its spec string.
+    m : int or array_like of int
+        Generations, ``0 <= m <= 10**6`` (``m = 0`` is the real model).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The expected support size: a float for a scalar ``m``, a float64 array of the shape of
+        ``m`` for an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, ``regime`` neither a ``Regime`` nor a string,
+        or ``m`` not an integer (or array of them).
+    ValueError
+        A negative ``m``, or an invalid spec string.
+    TooLargeError
+        More than 4 tokens in the support, ``m`` above ``10**6``, or a state space beyond
+        the size caps (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+    """
     return _stats(model, regime, m, "overlapping_surviving_tokens", "support")
 
 
 def overlapping_homozygosity(model, regime, m):
     r""":math:`E\sum_i(p^{(m)}_i)^2` from the exact chains of this module (a check of
     :func:`modelcollapse.theory.homozygosity`, which gets it from the genealogy of two
-    samples for any ``n``)."""
+    samples for any ``n``).
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`, at most 4 tokens in its support.
+    regime : Regime or str
+        ``Replace``, ``MostRecent``, ``RandomlySampled``, ``Accumulate``,
+        ``AccumulateSubsample`` or ``Mix``, with any sampling policy, or its spec string.
+    m : int or array_like of int
+        Generations, ``0 <= m <= 10**6`` (``m = 0`` is the real model).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The expected homozygosity: a float for a scalar ``m``, a float64 array of the shape of
+        ``m`` for an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, ``regime`` neither a ``Regime`` nor a string,
+        or ``m`` not an integer (or array of them).
+    ValueError
+        A negative ``m``, or an invalid spec string.
+    TooLargeError
+        More than 4 tokens in the support, ``m`` above ``10**6``, or a state space beyond
+        the size caps (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+    """
     return _stats(model, regime, m, "overlapping_homozygosity", "homozygosity")
 
 
@@ -937,6 +1235,36 @@ def first_loss_probability(model, regime, token, m):
     propagation of :func:`dirac_probability` with the paths that lose the token removed
     (the token can come back afterwards, so :math:`T_i` is a first passage, not a
     permanent loss). A token of probability 0 counts as lost at ``m = 0``.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`, at most 4 tokens in its support (any number
+        under ``Accumulate``).
+    regime : Regime or str
+        ``Replace``, ``MostRecent``, ``RandomlySampled``, ``Accumulate``,
+        ``AccumulateSubsample`` or ``Mix``, with any sampling policy, or its spec string.
+    token : int or str
+        Index of the token, or its label when the model has labels.
+    m : int or array_like of int
+        Generations, ``0 <= m <= 10**6`` (``m = 0`` is the real model).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        :math:`P(T_i \le m)`: a float for a scalar ``m``, a float64 array of the shape of ``m``
+        for an array.
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, ``regime`` neither a ``Regime`` nor a string,
+        or ``m`` not an integer (or array of them).
+    ValueError
+        A negative ``m``, a bad ``token``, or an invalid spec string.
+    TooLargeError
+        More than 4 tokens in the support, ``m`` above ``10**6``, or a state space beyond
+        the size caps (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
     """
     kind, n, _ = _regime_kind(regime, "first_loss_probability")
     policy = as_regime(regime).sampling

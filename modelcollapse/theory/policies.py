@@ -146,7 +146,31 @@ def _cost(n: int, s: int, policy: SamplingPolicy) -> tuple[int, int, int]:
 def policy_state_count(model: Categorical, regime) -> int:
     """Number of lumped states of the chain (partitions of ``n`` into at most ``s``
     parts, ``s = |supp p^(0)|``); the float solvers refuse more than :data:`MAX_STATES`.
-    Compare :math:`\\binom{n+s-1}{s-1}` compositions without the symmetry."""
+    Compare :math:`\\binom{n+s-1}{s-1}` compositions without the symmetry.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution; only its support size ``s`` is used.
+    regime : Replace or str
+        ``Replace(n)`` with any sampling policy (plain sampling included: the neutral
+        chain), or its spec string.
+
+    Returns
+    -------
+    int
+        The number of lumped states (no size limit applies here).
+
+    Raises
+    ------
+    WrongTypeError
+        ``model`` is not a ``Categorical``, or ``regime`` neither a ``Regime`` nor
+        a string.
+    UnsupportedRegimeError
+        Another regime than ``Replace``.
+    ValueError
+        An invalid spec string.
+    """
     model = check_categorical(model)
     n, _ = _policy_n(regime, "policy_state_count")
     return _partition_count(n, model.support_size)
@@ -211,6 +235,31 @@ def policy_sampling_distribution(p, regime, *, exact: bool = False):
     (:func:`modelcollapse.montecarlo._stats.sampling_distribution`), float64.
     ``exact=True``: an independent rational implementation (``1/T`` an integer), for
     ``p`` a sequence of ``Fraction`` or a :class:`Categorical`.
+
+    Parameters
+    ----------
+    p : Categorical or sequence of float
+        The fitted distribution; with ``exact=True`` also a sequence of ``Fraction``.
+    regime : Replace, str or SamplingPolicy
+        The policy itself, or ``Replace(n, ...)`` or a spec string, whose policy is used.
+    exact : bool, default False
+        Use the rational implementation.
+
+    Returns
+    -------
+    numpy.ndarray or list of Fraction
+        :math:`\pi(p)`, one entry per entry of ``p``: a float64 array, or a list of
+        ``Fraction`` with ``exact=True``.
+
+    Raises
+    ------
+    ValueError
+        ``exact=True`` with ``1/T`` not an integer, ``Fraction`` probabilities that do not
+        sum to 1, or an invalid spec string.
+    WrongTypeError
+        ``regime`` is neither a ``Regime``, a string nor a ``SamplingPolicy``.
+    UnsupportedRegimeError
+        Another regime than ``Replace``.
     """
     if isinstance(regime, SamplingPolicy):
         policy = regime
@@ -479,6 +528,38 @@ def policy_collapse_moments(model, regime, *, exact: bool = False):
     Returns a :class:`~modelcollapse.theory.Moments` ``(mean, var)``; ``exact=True``
     gives ``Fraction`` values (``1/T`` an integer; ``model`` may be a sequence of
     ``Fraction``), refused above :data:`EXACT_MAX_STATES` states.
+
+    Parameters
+    ----------
+    model : Categorical or sequence of Fraction
+        The real distribution :math:`p^{(0)}`; with ``exact=True`` also a sequence of
+        ``Fraction`` probabilities.
+    regime : Replace or str
+        ``Replace(n)`` with any sampling policy (plain sampling included: the neutral
+        chain), or its spec string.
+    exact : bool, default False
+        Solve in ``Fraction`` arithmetic (``1/T`` an integer; at most
+        :data:`EXACT_MAX_STATES` lumped states).
+
+    Returns
+    -------
+    Moments
+        ``Moments(mean, var)``: floats (``(1.0, 0.0)`` for a Dirac :math:`p^{(0)}`; ``var``
+        is ``inf`` when :math:`E[T^2]` exceeds the float64 range), or ``Fraction`` values
+        with ``exact=True``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``exact`` not a bool, ``model`` not a ``Categorical`` (or, with ``exact=True``, a
+        sequence), or ``regime`` neither a ``Regime`` nor a string.
+    ValueError
+        ``exact=True`` with ``1/T`` not an integer, or an invalid spec string.
+    UnsupportedRegimeError
+        Another regime than ``Replace``.
+    TooLargeError
+        A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
+        terms (with ``exact=True``: :data:`EXACT_MAX_STATES` states).
     """
     if not isinstance(exact, (bool, np.bool_)):
         raise WrongTypeError(f"exact must be True or False, got {exact!r}")
@@ -497,6 +578,37 @@ def policy_expected_collapse_time(model, regime, *, exact: bool = False):
 
     Returns an :class:`~modelcollapse.theory.Estimate` (``method="policy-chain"``,
     ``exact=True``), or with ``exact=True`` the rational value itself (a ``Fraction``).
+
+    Parameters
+    ----------
+    model : Categorical or sequence of Fraction
+        The real distribution :math:`p^{(0)}`; with ``exact=True`` also a sequence of
+        ``Fraction`` probabilities.
+    regime : Replace or str
+        ``Replace(n)`` with any sampling policy (plain sampling included: the neutral
+        chain), or its spec string.
+    exact : bool, default False
+        Solve in ``Fraction`` arithmetic (``1/T`` an integer; at most
+        :data:`EXACT_MAX_STATES` lumped states).
+
+    Returns
+    -------
+    Estimate or Fraction
+        A float with ``.method == "policy-chain"`` and ``.exact == True``; a ``Fraction``
+        with ``exact=True``.
+
+    Raises
+    ------
+    WrongTypeError
+        ``exact`` not a bool, ``model`` not a ``Categorical`` (or, with ``exact=True``, a
+        sequence), or ``regime`` neither a ``Regime`` nor a string.
+    ValueError
+        ``exact=True`` with ``1/T`` not an integer, or an invalid spec string.
+    UnsupportedRegimeError
+        Another regime than ``Replace``.
+    TooLargeError
+        A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
+        terms (with ``exact=True``: :data:`EXACT_MAX_STATES` states).
     """
     mean, _ = policy_collapse_moments(model, regime, exact=exact)
     if exact:
@@ -515,6 +627,38 @@ def policy_collapse_time(model, regime, *, tol: float = DEFAULT_TOL,
     :math:`Q` (to 1e-15; the tail is then geometric at that rate, the quasi-stationary
     regime), or ``max_generations``; beyond ``M`` the tail continues geometrically at
     the last ratio.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`.
+    regime : Replace or str
+        ``Replace(n)`` with any sampling policy (plain sampling included: the neutral
+        chain), or its spec string.
+    tol : float, default 1e-12
+        Tolerance on the neglected tail :math:`P(T > M)`, in ``(0, 1)``.
+    max_generations : int, default 200000
+        Safety limit on the generations propagated.
+
+    Returns
+    -------
+    GenerationDistribution
+        The law of ``T`` (``method="policy-chain"``); ``T = 1`` for a Dirac
+        :math:`p^{(0)}`.
+
+    Raises
+    ------
+    WrongTypeError
+        ``tol`` not a number, ``max_generations`` not an integer, ``model`` not a
+        ``Categorical``, or ``regime`` neither a ``Regime`` nor a string.
+    ValueError
+        ``tol`` outside ``(0, 1)``, ``max_generations < 1``, or an invalid spec string.
+    UnsupportedRegimeError
+        Another regime than ``Replace``.
+    TooLargeError
+        A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
+        terms, or a tail decaying too slowly for float64 (use
+        :func:`policy_collapse_moments`).
     """
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)):
         raise WrongTypeError(f"tol must be a number, got {tol!r}")
@@ -560,6 +704,38 @@ def policy_surviving_tokens(model, regime, m, *, distribution: bool = False):
     :math:`|\mathrm{supp}\,p^{(0)}|`), from the law :math:`\pi_1 P^{m-1}` of the lumped
     chain. ``distribution=True`` (scalar ``m``) returns the law of the support size
     instead: an array ``a`` with ``a[k] = P(|supp p^(m)| = k)``, ``k = 0..s``.
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`.
+    regime : Replace or str
+        ``Replace(n)`` with any sampling policy (plain sampling included: the neutral
+        chain), or its spec string.
+    m : int or array_like of int
+        Generations, ``>= 0``; a scalar with ``distribution=True``.
+    distribution : bool, default False
+        Return the law of the support size instead of its mean.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        A float for a scalar ``m``, a float64 array of the shape of ``m`` for an array;
+        with ``distribution=True`` a float64 array of length ``s + 1``.
+
+    Raises
+    ------
+    ValueError
+        ``m`` not a non-negative integer (or array of them), ``distribution=True`` with an
+        array ``m``, or an invalid spec string.
+    WrongTypeError
+        ``model`` is not a ``Categorical``, or ``regime`` neither a ``Regime`` nor a
+        string.
+    UnsupportedRegimeError
+        Another regime than ``Replace``.
+    TooLargeError
+        A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
+        terms.
     """
     ms = np.asarray(m)
     if ms.dtype.kind not in "iu" or np.any(ms < 0):
@@ -631,6 +807,25 @@ def policy_ld_rate(temperature: float, *, grid: int = 2000) -> float:
     sweep on a grid of ``grid`` points (escape paths only move down). ``T = 1`` gives
     0 up to the grid (no drift: polynomial times), and the rate grows with ``T``:
     0.4164 (T = 1.5), 0.5515 (T = 2), 0.6344 (T = 3).
+
+    Parameters
+    ----------
+    temperature : float
+        The temperature ``T``, finite and ``>= 1``.
+    grid : int, default 2000
+        Number of grid steps on ``[0, 1/2]``, ``>= 10``.
+
+    Returns
+    -------
+    float
+        :math:`c(T)`.
+
+    Raises
+    ------
+    WrongTypeError
+        ``temperature`` not a real number, or ``grid`` not an integer.
+    ValueError
+        ``temperature`` below 1 or not finite, or ``grid < 10``.
     """
     if isinstance(temperature, bool) or not isinstance(
             temperature, (int, float, np.integer, np.floating)):
@@ -681,6 +876,37 @@ def policy_collapse_time_asymptotic(model: Categorical, regime, *, form: str = "
 
     ``T > 1``: ``UnsupportedRegimeError``: only the rate is known,
     :math:`\ln E[T] \sim n\, c(T)` (:func:`policy_ld_rate`, two tokens).
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`.
+    regime : Replace or str
+        ``Replace(n)`` with any sampling policy (plain sampling included: the neutral
+        chain), or its spec string.
+    form : {"hazard", "leading"}, default "hazard"
+        The approximation for ``T < 1`` (ignored otherwise).
+
+    Returns
+    -------
+    Estimate
+        A float with ``.exact == False`` and ``.method`` one of ``"deterministic-hazard"``,
+        ``"loglog-leading"`` and ``"diffusion"`` (floored at 1); ``Estimate(1.0,
+        method="dirac", exact=True)`` for a Dirac :math:`p^{(0)}`.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``form``, or an invalid spec string.
+    WrongTypeError
+        ``model`` is not a ``Categorical``, or ``regime`` neither a ``Regime`` nor a
+        string.
+    UnsupportedRegimeError
+        ``T > 1``, top-p at ``T = 1``, tied most likely tokens at ``T < 1``, or another
+        regime than ``Replace``.
+    RuntimeError
+        The deterministic path does not collapse within 10000 generations
+        (``form="hazard"``).
     """
     model = check_categorical(model)
     n, policy = _policy_n(regime, "policy_collapse_time_asymptotic")
