@@ -348,6 +348,26 @@ def require_plain_sampling(regime, what: str) -> None:
             ("plain sampling: temperature=1, no top_k, no top_p",))
 
 
+def accepts_regime_spec(func):
+    """Decorator: ``func``'s ``regime`` argument may also be a spec string (such as
+    ``"replace:100"`` or ``"most-recent:1000:4:temperature=0.8"``), read by
+    :func:`as_regime`; any other value is passed through unchanged."""
+    import functools
+    import inspect
+
+    pos = list(inspect.signature(func).parameters).index("regime")
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if isinstance(kwargs.get("regime"), str):
+            kwargs["regime"] = as_regime(kwargs["regime"])
+        elif len(args) > pos and isinstance(args[pos], str):
+            args = (*args[:pos], as_regime(args[pos]), *args[pos + 1:])
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
 def as_regime(regime) -> Regime:
     """``regime`` itself, or the regime of a spec string (``TypeError`` for other types)."""
     if isinstance(regime, Regime):

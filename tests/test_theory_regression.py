@@ -66,7 +66,8 @@ def test_over_parameterised_fixed_design_rational():
     for k in range(1, 12):
         assert rep[k] == pytest.approx(float(bias + k * unit), rel=1e-13)
         assert acc[k] == pytest.approx(float(bias + unit * _h2(k)), rel=1e-13)
-    # THEORY.md: bias (d - T) for w ~ N(0, I) = ||w||^2 (1 - T/d) in expectation over w
+    # docs/theory/regression.md: bias (d - T) for w ~ N(0, I) = ||w||^2 (1 - T/d) in
+    # expectation over w
     model_d = LinearRegression(np.ones(d), noise=0.0, design="fixed")  # ||w||^2 = d
     assert regression_test_error(model_d, Replace(T), 3) == pytest.approx(d - T, rel=1e-13)
 

@@ -21,7 +21,7 @@ from scipy.special import gammaln
 
 from ..errors import TooLargeError
 from ..models import Categorical, _check_positive_int, check_real, exact_probabilities
-from ..regimes import Mix, Replace, require_plain_sampling
+from ..regimes import Mix, Replace, accepts_regime_spec, require_plain_sampling
 
 __all__ = [
     "mardia_G",
@@ -34,6 +34,7 @@ __all__ = [
     "seddik_theorem4_bound",
     "suresh_bernoulli_bounds",
     "suresh_g",
+    "suresh_gaussian_bound",
     "suresh_poisson_survival",
     "suresh_unigram_bounds",
 ]
@@ -59,6 +60,7 @@ def _p_and_stats(model, exact: bool):
     return float(p @ p), int(np.count_nonzero(p))
 
 
+@accepts_regime_spec
 def seddik_collapse_probability_bounds(model, regime, m: int, *, exact: bool = False):
     r"""Seddik Thm 1 eq. (7): bounds on :math:`\rho_m = P(T \le m)`, ``m >= 1``.
 
@@ -111,6 +113,7 @@ def seddik_collapse_probability_bounds(model, regime, m: int, *, exact: bool = F
     return 1 - n * (1 - S0) * decay, 1 - (1 - S0) * decay / (1 - 1 / st)
 
 
+@accepts_regime_spec
 def seddik_expected_collapse_time_bounds(model, regime, *, exact: bool = False):
     r"""Seddik Thm 1 eq. (8):
 
@@ -274,6 +277,7 @@ def suresh_poisson_survival(lam0: float, n: int, k: int) -> float:
     return -math.expm1(-n * lam0 * suresh_g(k))
 
 
+@accepts_regime_spec
 def suresh_unigram_bounds(model, regime, k: int):
     r"""Bounds on the expected number of distinct tokens after ``k`` generations:
 
@@ -315,7 +319,7 @@ def suresh_unigram_bounds(model, regime, k: int):
 
 
 def suresh_gaussian_bound(n: int, eps: float, k: int, sigma0: float = 1.0) -> float:
-    r"""Suresh et al. 2025 (THEORY.md §5): a 1-D Gaussian refitted with the unbiased
+    r"""Suresh et al. 2025 (docs/theory/bounds.md): a 1-D Gaussian refitted with the unbiased
     variance on ``n`` samples per generation has
     :math:`P(\sigma_k > \varepsilon) \le (\sigma_0/\varepsilon)\exp(-k/(4n-1))`.
 
@@ -424,6 +428,12 @@ def _log_deviation_bound(real: int, n: int, s: int) -> float:
     return 0.5 * math.log(math.pi * n / 2) + _log_mardia_G(n, s) - math.log(real)
 
 
+def _exp(x: float) -> float:
+    """``exp(x)``, or ``inf`` beyond the float range (a bound too large to be useful)."""
+    return math.exp(x) if x < 709.0 else math.inf
+
+
+@accepts_regime_spec
 def seddik_deviation_bound(model, regime) -> float:
     r"""Seddik Thm 3: under ``Mix(real=N, synthetic=n)`` (the same ``N`` real samples every
     generation), for every ``m >= 2``
@@ -457,7 +467,7 @@ def seddik_deviation_bound(model, regime) -> float:
         A sampling policy.
     """
     N, n, s = _mix_sizes(model, regime)
-    return math.exp(_log_deviation_bound(N, n, s))
+    return _exp(_log_deviation_bound(N, n, s))
 
 
 def _check_eps(eps) -> float:
@@ -776,6 +786,7 @@ def seddik_split_expectation(model, real: int, *, method: str = "auto",
     return SplitExpectation(mean, se, how, points)
 
 
+@accepts_regime_spec
 def seddik_theorem4_bound(model, regime, *, form: str = "printed", method: str = "auto",
                           samples: int = SEDDIK_T4_SAMPLES, seed: int = 0,
                           max_states: int = SEDDIK_T4_MAX_STATES) -> float:
@@ -872,11 +883,11 @@ def seddik_theorem4_bound(model, regime, *, form: str = "printed", method: str =
         zeta1 = np.minimum(0.5, (1.0 - alpha) * pi1 + alpha)
         g = np.array([_phi(float(x)) ** -0.5 for x in zeta1])
         mean, se = _mean_se(g, weights, how)
-        return math.exp(log_front) * min(math.sqrt(0.5), mean + z * se)
+        return _exp(log_front) * min(math.sqrt(0.5), mean + z * se)
     mean, se = _mean_se(values, weights, how)
     vbar = min(0.25, mean + z * se)
     if form == "printed":
         zeta = 0.5 - (0.5 - 2.0 * vbar) * (1.0 - alpha) ** 2
     else:
         zeta = 0.5 - (1.0 - alpha) * math.sqrt(max(0.0, 0.25 - vbar))
-    return math.exp(log_front - 0.5 * math.log(_phi(zeta)))
+    return _exp(log_front - 0.5 * math.log(_phi(zeta)))

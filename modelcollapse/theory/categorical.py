@@ -8,7 +8,7 @@ Model: :math:`p^{(0)}` is the real distribution; under ``Replace(n)``,
 Two exact methods, chosen by ``method=`` and tested against each other:
 
 ``"coalescent"``
-    The dual (THEORY.md §3): the ``n`` samples of generation ``m`` have
+    The dual (docs/theory/coalescent.md): the ``n`` samples of generation ``m`` have
     :math:`A_{m-1}` distinct ancestors among the ``n`` samples of generation 1, which
     are i.i.d. from :math:`p^{(0)}`. Hence :math:`P(T \le m) = E\,q(A_{m-1})` with
     :math:`q(j) = \sum_i p_i^j` and :math:`P(\text{token } i \text{ lost by } m) =
@@ -46,6 +46,7 @@ from ..regimes import (
     RandomlySampled,
     Regime,
     Replace,
+    accepts_regime_spec,
     require_plain_sampling,
 )
 from . import _exact, _marginal
@@ -411,6 +412,7 @@ def _distribution(vals_cdf, vals_tail, c0_tail, defect, n, offset, method, tail_
 
 
 # ---------------------------------------------------------------------- collapse time
+@accepts_regime_spec
 def collapse_time(
     model: Categorical,
     regime: Regime,
@@ -424,7 +426,7 @@ def collapse_time(
 
     :math:`T = \inf\{m \ge 1 : p^{(m)} \text{ is a Dirac mass}\}`, indexed as in
     Seddik et al. 2024 (:math:`p^{(1)}` is the first fitted model). With the coalescent
-    dual (THEORY.md §3),
+    dual (docs/theory/coalescent.md),
 
     .. math:: P(T > m) = E\,f(A_{m-1}), \quad f(j) = 1 - \sum_i p_i^j,
 
@@ -507,6 +509,7 @@ def _collapse_moments(model: Categorical, n: int, method: str) -> tuple[float, f
     return mean, second - mean * mean
 
 
+@accepts_regime_spec
 def expected_collapse_time(
     model: Categorical,
     regime: Regime,
@@ -572,6 +575,7 @@ def expected_collapse_time(
     return Estimate(mean, method, True)
 
 
+@accepts_regime_spec
 def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
     r"""Kimura--Littler diffusion value :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`, floored at
     1: :math:`T \ge 1` always (``p^{(1)}`` is the first fit; a Dirac ``p`` gives
@@ -648,12 +652,13 @@ def diffusion_loss_time(x: float, n: int) -> float:
 
 
 # ---------------------------------------------------------------------- token loss
+@accepts_regime_spec
 def token_loss(
     model: Categorical,
     regime: Regime,
     token,
     *,
-    method: str = "coalescent",
+    method: str = "auto",
     tol: float = DEFAULT_TOL,
     max_generations: int | None = None,
     progress: bool = False,
@@ -680,10 +685,10 @@ def token_loss(
         string is not accepted here (``ValueError``).
     token : int or str
         Index of the token, or its label when the model has labels.
-    method : {"coalescent", "marginal"}, default "coalescent"
-        For plain ``Replace(n)``: the coalescent dual or the per-token binomial chain
-        (``n <= 3000``); ``"auto"`` is not accepted there. Otherwise the exact window chain,
-        which the default, ``"auto"`` and ``"chain"`` select.
+    method : {"auto", "coalescent", "marginal", "chain"}, default "auto"
+        For plain ``Replace(n)``: the coalescent dual (what ``"auto"`` selects) or the
+        per-token binomial chain (``n <= 3000``). Otherwise the exact window chain,
+        which ``"auto"`` and ``"chain"`` select.
     tol : float, default 1e-12
         Tolerance on the neglected tail mass, in ``(0, 1)``: the law is propagated until
         the remaining mass is below it, then continued geometrically (exactly, for the
@@ -719,7 +724,7 @@ def token_loss(
     """
     model = check_categorical(model)
     if isinstance(regime, Replace) and not regime.sampling.plain:
-        if method not in ("coalescent", "auto", "chain"):
+        if method not in ("auto", "chain"):
             raise ValueError(
                 f"{regime!r} samples with a policy: its token-loss law comes from the exact "
                 f"window chain, not method={method!r}; use method='auto'")
@@ -737,14 +742,15 @@ def token_loss(
             "P(T_i <= m) exactly for finite m",
             ("Replace", "MostRecent", "Accumulate"))
     if isinstance(regime, (MostRecent, Accumulate)) and _overlapping_exact(
-            regime, "auto" if method == "coalescent" else method, "token_loss"):
+            regime, method, "token_loss"):
         from .overlapping import overlapping_token_loss
 
         kw = {} if max_generations is None else {"max_generations": max_generations}
         return overlapping_token_loss(model, regime, token, tol=tol, **kw)
     n = _replace_n(regime, "token_loss")
     tol = _check_tol(tol)
-    method = _check_method(method, ("coalescent", "marginal"))
+    method = _check_method(method, ("auto", "coalescent", "marginal"))
+    method = "coalescent" if method == "auto" else method
     i = model.token_index(token)
     pi_ = float(model.p[i])
     max_gen = _max_generations(max_generations, n, tol)
@@ -890,6 +896,7 @@ def forgetting_time(
 
 
 # ---------------------------------------------------------------------- surviving tokens
+@accepts_regime_spec
 def expected_surviving_tokens(
     model: Categorical, regime: Regime, m, *, method: str = "auto"
 ):
@@ -1010,6 +1017,7 @@ def expected_surviving_tokens(
 
 
 # ---------------------------------------------------------------------- homozygosity
+@accepts_regime_spec
 def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     r"""Expected homozygosity :math:`S_m = E\sum_i (p^{(m)}_i)^2`.
 

@@ -1,5 +1,5 @@
 r"""Exact moments of a Gaussian refitted generation after generation (Shumailov et al.
-2024; Gerstgrasser et al. 2024; THEORY.md §8-§9).
+2024; Gerstgrasser et al. 2024; docs/theory/gaussian.md).
 
 Notation: generation ``t`` fits :math:`N(\mu_t, \Sigma_t)` by the sample mean and the
 sample covariance with divisor ``den = K - 1`` (``estimator="unbiased"``) or ``K``
@@ -102,7 +102,7 @@ from scipy.special import gammaln, hyp1f1, polygamma, psi, roots_genlaguerre, ze
 
 from ..errors import UnsupportedRegimeError, WrongTypeError
 from ..models import Gaussian, _check_positive_int, check_real
-from ..regimes import Accumulate, Mix, Regime, Replace, require_plain_sampling
+from ..regimes import Accumulate, Mix, Regime, Replace, accepts_regime_spec, require_plain_sampling
 
 __all__ = [
     "expected_det_ratio",
@@ -476,6 +476,7 @@ def _mix_path(model, regime, tmax):
     return out
 
 
+@accepts_regime_spec
 def stationary_point(model, regime) -> tuple[float, float]:
     r"""Stationary point :math:`(v^*, e^*)` of ``Mix(real=N, synthetic=n, fresh=True)``:
     :math:`E\Sigma_t \to v^*\Sigma_0` and :math:`E\lVert\mu_t-\mu_0\rVert^2 \to
@@ -519,6 +520,7 @@ def stationary_point(model, regime) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------- public moments
+@accepts_regime_spec
 def expected_trace_ratio(model, regime, t):
     r""":math:`E\,\mathrm{tr}\,\Sigma_t/\mathrm{tr}\,\Sigma_0` (in fact
     :math:`E\Sigma_t = c_t\Sigma_0`; this returns :math:`c_t`). ``t`` may be an array
@@ -571,6 +573,7 @@ def expected_trace_ratio(model, regime, t):
     return _ret(out, t)
 
 
+@accepts_regime_spec
 def expected_variance(model, regime, t):
     r""":math:`E\sigma_t^2` of a 1-D Gaussian (:math:`E\Sigma_t` in ``d`` dimensions: a
     ``d x d`` matrix per ``t``).
@@ -611,6 +614,7 @@ def expected_variance(model, regime, t):
     return np.multiply.outer(c, model.cov)
 
 
+@accepts_regime_spec
 def expected_mean_error(model, regime, t):
     r""":math:`E\lVert\mu_t - \mu_0\rVert^2`.
 
@@ -675,6 +679,7 @@ def _acc_1d(model, what):
             "moments; simulate it with modelcollapse.montecarlo")
 
 
+@accepts_regime_spec
 def variance_moment(model, regime, t, s=1.0):
     r""":math:`E(\det\Sigma_t/\det\Sigma_0)^s` (1-D: :math:`E\sigma_t^{2s}/\sigma_0^{2s}`).
 
@@ -731,6 +736,7 @@ def variance_moment(model, regime, t, s=1.0):
     return _ret(_power(_replace_log_moment(model, regime.n, s), ts), t)
 
 
+@accepts_regime_spec
 def expected_det_ratio(model, regime, t):
     r""":math:`E\det\Sigma_t/\det\Sigma_0 = [\prod_{j=1}^d (M-j)/\mathrm{den}]^t` under
     ``Replace(M)``: tends to 0 for ``d >= 2`` even with the unbiased estimator. Under
@@ -768,6 +774,7 @@ def expected_det_ratio(model, regime, t):
     return variance_moment(model, regime, t, 1.0)
 
 
+@accepts_regime_spec
 def expected_std(model, regime, t):
     r""":math:`E\sigma_t` of a 1-D Gaussian. ``Replace(M)``: :math:`\sigma_0 [c_4]^t`,
     :math:`c_4 = \sqrt{2/\mathrm{den}}\,\Gamma(M/2)/\Gamma((M-1)/2)`. ``Accumulate(M)``:
@@ -848,6 +855,7 @@ def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[floa
     return mean, var
 
 
+@accepts_regime_spec
 def log_det_moments(model, regime, t):
     r"""Mean and variance of :math:`\log(\det\Sigma_t/\det\Sigma_0)` (1-D: of
     :math:`\log\sigma_t^2/\sigma_0^2`). Returns ``(mean, var)``.
@@ -907,6 +915,7 @@ def log_det_moments(model, regime, t):
     return _ret(mean, t), _ret(v, t)
 
 
+@accepts_regime_spec
 def expected_w2sq(model, regime, t):
     r""":math:`E W_2^2(N(\mu_0,\sigma_0^2), N(\mu_t,\sigma_t^2)) = E(\mu_t-\mu_0)^2 +
     E\sigma_t^2 - 2\sigma_0 E\sigma_t + \sigma_0^2` for a 1-D Gaussian under

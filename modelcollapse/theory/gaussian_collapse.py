@@ -38,7 +38,7 @@ from scipy import fft, special
 
 from ..errors import TooLargeError, WrongTypeError
 from ..models import Gaussian
-from ..regimes import Replace, require_plain_sampling
+from ..regimes import Replace, accepts_regime_spec, require_plain_sampling
 from .distributions import GenerationDistribution
 from .gaussian import _den, log_chi2_step
 
@@ -654,6 +654,7 @@ def _grid_seconds(M, d, a, mu, var, resolution, tol, truncation) -> float:
     return generations * work * _GRID_SECONDS_PER_UNIT
 
 
+@accepts_regime_spec
 def gaussian_collapse_time(model, regime, eps: float = 0.01, *, method: str = "auto",
                            resolution: float = 4.0, tol: float = 1e-10,
                            truncation: float = 1e-12, max_generations: int = 10_000_000,

@@ -1,6 +1,6 @@
 r"""Exact expected homozygosity under every regime, from the genealogy of two samples.
 
-THEORY.md §1 and §12. The statistic is :math:`S_m = E\sum_i (p^{(m)}_i)^2`. Every fitted
+docs/theory/regimes.md. The statistic is :math:`S_m = E\sum_i (p^{(m)}_i)^2`. Every fitted
 model :math:`p^{(m)}` is the empirical law of its training set :math:`F_m` (a multiset of
 :math:`N_m` samples), so :math:`\sum_i (p^{(m)}_i)^2` is the probability that **two
 independent draws from** :math:`p^{(m)}` (two uniform positions of :math:`F_m`, equal
@@ -593,6 +593,8 @@ def most_recent_transfer_matrix(n: int, window: int, *, exact: bool = False):
             add(d, j, d, one / K)
     for j1 in range(1, K + 1):
         for j2 in range(1, K + 1):
+            if N == 1:  # n = 1: one sample per generation, no pair of distinct ones
+                continue
             w = (b - 1 if j1 == j2 else b) * one / (N - 1) / K * (1 - one / N)
             add(0, j1, j2, w)
     # shift: X_{s-1}, ..., X_{s-K+1} move down one lag

@@ -1,6 +1,6 @@
 r"""Exact collapse theory for the overlapping-generation regimes (small ``n``, 2--4 tokens).
 
-THEORY.md §1 and §12; the simulators' :class:`~modelcollapse.regimes.Plan` is the
+docs/theory/regimes.md; the simulators' :class:`~modelcollapse.regimes.Plan` is the
 definition. Generation ``m``'s count vector :math:`X^{(m)}` is the sum of its training
 blocks and :math:`p^{(m)} = X^{(m)}/N_m` (``N_m`` its training-set size).
 

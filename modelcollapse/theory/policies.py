@@ -1,6 +1,6 @@
 r"""Exact theory of categorical collapse under a sampling policy (temperature, top-k, top-p).
 
-Model (THEORY.md §13, and what :func:`modelcollapse.montecarlo.simulate` does): under
+Model (docs/theory/policies.md, and what :func:`modelcollapse.montecarlo.simulate` does): under
 ``Replace(n, temperature=T, top_k=k, top_p=P)``
 
 .. math::

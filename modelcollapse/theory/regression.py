@@ -55,7 +55,7 @@ from scipy import special
 
 from ..errors import UnsupportedRegimeError, WrongTypeError
 from ..models import LinearRegression, _check_positive_int
-from ..regimes import Accumulate, Mix, Replace, require_plain_sampling
+from ..regimes import Accumulate, Mix, Replace, accepts_regime_spec, require_plain_sampling
 
 __all__ = [
     "accumulate_error_bound",
@@ -176,6 +176,7 @@ def _times(scalar: bool, value):
 
 
 # ---------------------------------------------------------------------- public API
+@accepts_regime_spec
 def regression_test_error(model, regime, t):
     r"""Exact :math:`E\lVert w_t - w\rVert^2` after ``t`` generations.
 
@@ -259,6 +260,7 @@ def regression_test_error(model, regime, t):
     return _times(scalar, out)
 
 
+@accepts_regime_spec
 def accumulate_error_bound(model, regime) -> float:
     r"""Ceiling of the accumulate test error over all generations.
 
@@ -301,6 +303,7 @@ def accumulate_error_bound(model, regime) -> float:
     return ZETA2 * var
 
 
+@accepts_regime_spec
 def accumulate_replace_ratio(model, regime, t):
     r"""Ratio :math:`E_{\rm accumulate}(t) / E_{\rm replace}(t)` of the exact errors.
 
