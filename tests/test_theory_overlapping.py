@@ -185,9 +185,13 @@ def test_most_recent_structure():
         assert gone.defect == pytest.approx(p, abs=1e-12)  # fixation probability
         assert first.defect < p
         assert np.all(first.cdf(ms) >= gone.cdf(ms) - 1e-15)  # first zero <= gone
-    # a Dirac p^(0): T = 0 as the simulators record it
+    # a Dirac p^(0): T = 1 (its first fit; the theory counts fitted models, as under
+    # Replace), A = K; the simulators record 0 (they count from the real model)
     dirac = Categorical([1.0, 0.0])
-    assert O.overlapping_collapse_time(dirac, reg).cdf(0) == 1.0
+    law = O.overlapping_collapse_time(dirac, reg)
+    assert (law.cdf(0), law.cdf(1)) == (0.0, 1.0)
+    assert law.cdf(1) == theory.collapse_time(dirac, Replace(4)).cdf(1) == 1.0
+    assert O.overlapping_absorption_moments(dirac, reg) == (reg.window, 0.0)
     assert O.dirac_probability(dirac, reg, 5) == 1.0
 
 

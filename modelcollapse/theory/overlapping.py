@@ -17,7 +17,8 @@ blocks and :math:`p^{(m)} = X^{(m)}/N_m` (``N_m`` its training-set size).
     symmetric group for symmetric quantities, the stabiliser of a token for its loss).
 
     * **Collapse** (the engine's ``collapse_time``): :math:`T = \min\{m \ge 1:
-      p^{(m)}\ \text{is a Dirac}\}`; a Dirac :math:`p^{(0)}` gives ``T = 0``.
+      p^{(m)}\ \text{is a Dirac}\}`; a Dirac :math:`p^{(0)}` gives ``T = 1`` (the
+      first fit; the theory counts fitted models, the simulators record 0 there).
       :math:`T` is a first passage of the window chain (:func:`overlapping_collapse_time`,
       :func:`overlapping_collapse_moments`).
     * **A Dirac fit is not absorbing when** ``K > 1``: the next fit still draws from the
@@ -568,8 +569,13 @@ def _moments(chain: _WindowChain, kill) -> Moments:
     return Moments(s1, max(s2 - s1 * s1, 0.0))
 
 
-def _dirac_law():
-    return GenerationDistribution([1.0], [0.0], method="dirac")
+def _certain_at(g: int):
+    """The law of a time equal to ``g >= 1`` with certainty (a Dirac :math:`p^{(0)}`:
+    the first fit is a Dirac, ``T = 1``; the window holds it ``K`` times at ``A = K``)."""
+    cdf = np.zeros(g + 1)
+    cdf[g] = 1.0
+    tail = np.where(np.arange(g + 1) < g, 1.0, 0.0)  # P(m < T < inf)
+    return GenerationDistribution(cdf, tail, method="dirac")
 
 
 def overlapping_state_count(model, regime) -> int:
@@ -619,7 +625,8 @@ def overlapping_collapse_time(model, regime, *, tol: float = DEFAULT_TOL,
     ``tol`` (or ``max_generations``) and continues geometrically at the last one-step
     ratio. ``T`` is *not* an absorption time for ``K > 1``: see
     :func:`overlapping_absorption_time` and :func:`dirac_probability`. A Dirac
-    :math:`p^{(0)}` gives ``T = 0`` (as the simulators record it).
+    :math:`p^{(0)}` gives ``T = 1`` (its first fit; the simulators record 0 there, as they
+    count from the real model).
 
     Parameters
     ----------
@@ -636,7 +643,7 @@ def overlapping_collapse_time(model, regime, *, tol: float = DEFAULT_TOL,
     Returns
     -------
     GenerationDistribution
-        The law of ``T`` (``method="window-chain"``; ``"dirac"``, with ``T = 0``, for a
+        The law of ``T`` (``method="window-chain"``; ``"dirac"``, with ``T = 1``, for a
         Dirac :math:`p^{(0)}`).
 
     Raises
@@ -661,9 +668,9 @@ def _window_passage(model, regime, target: str, what: str, tol, max_generations)
     checked before any work)."""
     tol = _check_tol(tol)
     max_generations = _check_positive_int(max_generations, "max_generations")
-    _regime_kind(regime, what, WINDOW_SUPPORTED)
+    _, _, K = _regime_kind(regime, what, WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
-        return _dirac_law()
+        return _certain_at(K if target == "absorbed" else 1)
     chain = _window_chain(model, regime, what)
     return _passage(chain, target, tol=tol, max_generations=max_generations)
 
@@ -704,7 +711,7 @@ def overlapping_collapse_moments(model, regime) -> Moments:
     """
     _regime_kind(regime, "overlapping_collapse_moments", WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
-        return Moments(0.0, 0.0)
+        return Moments(1.0, 0.0)
     return _moments(_window_chain(model, regime, "overlapping_collapse_moments"), "dirac")
 
 
@@ -814,9 +821,9 @@ def overlapping_absorption_moments(model, regime) -> Moments:
         More than 4 tokens in the support, or a chain beyond the size caps
         (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
     """
-    _regime_kind(regime, "overlapping_absorption_moments", WINDOW_SUPPORTED)
+    _, _, K = _regime_kind(regime, "overlapping_absorption_moments", WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
-        return Moments(0.0, 0.0)
+        return Moments(float(K), 0.0)
     return _moments(_window_chain(model, regime, "overlapping_absorption_moments"),
                     "absorbed")
 
@@ -866,8 +873,9 @@ def overlapping_token_loss(model, regime, token, *, permanent: bool = False,
     GenerationDistribution
         The defective law (``.defect``: the probability that the event never happens;
         ``.conditional()``: the law given that it does). A token of probability 0 gives
-        ``T = 0``, a token of probability 1 ``defect = 1``; under ``Accumulate`` the law
-        lives on generation 1 and infinity (``method="accumulate-closed"``).
+        ``T = 1`` (``K`` with ``permanent=True``), a token of probability 1
+        ``defect = 1``; under ``Accumulate`` the law lives on generation 1 and infinity
+        (``method="accumulate-closed"``).
 
     Raises
     ------
@@ -887,13 +895,13 @@ def overlapping_token_loss(model, regime, token, *, permanent: bool = False,
     tol = _check_tol(tol)
     max_generations = _check_positive_int(max_generations, "max_generations")
     permanent = _check_flag(permanent, "permanent")
-    kind, n, _ = _regime_kind(regime, "overlapping_token_loss",
+    kind, n, K = _regime_kind(regime, "overlapping_token_loss",
                               ("Replace", "MostRecent", "Accumulate"))
     model = check_categorical(model)
     t = model.token_index(token)
     pt = float(model.p[t])
-    if pt == 0.0:
-        return _dirac_law()
+    if pt == 0.0:  # absent from the first fit; gone for good once K fits lack it
+        return _certain_at(K if permanent else 1)
     if kind == "accumulate":
         q = (1.0 - pt) ** n
         return GenerationDistribution([0.0, q], [q, 0.0], defect=1.0 - q,
@@ -1234,7 +1242,8 @@ def first_loss_probability(model, regime, token, m):
     sample). ``RandomlySampled`` and ``AccumulateSubsample``: the growing-state
     propagation of :func:`dirac_probability` with the paths that lose the token removed
     (the token can come back afterwards, so :math:`T_i` is a first passage, not a
-    permanent loss). A token of probability 0 counts as lost at ``m = 0``.
+    permanent loss). A token of probability 0 is lost at ``m = 1`` (its first fit), as
+    in :func:`modelcollapse.theory.token_loss`.
 
     Parameters
     ----------
@@ -1274,7 +1283,7 @@ def first_loss_probability(model, regime, token, m):
     pt = float(model.p[t])
     M = int(ms.max()) if ms.size else 0
     if pt == 0.0 or pt == 1.0:
-        vals = np.full(M + 1, 1.0 if pt == 0.0 else 0.0)
+        vals = np.where(np.arange(M + 1) >= 1, 1.0 if pt == 0.0 else 0.0, 0.0)
     elif kind == "window":
         law = overlapping_token_loss(model, regime, token)
         vals = np.array([law.cdf(g) for g in range(M + 1)])
