@@ -179,7 +179,7 @@ def test_bad_arguments():
         theory.expected_variance(G1, Mix(5, 5), 1)
     with pytest.raises(NotImplementedError, match="simulate"):
         theory.expected_variance(G1, MostRecent(6, 2), 1)
-    with pytest.raises(NotImplementedError, match="no exact finite-t"):
+    with pytest.raises(NotImplementedError, match="no exact finite-m"):
         theory.expected_w2sq(G1, Mix(5, 5, fresh=True), 1)
     with pytest.raises(ValueError, match="1-D"):
         theory.expected_std(G2, Replace(5), 1)

@@ -220,11 +220,11 @@ def test_argument_validation():
         regression_test_error(Categorical([0.5, 0.5]), Replace(10), 1)
     with pytest.raises(ValueError, match="regime"):
         regression_test_error(model, "replace", 1)
-    with pytest.raises(ValueError, match="t must"):
+    with pytest.raises(ValueError, match="m must"):
         regression_test_error(model, Replace(10), -1)
-    with pytest.raises(ValueError, match="t must"):
+    with pytest.raises(ValueError, match="m must"):
         regression_test_error(model, Replace(10), 1.5)
-    with pytest.raises(ValueError, match="t must"):
+    with pytest.raises(ValueError, match="m must"):
         regression_test_error(model, Replace(10), [[1, 2]])
     with pytest.raises(NotImplementedError, match="Mix"):
         regression_test_error(model, Mix(10, 10), 2)
@@ -234,7 +234,7 @@ def test_argument_validation():
     assert regression_test_error(fresh, Accumulate(10), 1) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="regime"):
         accumulate_error_bound(model, Mix(10, 10))
-    with pytest.raises(ValueError, match="t must"):
+    with pytest.raises(ValueError, match="m must"):
         accumulate_replace_ratio(model, 10, 0)
     with pytest.raises(ValueError, match="T must be >= dim"):
         dohmatob_test_error(5, 6, 1.0, 20, 1.0, 1)

@@ -3,6 +3,8 @@ solvers, diffusion approximations and published bounds.
 
 Every exact quantity has at least two independent methods (``method=``), tested
 against each other and against exact rational arithmetic on tiny cases.
+
+The generation argument is ``m`` everywhere (generation 0 is the real model).
 """
 
 from .bounds import (

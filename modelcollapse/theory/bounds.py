@@ -158,41 +158,41 @@ def seddik_expected_collapse_time_bounds(model, regime, *, exact: bool = False):
 SURESH_G_ITERATIONS = 100_000
 
 
-def suresh_g(k: int) -> float:
-    r""":math:`g_k`: :math:`g_1 = 1`, :math:`g_{k+1} = 1 - e^{-g_k}`; :math:`k g_k \to 2`.
+def suresh_g(m: int) -> float:
+    r""":math:`g_m`: :math:`g_1 = 1`, :math:`g_{m+1} = 1 - e^{-g_m}`; :math:`m g_m \to 2`.
 
-    The recursion is iterated exactly up to ``k = 10**5``. Beyond, :math:`u = 1/g`
-    obeys :math:`u_{k+1} = u_k + 1/2 + 1/(12u_k) + O(u_k^{-3})` (expand
+    The recursion is iterated exactly up to ``m = 10**5``. Beyond, :math:`u = 1/g`
+    obeys :math:`u_{m+1} = u_m + 1/2 + 1/(12u_m) + O(u_m^{-3})` (expand
     :math:`1/(1-e^{-x}) = 1/x + 1/2 + x/12 - x^3/720 + \dots`), whose flow
-    :math:`du/dk = 1/2 + 1/(12u)` integrates to
-    :math:`k - k_0 = 2(u - u_0) - \tfrac13\ln\frac{6u+1}{6u_0+1}`, solved for ``u`` by
-    Newton's method: relative error below :math:`10^{-11}` for every ``k``.
+    :math:`du/dm = 1/2 + 1/(12u)` integrates to
+    :math:`m - m_0 = 2(u - u_0) - \tfrac13\ln\frac{6u+1}{6u_0+1}`, solved for ``u`` by
+    Newton's method: relative error below :math:`10^{-11}` for every ``m``.
 
     Parameters
     ----------
-    k : int
+    m : int
         Index, ``>= 1``.
 
     Returns
     -------
     float
-        :math:`g_k`, in ``(0, 1]``.
+        :math:`g_m`, in ``(0, 1]``.
 
     Raises
     ------
     WrongTypeError
-        ``k`` is not an integer.
+        ``m`` is not an integer.
     ValueError
-        ``k < 1``.
+        ``m < 1``.
     """
-    k = _check_positive_int(k, "k")
+    m = _check_positive_int(m, "m")
     g = 1.0
-    for _ in range(min(k, SURESH_G_ITERATIONS) - 1):
+    for _ in range(min(m, SURESH_G_ITERATIONS) - 1):
         g = -math.expm1(-g)
-    if k <= SURESH_G_ITERATIONS:
+    if m <= SURESH_G_ITERATIONS:
         return g
     u0 = 1.0 / g
-    dk = float(k - SURESH_G_ITERATIONS)
+    dk = float(m - SURESH_G_ITERATIONS)
     u = u0 + dk / 2
     for _ in range(50):
         f = 2 * (u - u0) - math.log((6 * u + 1) / (6 * u0 + 1)) / 3 - dk
@@ -203,12 +203,12 @@ def suresh_g(k: int) -> float:
     return 1.0 / u
 
 
-def suresh_bernoulli_bounds(p0: float, n: int, k: int):
-    r"""Bounds on the survival :math:`P(P_k \ne 0)` of a Bernoulli parameter ``p0``
-    re-estimated ``k`` times from ``n`` samples:
+def suresh_bernoulli_bounds(p0: float, n: int, m: int):
+    r"""Bounds on the survival :math:`P(P_m \ne 0)` of a Bernoulli parameter ``p0``
+    re-estimated ``m`` times from ``n`` samples:
 
-    .. math:: 1 - e^{-np_0g_k} \le P(P_k \ne 0) \le
-              1 - (1 - 3np_0^2 - 3kp_0)^+\, e^{-np_0g_k}.
+    .. math:: 1 - e^{-np_0g_m} \le P(P_m \ne 0) \le
+              1 - (1 - 3np_0^2 - 3mp_0)^+\, e^{-np_0g_m}.
 
     ``P_1`` is the estimate from ``n`` samples of ``p0`` (Seddik's ``p^(1)``).
 
@@ -218,7 +218,7 @@ def suresh_bernoulli_bounds(p0: float, n: int, k: int):
         The initial Bernoulli parameter, in ``[0, 1]``.
     n : int
         Samples per generation, ``>= 1``.
-    k : int
+    m : int
         Number of generations, ``>= 1``.
 
     Returns
@@ -229,24 +229,24 @@ def suresh_bernoulli_bounds(p0: float, n: int, k: int):
     Raises
     ------
     WrongTypeError
-        ``p0`` not a real number, or ``n`` or ``k`` not an integer.
+        ``p0`` not a real number, or ``n`` or ``m`` not an integer.
     ValueError
-        ``p0`` outside ``[0, 1]``, ``n < 1`` or ``k < 1``.
+        ``p0`` outside ``[0, 1]``, ``n < 1`` or ``m < 1``.
     """
     p0 = check_real(p0, "p0")
     if not 0.0 <= p0 <= 1.0:
         raise ValueError(f"p0 must be in [0, 1], got {p0}")
     n = _check_positive_int(n, "n")
-    k = _check_positive_int(k, "k")
-    e = math.exp(-n * p0 * suresh_g(k))
+    m = _check_positive_int(m, "m")
+    e = math.exp(-n * p0 * suresh_g(m))
     lower = 1.0 - e
-    upper = 1.0 - max(0.0, 1.0 - 3 * n * p0 * p0 - 3 * k * p0) * e
+    upper = 1.0 - max(0.0, 1.0 - 3 * n * p0 * p0 - 3 * m * p0) * e
     return lower, upper
 
 
-def suresh_poisson_survival(lam0: float, n: int, k: int) -> float:
-    r"""Poisson model :math:`n\Lambda_{k+1} \sim \mathrm{Poisson}(n\Lambda_k)`:
-    :math:`P(\Lambda_k \ne 0) = 1 - e^{-n\lambda_0 g_k}` exactly.
+def suresh_poisson_survival(lam0: float, n: int, m: int) -> float:
+    r"""Poisson model :math:`n\Lambda_{m+1} \sim \mathrm{Poisson}(n\Lambda_m)`:
+    :math:`P(\Lambda_m \ne 0) = 1 - e^{-n\lambda_0 g_m}` exactly.
 
     Parameters
     ----------
@@ -254,35 +254,35 @@ def suresh_poisson_survival(lam0: float, n: int, k: int) -> float:
         The initial rate :math:`\lambda_0`, finite and ``>= 0``.
     n : int
         Samples per generation, ``>= 1``.
-    k : int
+    m : int
         Number of generations, ``>= 1``.
 
     Returns
     -------
     float
-        :math:`P(\Lambda_k \ne 0)`.
+        :math:`P(\Lambda_m \ne 0)`.
 
     Raises
     ------
     WrongTypeError
-        ``lam0`` not a real number, or ``n`` or ``k`` not an integer.
+        ``lam0`` not a real number, or ``n`` or ``m`` not an integer.
     ValueError
-        ``lam0`` negative or not finite, ``n < 1`` or ``k < 1``.
+        ``lam0`` negative or not finite, ``n < 1`` or ``m < 1``.
     """
     lam0 = check_real(lam0, "lam0")
     if not lam0 >= 0 or not math.isfinite(lam0):
         raise ValueError(f"lam0 must be finite and >= 0, got {lam0}")
     n = _check_positive_int(n, "n")
-    k = _check_positive_int(k, "k")
-    return -math.expm1(-n * lam0 * suresh_g(k))
+    m = _check_positive_int(m, "m")
+    return -math.expm1(-n * lam0 * suresh_g(m))
 
 
 @accepts_regime_spec
-def suresh_unigram_bounds(model, regime, k: int):
-    r"""Bounds on the expected number of distinct tokens after ``k`` generations:
+def suresh_unigram_bounds(model, regime, m: int):
+    r"""Bounds on the expected number of distinct tokens after ``m`` generations:
 
-    .. math:: \sum_i (1 - e^{-np_ig_k}) \le E|\mathrm{supp}\,p^{(k)}| \le
-              \sum_i \big(1 - e^{-np_ig_k}(1 - 3np_i^2 - 3kp_i)^+\big).
+    .. math:: \sum_i (1 - e^{-np_ig_m}) \le E|\mathrm{supp}\,p^{(m)}| \le
+              \sum_i \big(1 - e^{-np_ig_m}(1 - 3np_i^2 - 3mp_i)^+\big).
 
     Parameters
     ----------
@@ -291,7 +291,7 @@ def suresh_unigram_bounds(model, regime, k: int):
     regime : Replace or int
         ``Replace(n)`` with plain sampling, or ``n`` itself. A spec string is not accepted
         here.
-    k : int
+    m : int
         Number of generations, ``>= 1``.
 
     Returns
@@ -302,28 +302,28 @@ def suresh_unigram_bounds(model, regime, k: int):
     Raises
     ------
     ValueError
-        ``regime`` neither ``Replace(n)`` nor a positive int, or ``k < 1``.
+        ``regime`` neither ``Replace(n)`` nor a positive int, or ``m < 1``.
     WrongTypeError
-        ``k`` is not an integer.
+        ``m`` is not an integer.
     UnsupportedRegimeError
         ``Replace`` with a sampling policy.
     """
     n = _n_of(regime)
-    k = _check_positive_int(k, "k")
+    m = _check_positive_int(m, "m")
     p = model.p if isinstance(model, Categorical) else np.asarray(model, dtype=np.float64)
     p = p[p > 0]
-    e = np.exp(-n * p * suresh_g(k))
-    lower = float(np.sum(-np.expm1(-n * p * suresh_g(k))))
-    upper = float(np.sum(1.0 - e * np.maximum(0.0, 1.0 - 3 * n * p * p - 3 * k * p)))
+    e = np.exp(-n * p * suresh_g(m))
+    lower = float(np.sum(-np.expm1(-n * p * suresh_g(m))))
+    upper = float(np.sum(1.0 - e * np.maximum(0.0, 1.0 - 3 * n * p * p - 3 * m * p)))
     return lower, upper
 
 
-def suresh_gaussian_bound(n: int, eps: float, k: int, sigma0: float = 1.0) -> float:
+def suresh_gaussian_bound(n: int, eps: float, m: int, sigma0: float = 1.0) -> float:
     r"""Suresh et al. 2025 (docs/theory/bounds.md): a 1-D Gaussian refitted with the unbiased
     variance on ``n`` samples per generation has
-    :math:`P(\sigma_k > \varepsilon) \le (\sigma_0/\varepsilon)\exp(-k/(4n-1))`.
+    :math:`P(\sigma_m > \varepsilon) \le (\sigma_0/\varepsilon)\exp(-m/(4n-1))`.
 
-    Markov's inequality on :math:`E\sigma_k = \sigma_0 c_4(n)^k` with
+    Markov's inequality on :math:`E\sigma_m = \sigma_0 c_4(n)^m` with
     :math:`c_4(n) \le e^{-1/(4n-1)}`; see :mod:`modelcollapse.proofs.suresh_gaussian`.
     Here ``eps`` is an absolute threshold (``sigma0`` the real standard deviation).
 
@@ -333,7 +333,7 @@ def suresh_gaussian_bound(n: int, eps: float, k: int, sigma0: float = 1.0) -> fl
         Samples per generation, ``>= 2``.
     eps : float
         The threshold :math:`\varepsilon`, finite and ``> 0``.
-    k : int
+    m : int
         Number of generations, ``>= 0``.
     sigma0 : float, default 1.0
         The real standard deviation :math:`\sigma_0`, finite and ``> 0``.
@@ -346,18 +346,18 @@ def suresh_gaussian_bound(n: int, eps: float, k: int, sigma0: float = 1.0) -> fl
     Raises
     ------
     WrongTypeError
-        ``n`` or ``k`` is not an integer.
+        ``n`` or ``m`` is not an integer.
     ValueError
-        ``n < 2``, ``k < 0``, or ``eps`` or ``sigma0`` not finite and positive.
+        ``n < 2``, ``m < 0``, or ``eps`` or ``sigma0`` not finite and positive.
     """
     n = _check_positive_int(n, "n", minimum=2)
-    k = _check_positive_int(k, "k", minimum=0)
+    m = _check_positive_int(m, "m", minimum=0)
     eps, sigma0 = float(eps), float(sigma0)
     if not (eps > 0 and math.isfinite(eps)):
         raise ValueError(f"eps must be finite and > 0, got {eps}")
     if not (sigma0 > 0 and math.isfinite(sigma0)):
         raise ValueError(f"sigma0 must be finite and > 0, got {sigma0}")
-    return sigma0 / eps * math.exp(-k / (4 * n - 1))
+    return sigma0 / eps * math.exp(-m / (4 * n - 1))
 
 
 # ---------------------------------------------------------------------- Seddik Thm 3

@@ -1,49 +1,49 @@
 r"""Exact moments of a Gaussian refitted generation after generation (Shumailov et al.
 2024; Gerstgrasser et al. 2024; docs/theory/gaussian.md).
 
-Notation: generation ``t`` fits :math:`N(\mu_t, \Sigma_t)` by the sample mean and the
+Notation: generation ``m`` fits :math:`N(\mu_m, \Sigma_m)` by the sample mean and the
 sample covariance with divisor ``den = K - 1`` (``estimator="unbiased"``) or ``K``
 (``"mle"``) on its ``K`` training points; :math:`\mu_0, \Sigma_0` is the real
-distribution, :math:`\sigma_t^2 = \Sigma_t` in one dimension. All results are exact
+distribution, :math:`\sigma_m^2 = \Sigma_m` in one dimension. All results are exact
 (closed forms, or for Accumulate's non-integer moments numerics to ~1e-12) for finite
-``t`` and accept ``t = numpy.inf`` for the limit.
+``m`` and accept ``m = numpy.inf`` for the limit.
 
-``Replace(M)``. By Cochran's theorem :math:`\Sigma_t = L_{t-1} W_t L_{t-1}^\top/\mathrm{den}`
-with :math:`W_t \sim \mathrm{Wishart}_d(M-1, I)` independent of the past, so the
+``Replace(M)``. By Cochran's theorem :math:`\Sigma_m = L_{m-1} W_m L_{m-1}^\top/\mathrm{den}`
+with :math:`W_m \sim \mathrm{Wishart}_d(M-1, I)` independent of the past, so the
 generalised variance is a product of independent factors,
-:math:`\det\Sigma_t/\det\Sigma_0 = \prod_{i\le t}\prod_{j=1}^d \chi^2_{M-j,i}/\mathrm{den}`:
+:math:`\det\Sigma_m/\det\Sigma_0 = \prod_{i\le m}\prod_{j=1}^d \chi^2_{M-j,i}/\mathrm{den}`:
 
-.. math:: E\Big(\frac{\det\Sigma_t}{\det\Sigma_0}\Big)^s = \Big[\prod_{j=1}^d
+.. math:: E\Big(\frac{\det\Sigma_m}{\det\Sigma_0}\Big)^s = \Big[\prod_{j=1}^d
           \Big(\frac{2}{\mathrm{den}}\Big)^s \frac{\Gamma(\frac{M-j}{2}+s)}
-          {\Gamma(\frac{M-j}{2})}\Big]^t,\qquad
-          E\log\frac{\det\Sigma_t}{\det\Sigma_0} = t\sum_j\Big[\psi\big(\tfrac{M-j}2\big)
+          {\Gamma(\frac{M-j}{2})}\Big]^m,\qquad
+          E\log\frac{\det\Sigma_m}{\det\Sigma_0} = m\sum_j\Big[\psi\big(\tfrac{M-j}2\big)
           + \log\tfrac{2}{\mathrm{den}}\Big],
 
-with variance :math:`t\sum_j\psi'(\frac{M-j}{2})`; :math:`E\Sigma_t = r^t\Sigma_0`,
-:math:`r = (M-1)/\mathrm{den}`; :math:`E\lVert\mu_t-\mu_0\rVert^2 = \mathrm{tr}\,\Sigma_0
-\sum_{i<t} r^i/M` (``t/M`` unbiased, :math:`1 - ((M-1)/M)^t` MLE).
+with variance :math:`m\sum_j\psi'(\frac{M-j}{2})`; :math:`E\Sigma_m = r^m\Sigma_0`,
+:math:`r = (M-1)/\mathrm{den}`; :math:`E\lVert\mu_m-\mu_0\rVert^2 = \mathrm{tr}\,\Sigma_0
+\sum_{i<m} r^i/M` (``m/M`` unbiased, :math:`1 - ((M-1)/M)^m` MLE).
 
-``Accumulate(M)``. Generation ``t`` pools all ``tM`` points. With :math:`S_t` the pooled
+``Accumulate(M)``. Generation ``m`` pools all ``mM`` points. With :math:`S_m` the pooled
 scatter, the new ``M`` points add their own scatter and the between-group term:
-:math:`S_t = S_{t-1} + \sigma_{t-1}^2(\chi^2_{M-1} + \tfrac{t-1}{t} Z^2)`, so
-:math:`E\sigma_t^2/E\sigma_{t-1}^2 = 1 - 1/(t^2 M)` (MLE) or
-:math:`1 - 1/(t(tM-1))` (unbiased): a convergent product, no collapse. The MLE limit is
+:math:`S_m = S_{m-1} + \sigma_{m-1}^2(\chi^2_{M-1} + \tfrac{m-1}{m} Z^2)`, so
+:math:`E\sigma_m^2/E\sigma_{m-1}^2 = 1 - 1/(m^2 M)` (MLE) or
+:math:`1 - 1/(m(mM-1))` (unbiased): a convergent product, no collapse. The MLE limit is
 :math:`\sigma_0^2 \sqrt M \sin(\pi/\sqrt M)/\pi` (Euler's sine product); the unbiased one
 :math:`\sigma_0^2\,\Gamma(2-1/M)/(\Gamma(2-a)\Gamma(2-b))`, ``a, b`` the roots of
-:math:`Mk^2 - k - 1`. The mean moves by :math:`(\bar x_t - \mu_{t-1})/t`:
-:math:`E(\mu_t-\mu_0)^2 = \sum_{k=1}^t E\sigma_{k-1}^2/(k^2 M) \le \frac{\pi^2}{6}
+:math:`Mk^2 - k - 1`. The mean moves by :math:`(\bar x_m - \mu_{m-1})/m`:
+:math:`E(\mu_m-\mu_0)^2 = \sum_{k=1}^m E\sigma_{k-1}^2/(k^2 M) \le \frac{\pi^2}{6}
 \frac{\sigma_0^2}{M}` (MLE).
 
 In one dimension, since :math:`S_{k-1} = D_{k-1}\sigma_{k-1}^2` with
 :math:`D_k = kM - \delta` (``delta = 1`` unbiased, 0 MLE) and :math:`Q_k \sim
 \chi^2_{M-1}`, :math:`Z_k \sim N(0,1)` are independent of the past,
-:math:`\sigma_t^2/\sigma_0^2 = \prod_{k\le t} F_k` with *independent* factors
+:math:`\sigma_m^2/\sigma_0^2 = \prod_{k\le m} F_k` with *independent* factors
 
 .. math:: F_1 = \frac{Q_1}{M-\delta},\qquad F_k = \frac{(k-1)M - \delta + Y_k}{kM-\delta}
           = 1 + \frac{Y_k - M}{D_k},\quad Y_k = Q_k + \tfrac{k-1}{k}Z_k^2\ (k\ge2),
 
-so :math:`E\sigma_t^{2s} = \sigma_0^{2s}\prod_k E F_k^s` (finite iff
-:math:`s > -(M-1)/2`), :math:`E\log(\sigma_t^2/\sigma_0^2) = \sum_k E\log F_k` and
+so :math:`E\sigma_m^{2s} = \sigma_0^{2s}\prod_k E F_k^s` (finite iff
+:math:`s > -(M-1)/2`), :math:`E\log(\sigma_m^2/\sigma_0^2) = \sum_k E\log F_k` and
 :math:`\mathrm{Var} = \sum_k \mathrm{Var}\log F_k`. :math:`Y_k` has the density
 :math:`c_k^{-1/2} f_{\chi^2_M}(y)\,{}_1F_1(\frac12;\frac M2;-\frac{y}{2(k-1)})`,
 :math:`c_k = (k-1)/k`; the factor moments are computed by Gauss-Laguerre quadrature
@@ -53,26 +53,26 @@ the remainder is below 1e-17, by the order-19 Taylor series of :math:`(1+u)^s`,
 cumulants :math:`2^{n-1}(n-1)!(M-1+c_k^n)`). The terms are
 :math:`O(1/k^2)` (:math:`\log EF_k^s \sim s(s-2)/(Mk^2)`, :math:`E\log F_k \sim
 -2/(Mk^2)`, :math:`\mathrm{Var}\log F_k \sim 2/(Mk^2)`): every moment converges as
-``t -> inf`` and :math:`\log\sigma_t^2` has a non-degenerate limit law. In ``d > 1``
+``m -> inf`` and :math:`\log\sigma_m^2` has a non-degenerate limit law. In ``d > 1``
 dimensions the step factor is :math:`\det(aI + W + c\,zz^\top)/D^d` with ``W`` Wishart,
 which has no such closed form: these moments are 1-D only.
 
 ``Mix(real=N, synthetic=n, fresh=True)``: N new real points and n points of the previous
-fit. With :math:`v_t = E\sigma_t^2/\sigma_0^2` and :math:`e_t = E(\mu_t-\mu_0)^2/\sigma_0^2`,
+fit. With :math:`v_m = E\sigma_m^2/\sigma_0^2` and :math:`e_m = E(\mu_m-\mu_0)^2/\sigma_0^2`,
 
-.. math:: e_t = \frac{N + n^2 e_{t-1} + n v_{t-1}}{(N+n)^2},\quad
-          v_t = \frac{N-1 + (n-1)v_{t-1} + \frac{Nn}{N+n}(e_{t-1} + \frac1N +
-          \frac{v_{t-1}}{n})}{N+n-\delta},
+.. math:: e_m = \frac{N + n^2 e_{m-1} + n v_{m-1}}{(N+n)^2},\quad
+          v_m = \frac{N-1 + (n-1)v_{m-1} + \frac{Nn}{N+n}(e_{m-1} + \frac1N +
+          \frac{v_{m-1}}{n})}{N+n-\delta},
 
 ``delta = 1`` (unbiased) or 0, from :math:`v_1 = (N-1)/(N-\delta)`, :math:`e_1 = 1/N`:
 a linear recursion with a unique stationary point (ergodic; no collapse). In ``d``
 dimensions every expectation stays proportional to :math:`\Sigma_0`, so the same
-scalars give :math:`E\Sigma_t = v_t\Sigma_0` and :math:`E\lVert\mu_t-\mu_0\rVert^2 =
-e_t\,\mathrm{tr}\,\Sigma_0`. The step is not a product: the fresh real part makes
-:math:`\sigma_t^2 = A_t\sigma_{t-1}^2 + B_t` a perpetuity, so only the first two
+scalars give :math:`E\Sigma_m = v_m\Sigma_0` and :math:`E\lVert\mu_m-\mu_0\rVert^2 =
+e_m\,\mathrm{tr}\,\Sigma_0`. The step is not a product: the fresh real part makes
+:math:`\sigma_m^2 = A_m\sigma_{m-1}^2 + B_m` a perpetuity, so only the first two
 moments (this linear recursion) are exact here.
 
-What is exact where (``t`` finite or ``numpy.inf``; ``--``: NotImplementedError):
+What is exact where (``m`` finite or ``numpy.inf``; ``--``: NotImplementedError):
 
 ==========================================  ===========  ==============  ===============
 function                                    Replace(M)   Accumulate(M)   Mix(fresh=True)
@@ -130,11 +130,11 @@ def _den(model, K):
     return K - 1 if model.estimator == "unbiased" else K
 
 
-def _check_t(t):
-    ts = np.asarray(t, dtype=np.float64)
+def _check_t(m):
+    ts = np.asarray(m, dtype=np.float64)
     if np.any(np.isnan(ts)) or np.any(ts < 0) or np.any(
             np.isfinite(ts) & (ts != np.floor(ts))):
-        raise ValueError(f"t must be a non-negative integer (or numpy.inf), got {t!r}")
+        raise ValueError(f"m must be a non-negative integer (or numpy.inf), got {m!r}")
     return ts
 
 
@@ -176,13 +176,13 @@ def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix"),
         raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
     if kind not in allowed:
         if kind == "mix":
-            why = ("the fresh real points enter additively, sigma_t^2 = A_t sigma_{t-1}^2 "
-                   "+ B_t (a perpetuity), so sigma_t^2 is not a product of independent "
+            why = ("the fresh real points enter additively, sigma_m^2 = A_m sigma_{m-1}^2 "
+                   "+ B_m (a perpetuity), so sigma_m^2 is not a product of independent "
                    "factors and its non-integer moments have no product form")
         else:
             why = "the variance is not a product of independent factors there"
         raise UnsupportedRegimeError(
-            f"{what} has no exact finite-t form under {type(regime).__name__}: {why}; "
+            f"{what} has no exact finite-m form under {type(regime).__name__}: {why}; "
             "simulate it with modelcollapse.montecarlo (or use expected_variance / "
             "expected_mean_error)", _supported(allowed))
     return kind
@@ -479,7 +479,7 @@ def _mix_path(model, regime, tmax):
 @accepts_regime_spec
 def stationary_point(model, regime) -> tuple[float, float]:
     r"""Stationary point :math:`(v^*, e^*)` of ``Mix(real=N, synthetic=n, fresh=True)``:
-    :math:`E\Sigma_t \to v^*\Sigma_0` and :math:`E\lVert\mu_t-\mu_0\rVert^2 \to
+    :math:`E\Sigma_m \to v^*\Sigma_0` and :math:`E\lVert\mu_m-\mu_0\rVert^2 \to
     e^*\,\mathrm{tr}\,\Sigma_0` (the fixed point of the linear recursion in the module
     docstring; the recursion's matrix has spectral radius below 1, so it is reached
     geometrically from any start).
@@ -521,9 +521,9 @@ def stationary_point(model, regime) -> tuple[float, float]:
 
 # ---------------------------------------------------------------------- public moments
 @accepts_regime_spec
-def expected_trace_ratio(model, regime, t):
-    r""":math:`E\,\mathrm{tr}\,\Sigma_t/\mathrm{tr}\,\Sigma_0` (in fact
-    :math:`E\Sigma_t = c_t\Sigma_0`; this returns :math:`c_t`). ``t`` may be an array
+def expected_trace_ratio(model, regime, m):
+    r""":math:`E\,\mathrm{tr}\,\Sigma_m/\mathrm{tr}\,\Sigma_0` (in fact
+    :math:`E\Sigma_m = c_m\Sigma_0`; this returns :math:`c_m`). ``m`` may be an array
     or ``numpy.inf``.
 
     Parameters
@@ -535,14 +535,14 @@ def expected_trace_ratio(model, regime, t):
         ``Replace(M)``, ``Accumulate(M)`` or ``Mix(real, synthetic, fresh=True)`` with
         plain sampling and at least 2 samples (``M >= 2``, ``real >= 2``). A spec string is
         not accepted here.
-    t : int or array_like of int
-        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
         and ``numpy.inf`` (the limit) are accepted.
 
     Returns
     -------
     float or numpy.ndarray
-        :math:`c_t`: a float for a scalar ``t``, a float64 array of the shape of ``t`` for an
+        :math:`c_m`: a float for a scalar ``m``, a float64 array of the shape of ``m`` for an
         array.
 
     Raises
@@ -550,17 +550,17 @@ def expected_trace_ratio(model, regime, t):
     WrongTypeError
         ``model`` is not a ``Gaussian``.
     ValueError
-        ``t`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
+        ``m`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
         not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
     """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "expected_trace_ratio", singular_ok=True)
-    ts = _check_t(t)
+    ts = _check_t(m)
     if kind == "replace":
         M = regime.n
-        return _ret(_power(math.log((M - 1) / _den(model, M)), ts), t)
+        return _ret(_power(math.log((M - 1) / _den(model, M)), ts), m)
     finite = ts[np.isfinite(ts)].astype(np.int64)
     tmax = int(finite.max()) if finite.size else 0
     if kind == "accumulate":
@@ -570,13 +570,13 @@ def expected_trace_ratio(model, regime, t):
         path = _mix_path(model, regime, tmax)[:, 0]
         lim = stationary_point(model, regime)[0]
     out = np.where(np.isfinite(ts), path[np.where(np.isfinite(ts), ts, 0).astype(int)], lim)
-    return _ret(out, t)
+    return _ret(out, m)
 
 
 @accepts_regime_spec
-def expected_variance(model, regime, t):
-    r""":math:`E\sigma_t^2` of a 1-D Gaussian (:math:`E\Sigma_t` in ``d`` dimensions: a
-    ``d x d`` matrix per ``t``).
+def expected_variance(model, regime, m):
+    r""":math:`E\sigma_m^2` of a 1-D Gaussian (:math:`E\Sigma_m` in ``d`` dimensions: a
+    ``d x d`` matrix per ``m``).
 
     Parameters
     ----------
@@ -587,36 +587,36 @@ def expected_variance(model, regime, t):
         ``Replace(M)``, ``Accumulate(M)`` or ``Mix(real, synthetic, fresh=True)`` with
         plain sampling and at least 2 samples (``M >= 2``, ``real >= 2``). A spec string is
         not accepted here.
-    t : int or array_like of int
-        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
         and ``numpy.inf`` (the limit) are accepted.
 
     Returns
     -------
     float or numpy.ndarray
-        1-D: a float for a scalar ``t``, a float64 array of the shape of ``t`` for an
-        array. ``d`` dimensions: an array of shape ``numpy.shape(t) + (d, d)``.
+        1-D: a float for a scalar ``m``, a float64 array of the shape of ``m`` for an
+        array. ``d`` dimensions: an array of shape ``numpy.shape(m) + (d, d)``.
 
     Raises
     ------
     WrongTypeError
         ``model`` is not a ``Gaussian``.
     ValueError
-        ``t`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
+        ``m`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
         not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
     """
     model = _check_model(model)
-    c = np.asarray(expected_trace_ratio(model, regime, t))
+    c = np.asarray(expected_trace_ratio(model, regime, m))
     if model.dim == 1:
-        return _ret(c * model.cov[0, 0], t)
+        return _ret(c * model.cov[0, 0], m)
     return np.multiply.outer(c, model.cov)
 
 
 @accepts_regime_spec
-def expected_mean_error(model, regime, t):
-    r""":math:`E\lVert\mu_t - \mu_0\rVert^2`.
+def expected_mean_error(model, regime, m):
+    r""":math:`E\lVert\mu_m - \mu_0\rVert^2`.
 
     Parameters
     ----------
@@ -627,38 +627,38 @@ def expected_mean_error(model, regime, t):
         ``Replace(M)``, ``Accumulate(M)`` or ``Mix(real, synthetic, fresh=True)`` with
         plain sampling and at least 2 samples (``M >= 2``, ``real >= 2``). A spec string is
         not accepted here.
-    t : int or array_like of int
-        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
         and ``numpy.inf`` (the limit) are accepted.
 
     Returns
     -------
     float or numpy.ndarray
-        The expected squared distance of the means: a float for a scalar ``t``, a float64 array
-        of the shape of ``t`` for an array.
+        The expected squared distance of the means: a float for a scalar ``m``, a float64 array
+        of the shape of ``m`` for an array.
 
     Raises
     ------
     WrongTypeError
         ``model`` is not a ``Gaussian``.
     ValueError
-        ``t`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
+        ``m`` not a non-negative whole number (or ``inf``), too few samples, or ``regime``
         not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
     """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "expected_mean_error", singular_ok=True)
-    ts = _check_t(t)
+    ts = _check_t(m)
     tr0 = float(np.trace(model.cov))
     if kind == "replace":
         M = regime.n
         r = (M - 1) / _den(model, M)
         if r == 1.0:
             out = ts / M
-        else:  # sum_{i<t} r^i / M
+        else:  # sum_{i<m} r^i / M
             out = (1.0 - _power(math.log(r), ts)) / (1.0 - r) / M
-        return _ret(out * tr0, t)
+        return _ret(out * tr0, m)
     finite = ts[np.isfinite(ts)].astype(np.int64)
     tmax = int(finite.max()) if finite.size else 0
     if kind == "accumulate":
@@ -668,7 +668,7 @@ def expected_mean_error(model, regime, t):
         path = _mix_path(model, regime, tmax)[:, 1]
         lim = stationary_point(model, regime)[1]
     out = np.where(np.isfinite(ts), path[np.where(np.isfinite(ts), ts, 0).astype(int)], lim)
-    return _ret(out * tr0, t)
+    return _ret(out * tr0, m)
 
 
 def _acc_1d(model, what):
@@ -680,18 +680,18 @@ def _acc_1d(model, what):
 
 
 @accepts_regime_spec
-def variance_moment(model, regime, t, s=1.0):
-    r""":math:`E(\det\Sigma_t/\det\Sigma_0)^s` (1-D: :math:`E\sigma_t^{2s}/\sigma_0^{2s}`).
+def variance_moment(model, regime, m, s=1.0):
+    r""":math:`E(\det\Sigma_m/\det\Sigma_0)^s` (1-D: :math:`E\sigma_m^{2s}/\sigma_0^{2s}`).
 
     ``Replace(M)``: :math:`[\prod_{j\le d}(2/\mathrm{den})^s\Gamma(\frac{M-j}2+s)/
-    \Gamma(\frac{M-j}2)]^t`, any real ``s > -(M-d)/2``.
+    \Gamma(\frac{M-j}2)]^m`, any real ``s > -(M-d)/2``.
 
-    ``Accumulate(M)``, 1-D only: :math:`\prod_{k\le t} E F_k^s` over the independent
+    ``Accumulate(M)``, 1-D only: :math:`\prod_{k\le m} E F_k^s` over the independent
     step factors of the module docstring, any real ``s > -(M-1)/2`` (only
     :math:`F_1 = \chi^2_{M-1}/(M-\delta)` limits ``s``; :math:`F_k \ge 1 - M/D_k > 0` for
     ``k >= 2``); exact (finite binomial expansion) for integer ``s >= 0``, quadrature and
     a series with a bounded remainder otherwise (relative error ~1e-12). Converges as
-    ``t -> inf`` (:math:`\log E F_k^s \sim s(s-2)/(Mk^2)`).
+    ``m -> inf`` (:math:`\log E F_k^s \sim s(s-2)/(Mk^2)`).
 
     Parameters
     ----------
@@ -702,8 +702,8 @@ def variance_moment(model, regime, t, s=1.0):
     regime : Replace or Accumulate
         ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= d + 1`` (a
         non-singular fit). A spec string is not accepted here.
-    t : int or array_like of int
-        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
         and ``numpy.inf`` (the limit) are accepted.
     s : float, default 1.0
         Order of the moment: ``s > -(M-d)/2`` under ``Replace``, ``s > -(M-1)/2`` under
@@ -712,7 +712,7 @@ def variance_moment(model, regime, t, s=1.0):
     Returns
     -------
     float or numpy.ndarray
-        The moment: a float for a scalar ``t``, a float64 array of the shape of ``t`` for an
+        The moment: a float for a scalar ``m``, a float64 array of the shape of ``m`` for an
         array.
 
     Raises
@@ -720,7 +720,7 @@ def variance_moment(model, regime, t, s=1.0):
     WrongTypeError
         ``model`` is not a ``Gaussian``.
     ValueError
-        ``t`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``s`` at or below its
+        ``m`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``s`` at or below its
         lower limit (an infinite moment), ``Accumulate`` with ``d > 1``, or ``regime`` not a
         :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
@@ -728,17 +728,17 @@ def variance_moment(model, regime, t, s=1.0):
     """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "variance_moment", allowed=("replace", "accumulate"))
-    ts = _check_t(t)
+    ts = _check_t(m)
     s = float(s)
     if kind == "accumulate":
         _acc_1d(model, "variance_moment")
-        return _ret(np.exp(_acc_sum(model, regime.n, ts, "pow", s)), t)
-    return _ret(_power(_replace_log_moment(model, regime.n, s), ts), t)
+        return _ret(np.exp(_acc_sum(model, regime.n, ts, "pow", s)), m)
+    return _ret(_power(_replace_log_moment(model, regime.n, s), ts), m)
 
 
 @accepts_regime_spec
-def expected_det_ratio(model, regime, t):
-    r""":math:`E\det\Sigma_t/\det\Sigma_0 = [\prod_{j=1}^d (M-j)/\mathrm{den}]^t` under
+def expected_det_ratio(model, regime, m):
+    r""":math:`E\det\Sigma_m/\det\Sigma_0 = [\prod_{j=1}^d (M-j)/\mathrm{den}]^m` under
     ``Replace(M)``: tends to 0 for ``d >= 2`` even with the unbiased estimator. Under
     ``Accumulate`` (1-D) it is :func:`expected_trace_ratio`.
 
@@ -751,14 +751,14 @@ def expected_det_ratio(model, regime, t):
     regime : Replace or Accumulate
         ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= d + 1`` (a
         non-singular fit). A spec string is not accepted here.
-    t : int or array_like of int
-        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
         and ``numpy.inf`` (the limit) are accepted.
 
     Returns
     -------
     float or numpy.ndarray
-        The expected ratio: a float for a scalar ``t``, a float64 array of the shape of ``t``
+        The expected ratio: a float for a scalar ``m``, a float64 array of the shape of ``m``
         for an array.
 
     Raises
@@ -766,20 +766,20 @@ def expected_det_ratio(model, regime, t):
     WrongTypeError
         ``model`` is not a ``Gaussian``.
     ValueError
-        ``t`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``Accumulate`` with
+        ``m`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``Accumulate`` with
         ``d > 1``, or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
     """
-    return variance_moment(model, regime, t, 1.0)
+    return variance_moment(model, regime, m, 1.0)
 
 
 @accepts_regime_spec
-def expected_std(model, regime, t):
-    r""":math:`E\sigma_t` of a 1-D Gaussian. ``Replace(M)``: :math:`\sigma_0 [c_4]^t`,
+def expected_std(model, regime, m):
+    r""":math:`E\sigma_m` of a 1-D Gaussian. ``Replace(M)``: :math:`\sigma_0 [c_4]^m`,
     :math:`c_4 = \sqrt{2/\mathrm{den}}\,\Gamma(M/2)/\Gamma((M-1)/2)`. ``Accumulate(M)``:
-    :math:`\sigma_0\prod_{k\le t} E F_k^{1/2}` (see :func:`variance_moment`); the limit
-    ``t = inf`` is finite and positive.
+    :math:`\sigma_0\prod_{k\le m} E F_k^{1/2}` (see :func:`variance_moment`); the limit
+    ``m = inf`` is finite and positive.
 
     Parameters
     ----------
@@ -789,14 +789,14 @@ def expected_std(model, regime, t):
     regime : Replace or Accumulate
         ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= 2`` (a
         non-singular fit). A spec string is not accepted here.
-    t : int or array_like of int
-        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
         and ``numpy.inf`` (the limit) are accepted.
 
     Returns
     -------
     float or numpy.ndarray
-        :math:`E\sigma_t`: a float for a scalar ``t``, a float64 array of the shape of ``t`` for
+        :math:`E\sigma_m`: a float for a scalar ``m``, a float64 array of the shape of ``m`` for
         an array.
 
     Raises
@@ -804,7 +804,7 @@ def expected_std(model, regime, t):
     WrongTypeError
         ``model`` is not a ``Gaussian``.
     ValueError
-        ``t`` not a non-negative whole number (or ``inf``), ``M < 2``, ``model`` not 1-D, or
+        ``m`` not a non-negative whole number (or ``inf``), ``M < 2``, ``model`` not 1-D, or
         ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
@@ -812,7 +812,7 @@ def expected_std(model, regime, t):
     model = _check_model(model)
     if model.dim != 1:
         raise ValueError("expected_std is for a 1-D Gaussian")
-    return _ret(np.asarray(variance_moment(model, regime, t, 0.5)) * model.std, t)
+    return _ret(np.asarray(variance_moment(model, regime, m, 0.5)) * model.std, m)
 
 
 def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[float, float]:
@@ -856,18 +856,18 @@ def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[floa
 
 
 @accepts_regime_spec
-def log_det_moments(model, regime, t):
-    r"""Mean and variance of :math:`\log(\det\Sigma_t/\det\Sigma_0)` (1-D: of
-    :math:`\log\sigma_t^2/\sigma_0^2`). Returns ``(mean, var)``.
+def log_det_moments(model, regime, m):
+    r"""Mean and variance of :math:`\log(\det\Sigma_m/\det\Sigma_0)` (1-D: of
+    :math:`\log\sigma_m^2/\sigma_0^2`). Returns ``(mean, var)``.
 
-    ``Replace(M)``: ``t`` times :math:`\sum_j[\psi(\frac{M-j}2) + \log\frac2{\mathrm{den}}]`
+    ``Replace(M)``: ``m`` times :math:`\sum_j[\psi(\frac{M-j}2) + \log\frac2{\mathrm{den}}]`
     and :math:`\sum_j\psi'(\frac{M-j}2)` (a random walk: mean and variance grow linearly).
 
-    ``Accumulate(M)``, 1-D only: :math:`\sum_{k\le t} E\log F_k` and
-    :math:`\sum_{k\le t}\mathrm{Var}\log F_k` over the independent step factors (the
+    ``Accumulate(M)``, 1-D only: :math:`\sum_{k\le m} E\log F_k` and
+    :math:`\sum_{k\le m}\mathrm{Var}\log F_k` over the independent step factors (the
     ``k = 1`` terms are :math:`\psi(\frac{M-1}2) + \log\frac{2}{M-\delta}` and
-    :math:`\psi'(\frac{M-1}2)`); both converge as ``t -> inf`` (terms
-    :math:`O(1/k^2)`): :math:`\log\sigma_t^2` has a non-degenerate limit law.
+    :math:`\psi'(\frac{M-1}2)`); both converge as ``m -> inf`` (terms
+    :math:`O(1/k^2)`): :math:`\log\sigma_m^2` has a non-degenerate limit law.
 
     Parameters
     ----------
@@ -878,15 +878,15 @@ def log_det_moments(model, regime, t):
     regime : Replace or Accumulate
         ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= d + 1`` (a
         non-singular fit). A spec string is not accepted here.
-    t : int or array_like of int
-        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
         and ``numpy.inf`` (the limit) are accepted.
 
     Returns
     -------
     tuple
-        ``(mean, var)``, a plain tuple: each a float for a scalar ``t`` and a float64 array
-        of the shape of ``t`` for an array. Under ``Replace`` the limit ``t = inf`` is
+        ``(mean, var)``, a plain tuple: each a float for a scalar ``m`` and a float64 array
+        of the shape of ``m`` for an array. Under ``Replace`` the limit ``m = inf`` is
         ``-inf`` or ``inf`` (the sign of the drift) for the mean and ``inf`` for the
         variance.
 
@@ -895,34 +895,34 @@ def log_det_moments(model, regime, t):
     WrongTypeError
         ``model`` is not a ``Gaussian``.
     ValueError
-        ``t`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``Accumulate`` with
+        ``m`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``Accumulate`` with
         ``d > 1``, or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
     """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "log_det_moments", allowed=("replace", "accumulate"))
-    ts = _check_t(t)
+    ts = _check_t(m)
     M = regime.n
     if kind == "accumulate":
         _acc_1d(model, "log_det_moments")
-        return (_ret(_acc_sum(model, M, ts, "log"), t),
-                _ret(_acc_sum(model, M, ts, "var"), t))
+        return (_ret(_acc_sum(model, M, ts, "log"), m),
+                _ret(_acc_sum(model, M, ts, "var"), m))
     drift, var = log_chi2_step(M, model.dim, model.estimator)  # one generation's step
     with np.errstate(invalid="ignore"):
         mean = np.where(np.isfinite(ts), ts * drift, -np.inf if drift < 0 else np.inf)
         v = np.where(np.isfinite(ts), ts * var, np.inf)
-    return _ret(mean, t), _ret(v, t)
+    return _ret(mean, m), _ret(v, m)
 
 
 @accepts_regime_spec
-def expected_w2sq(model, regime, t):
-    r""":math:`E W_2^2(N(\mu_0,\sigma_0^2), N(\mu_t,\sigma_t^2)) = E(\mu_t-\mu_0)^2 +
-    E\sigma_t^2 - 2\sigma_0 E\sigma_t + \sigma_0^2` for a 1-D Gaussian under
-    ``Replace(M)`` or ``Accumulate(M)``. ``Replace``: unbounded in ``t`` with the
+def expected_w2sq(model, regime, m):
+    r""":math:`E W_2^2(N(\mu_0,\sigma_0^2), N(\mu_m,\sigma_m^2)) = E(\mu_m-\mu_0)^2 +
+    E\sigma_m^2 - 2\sigma_0 E\sigma_m + \sigma_0^2` for a 1-D Gaussian under
+    ``Replace(M)`` or ``Accumulate(M)``. ``Replace``: unbounded in ``m`` with the
     unbiased estimator (Shumailov et al. Thm 3.1), bounded with the MLE (limit
     :math:`2\sigma_0^2`). ``Accumulate``: bounded for both estimators, with a finite
-    positive limit (:math:`E\sigma_t` from :func:`expected_std`).
+    positive limit (:math:`E\sigma_m` from :func:`expected_std`).
 
     Parameters
     ----------
@@ -932,22 +932,22 @@ def expected_w2sq(model, regime, t):
     regime : Replace or Accumulate
         ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= 2`` (a
         non-singular fit). A spec string is not accepted here.
-    t : int or array_like of int
-        Generations, ``>= 0`` (``t = 0`` is the real distribution); integer-valued floats
+    m : int or array_like of int
+        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
         and ``numpy.inf`` (the limit) are accepted.
 
     Returns
     -------
     float or numpy.ndarray
-        The expected squared Wasserstein-2 distance: a float for a scalar ``t``, a float64 array
-        of the shape of ``t`` for an array.
+        The expected squared Wasserstein-2 distance: a float for a scalar ``m``, a float64 array
+        of the shape of ``m`` for an array.
 
     Raises
     ------
     WrongTypeError
         ``model`` is not a ``Gaussian``.
     ValueError
-        ``t`` not a non-negative whole number (or ``inf``), ``M < 2``, ``model`` not 1-D, or
+        ``m`` not a non-negative whole number (or ``inf``), ``M < 2``, ``model`` not 1-D, or
         ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
@@ -957,18 +957,18 @@ def expected_w2sq(model, regime, t):
         raise ValueError("expected_w2sq is implemented for a 1-D Gaussian")
     _regime_kind(model, regime, "expected_w2sq", allowed=("replace", "accumulate"))
     s0 = model.std
-    out = (np.asarray(expected_mean_error(model, regime, t))
-           + np.asarray(expected_variance(model, regime, t))
-           - 2 * s0 * np.asarray(expected_std(model, regime, t)) + s0 * s0)
-    return _ret(out, t)
+    out = (np.asarray(expected_mean_error(model, regime, m))
+           + np.asarray(expected_variance(model, regime, m))
+           - 2 * s0 * np.asarray(expected_std(model, regime, m)) + s0 * s0)
+    return _ret(out, m)
 
 
 # ---------------------------------------------------------------------- schedules
 def gaussian_schedule(model, sizes) -> dict:
     r"""A 1-D Gaussian refitted under ``Replace`` with sample size ``sizes[i-1]`` at
     generation ``i`` (Shumailov et al.: growing sample sizes). Returns arrays over
-    ``t = 0..len(sizes)`` of ``variance`` :math:`E\sigma_t^2`, ``std`` :math:`E\sigma_t`,
-    ``mean_error`` :math:`E(\mu_t-\mu_0)^2 = \sum_{i\le t} E\sigma_{i-1}^2/M_i` and
+    ``m = 0..len(sizes)`` of ``variance`` :math:`E\sigma_m^2`, ``std`` :math:`E\sigma_m`,
+    ``mean_error`` :math:`E(\mu_m-\mu_0)^2 = \sum_{i\le m} E\sigma_{i-1}^2/M_i` and
     ``w2sq`` :math:`E W_2^2`. With the unbiased estimator ``mean_error`` is
     :math:`\sigma_0^2\sum_i 1/M_i`: :math:`E W_2^2` stays bounded iff
     :math:`\sum_i 1/M_i < \infty` (see :func:`schedule_bounded`).
@@ -986,7 +986,7 @@ def gaussian_schedule(model, sizes) -> dict:
     -------
     dict of str to numpy.ndarray
         Keys ``"variance"``, ``"std"``, ``"mean_error"`` and ``"w2sq"``, each a float64
-        array of length ``len(sizes) + 1`` indexed by ``t`` (``t = 0``: the real model).
+        array of length ``len(sizes) + 1`` indexed by ``m`` (``m = 0``: the real model).
 
     Raises
     ------

@@ -3,8 +3,8 @@ r"""Exact expected test error of recursively refitted linear regression.
 The model (:class:`~modelcollapse.models.LinearRegression`) is
 :math:`y = x^\top w + \sigma\varepsilon` with :math:`x \sim N(0, I_d)`; each generation
 is fitted by least squares (minimum-norm when under-determined) to ``T`` rows labelled
-by the previous generation's weights :math:`w_{t-1}` (:math:`w_0 = w`) plus fresh noise.
-The test error is :math:`E\lVert w_t - w\rVert^2`, the excess risk on a fresh isotropic
+by the previous generation's weights :math:`w_{m-1}` (:math:`w_0 = w`) plus fresh noise.
+The test error is :math:`E\lVert w_m - w\rVert^2`, the excess risk on a fresh isotropic
 input. Expectations are over the Gaussian design and the noise, with ``w`` fixed.
 
 Two facts of Gaussian matrices carry every formula. For :math:`X \in \mathbb R^{T\times d}`
@@ -22,25 +22,25 @@ random rank-``T`` projector, so :math:`E P = (T/d) I` and
 :math:`E\lVert(I-P)v\rVert^2 = (1 - T/d)\lVert v\rVert^2` for any fixed ``v``.
 
 Fixed design (one ``X`` relabelled every generation). Since :math:`PX^+ = X^+`,
-replace gives :math:`w_t = Pw + \sigma X^+\sum_{i\le t}\varepsilon_i`. Under accumulate
+replace gives :math:`w_m = Pw + \sigma X^+\sum_{i\le m}\varepsilon_i`. Under accumulate
 the stacked design :math:`1_m \otimes X` has pseudo-inverse :math:`\tfrac1m 1_m^\top
 \otimes X^+`, so the pooled fit is :math:`X^+` applied to the *mean* label vector:
 :math:`w_m = \tfrac1m\sum_{j\le m}(Pw_{j-1} + \sigma X^+\varepsilon_j)`, whose solution is
 :math:`w_m = Pw + \sigma X^+\sum_{j\le m}\varepsilon_j/j`. Hence, with
 :math:`b = \lVert w\rVert^2 (1 - T/d)^+` and :math:`v = \sigma^2\tau(d, T)`,
 
-.. math:: E_{\rm replace}(t) = b + t\,v, \qquad
-          E_{\rm accumulate}(t) = b + v\sum_{i=1}^t i^{-2} \;\le\; b + \tfrac{\pi^2}{6} v.
+.. math:: E_{\rm replace}(m) = b + m\,v, \qquad
+          E_{\rm accumulate}(m) = b + v\sum_{i=1}^m i^{-2} \;\le\; b + \tfrac{\pi^2}{6} v.
 
-Fresh design, replace: :math:`w_t = P_t w_{t-1} + \sigma X_t^+\varepsilon_t` with
-independent :math:`X_t`; for :math:`T \ge d` this is :math:`E = t\,v`; for :math:`T < d`,
-with :math:`r = T/d`, :math:`E w_t = r^t w` and
-:math:`E\lVert w_t\rVert^2 = r E\lVert w_{t-1}\rVert^2 + v`, so
+Fresh design, replace: :math:`w_m = P_m w_{m-1} + \sigma X_m^+\varepsilon_m` with
+independent :math:`X_m`; for :math:`T \ge d` this is :math:`E = m\,v`; for :math:`T < d`,
+with :math:`r = T/d`, :math:`E w_m = r^m w` and
+:math:`E\lVert w_m\rVert^2 = r E\lVert w_{m-1}\rVert^2 + v`, so
 
-.. math:: E\lVert w_t - w\rVert^2 = (1 - r^t)\Bigl(\lVert w\rVert^2
+.. math:: E\lVert w_m - w\rVert^2 = (1 - r^m)\Bigl(\lVert w\rVert^2
           + \frac{\sigma^2 T d}{(d-T)(d-T-1)}\Bigr),
 
-which is Dohmatob et al.'s :math:`1 - (T/d)^t` relative error when :math:`\sigma = 0`.
+which is Dohmatob et al.'s :math:`1 - (T/d)^m` relative error when :math:`\sigma = 0`.
 See :mod:`modelcollapse.proofs.gerstgrasser_accumulate` and
 :mod:`modelcollapse.proofs.dohmatob_regression` for the sympy derivations and checks.
 """
@@ -106,15 +106,15 @@ def _rows(regime, allowed=(Replace, Accumulate)) -> int:
     raise ValueError(f"regime must be {names} (or an int number of rows), got {regime!r}")
 
 
-def _generations(t):
-    """``t`` as an int (scalar input) or a 1-D int64 array; all entries >= 0."""
-    if isinstance(t, (int, np.integer)) and not isinstance(t, bool):
-        return _check_int(t, "t", 0), True
-    arr = np.asarray(t)
+def _generations(m):
+    """``m`` as an int (scalar input) or a 1-D int64 array; all entries >= 0."""
+    if isinstance(m, (int, np.integer)) and not isinstance(m, bool):
+        return _check_int(m, "m", 0), True
+    arr = np.asarray(m)
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"t must be an integer or a non-empty 1-D array of integers, got {t!r}")
+        raise ValueError(f"m must be an integer or a non-empty 1-D array of integers, got {m!r}")
     if np.any(arr < 0):
-        raise ValueError(f"t must be >= 0, got {int(arr.min())}")
+        raise ValueError(f"m must be >= 0, got {int(arr.min())}")
     return arr.astype(np.int64), False
 
 
@@ -177,20 +177,20 @@ def _times(scalar: bool, value):
 
 # ---------------------------------------------------------------------- public API
 @accepts_regime_spec
-def regression_test_error(model, regime, t):
-    r"""Exact :math:`E\lVert w_t - w\rVert^2` after ``t`` generations.
+def regression_test_error(model, regime, m):
+    r"""Exact :math:`E\lVert w_m - w\rVert^2` after ``m`` generations.
 
     With :math:`b = \lVert w\rVert^2(1 - T/d)^+` (minimum-norm bias, zero when
     :math:`T \ge d`) and :math:`v = \sigma^2\tau(d, T)` (see :func:`expected_pinv_trace`):
 
-    * ``Replace(T)``, fixed design: :math:`b + t\,v` (Gerstgrasser et al. 2024; the bias
-      is paid once, as :math:`w_t = Pw + \sigma X^+\sum_{i\le t}\varepsilon_i`).
-    * ``Accumulate(T)``, fixed design: :math:`b + v\sum_{i=1}^t i^{-2}` (the stacked fit
+    * ``Replace(T)``, fixed design: :math:`b + m\,v` (Gerstgrasser et al. 2024; the bias
+      is paid once, as :math:`w_m = Pw + \sigma X^+\sum_{i\le m}\varepsilon_i`).
+    * ``Accumulate(T)``, fixed design: :math:`b + v\sum_{i=1}^m i^{-2}` (the stacked fit
       is :math:`X^+` times the mean label vector, so
-      :math:`w_t = Pw + \sigma X^+\sum_{i\le t}\varepsilon_i/i`).
-    * ``Replace(T)``, fresh design: :math:`t\,v` for :math:`T \ge d`; for :math:`T < d`,
-      :math:`(1 - r^t)(\lVert w\rVert^2 + v/(1-r))`, :math:`r = T/d`, i.e.
-      :math:`(1-(T/d)^t)\bigl(\lVert w\rVert^2 + \sigma^2Td/((d-T)(d-T-1))\bigr)`.
+      :math:`w_m = Pw + \sigma X^+\sum_{i\le m}\varepsilon_i/i`).
+    * ``Replace(T)``, fresh design: :math:`m\,v` for :math:`T \ge d`; for :math:`T < d`,
+      :math:`(1 - r^m)(\lVert w\rVert^2 + v/(1-r))`, :math:`r = T/d`, i.e.
+      :math:`(1-(T/d)^m)\bigl(\lVert w\rVert^2 + \sigma^2Td/((d-T)(d-T-1))\bigr)`.
     * ``Accumulate(T)``, fresh design: generation 1 only (it equals replace), or
       :math:`\sigma = 0` with :math:`T \ge d` (exact recovery, 0). Otherwise the pooled
       fit involves inverses of sums of independent Wishart matrices and no closed form is
@@ -200,7 +200,7 @@ def regression_test_error(model, regime, t):
       the Gaussian design have no closed form.
 
     The value is ``inf`` where a variance term diverges (:math:`\sigma > 0` and
-    :math:`T \in \{d-1, d, d+1\}`), and 0 at ``t = 0`` (:math:`w_0 = w`).
+    :math:`T \in \{d-1, d, d+1\}`), and 0 at ``m = 0`` (:math:`w_0 = w`).
 
     Parameters
     ----------
@@ -208,23 +208,23 @@ def regression_test_error(model, regime, t):
         True weights ``w``, noise :math:`\sigma` and design (``"fixed"`` or ``"fresh"``).
     regime : Replace or Accumulate
         ``T = regime.n`` labelled rows per generation.
-    t : int or 1-D array of int
-        Generations, ``>= 0`` (``t = 1`` is the fit to real data).
+    m : int or 1-D array of int
+        Generations, ``>= 0`` (``m = 1`` is the fit to real data).
 
     Returns
     -------
     float or numpy.ndarray
-        Same shape as ``t``.
+        Same shape as ``m``.
 
     Raises
     ------
     ValueError
-        A bad ``model``, ``regime`` or ``t``.
+        A bad ``model``, ``regime`` or ``m``.
     NotImplementedError
         Fresh-design accumulate beyond generation 1 (with noise or ``T < d``), and ``Mix``.
     """
     model = _check_model(model)
-    t, scalar = _generations(t)
+    m, scalar = _generations(m)
     require_plain_sampling(regime, "regression_test_error")
     if isinstance(regime, Mix):
         raise UnsupportedRegimeError(
@@ -236,7 +236,7 @@ def regression_test_error(model, regime, t):
         raise ValueError(f"regime must be Replace or Accumulate, got {regime!r}")
     T, d = regime.n, model.dim
     bias, var = _parts(model, T)
-    tt = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    tt = np.atleast_1d(np.asarray(m, dtype=np.float64))
     pos = tt > 0
     with np.errstate(invalid="ignore"):
         if model.design == "fixed":
@@ -304,20 +304,20 @@ def accumulate_error_bound(model, regime) -> float:
 
 
 @accepts_regime_spec
-def accumulate_replace_ratio(model, regime, t):
-    r"""Ratio :math:`E_{\rm accumulate}(t) / E_{\rm replace}(t)` of the exact errors.
+def accumulate_replace_ratio(model, regime, m):
+    r"""Ratio :math:`E_{\rm accumulate}(m) / E_{\rm replace}(m)` of the exact errors.
 
-    For :math:`T \ge d+2` (fixed design) this is :math:`t^{-1}\sum_{i\le t} i^{-2}`,
-    independent of the model, and tends to 0 like :math:`\pi^2/(6t)`: replace grows
+    For :math:`T \ge d+2` (fixed design) this is :math:`m^{-1}\sum_{i\le m} i^{-2}`,
+    independent of the model, and tends to 0 like :math:`\pi^2/(6m)`: replace grows
     linearly, accumulate stays bounded. With a bias :math:`b` (fixed design,
-    :math:`T \le d-2`) it is :math:`(b + vH^{(2)}_t)/(b + vt)`.
+    :math:`T \le d-2`) it is :math:`(b + vH^{(2)}_m)/(b + vm)`.
 
     Parameters
     ----------
     model : LinearRegression
     regime : Accumulate, Replace or int
         Only the rows per generation ``T`` are used.
-    t : int or 1-D array of int
+    m : int or 1-D array of int
         Generations, ``>= 1``.
 
     Returns
@@ -327,11 +327,11 @@ def accumulate_replace_ratio(model, regime, t):
     """
     model = _check_model(model)
     T = _rows(regime)
-    t_checked, _ = _generations(t)
+    t_checked, _ = _generations(m)
     if np.any(np.asarray(t_checked) < 1):
-        raise ValueError(f"t must be >= 1 for a ratio, got {t!r}")
-    acc = regression_test_error(model, Accumulate(T), t)
-    rep = regression_test_error(model, Replace(T), t)
+        raise ValueError(f"m must be >= 1 for a ratio, got {m!r}")
+    acc = regression_test_error(model, Accumulate(T), m)
+    rep = regression_test_error(model, Replace(T), m)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.divide(acc, rep)
     return float(ratio) if np.ndim(ratio) == 0 else ratio
