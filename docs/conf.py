@@ -54,6 +54,7 @@ html_title = "modelcollapse"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    "header_links_before_dropdown": 5,
 }
 html_static_path: list[str] = []
 
