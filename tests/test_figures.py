@@ -16,7 +16,7 @@ from modelcollapse.plotting import FIGURES, cli, load_data, make_figure
 RENDERED = [n for n in FIGURES if n != "fig8_harness"]
 #: Rendered in the slow tier only (about 10 s in quick mode: Gaussian and GMM runs; about
 #: 6 s for figure 9's 60 simulations and exact policy chains).
-SLOW_FIGURES = {"fig5_gaussian", "fig9_regimes"}
+SLOW_FIGURES = {"fig4_windows", "fig5_gaussian", "fig6_accumulate", "fig9_regimes"}
 TIERED = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_FIGURES else n
           for n in RENDERED]
 

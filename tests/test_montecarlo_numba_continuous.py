@@ -101,8 +101,8 @@ MIX_MODEL = GaussianMixture([0.4, 0.6], [[-1.5, 0.0], [1.5, 0.5]],
 BLOB = GaussianMixture.blob(1, 2, max_iter=40, tol=1e-6)
 
 
-@pytest.mark.parametrize(("model", "regime"), [(MIX_MODEL, Replace(40)),
-                                               (BLOB, Accumulate(30))])
+@pytest.mark.parametrize(("model", "regime"), [
+    (MIX_MODEL, Replace(40)), pytest.param(BLOB, Accumulate(30), marks=pytest.mark.slow)])
 def test_mixture_matches_reference(model, regime):
     G = 3
     ref = reference(model, regime, G, 150, seed=21)

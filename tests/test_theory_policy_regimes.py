@@ -226,7 +226,7 @@ def test_first_loss_equals_enumeration(regime):
 
 def test_first_loss_against_simulation():
     reg = AccumulateSubsample(4, temperature=0.7)
-    res = simulate(THREE, reg, 6, replicates=40_000, seed=33, backend="numba", tokens=(2,),
+    res = simulate(THREE, reg, 6, replicates=20_000, seed=33, backend="numba", tokens=(2,),
                    statistics=())
     lost = res.token_loss_time[:, 0]
     F = O.first_loss_probability(THREE, reg, 2, np.arange(7))
@@ -331,7 +331,8 @@ def test_most_recent_policy_collapse_and_loss_against_simulation():
     reg = MostRecent(6, 2, temperature=0.7)
     E, V = theory.overlapping.overlapping_collapse_moments(THREE, reg)
     assert float(theory.expected_collapse_time(THREE, reg)) == pytest.approx(E, rel=1e-12)
-    res = simulate(THREE, reg, 400, replicates=20_000, seed=31, backend="numba", tokens=(2,))
+    res = simulate(THREE, reg, 150, replicates=8_000, seed=31, backend="numba", tokens=(2,),
+                   statistics=())
     T = res.collapse_time
     assert (T > 0).all()
     assert abs(_z(T, E, V)) < 5
@@ -351,7 +352,7 @@ def test_most_recent_policy_collapse_and_loss_against_simulation():
                                     Mix(3, 4, fresh=True, top_k=1)], ids=repr)
 def test_homozygosity_and_support_against_simulation(regime):
     m = 5
-    res = simulate(THREE, regime, m, replicates=20_000, seed=32, backend="numba",
+    res = simulate(THREE, regime, m, replicates=10_000, seed=32, backend="numba",
                    statistics=("homozygosity", "support_size"))
     for name, f in (("homozygosity", theory.homozygosity),
                     ("support_size", theory.expected_surviving_tokens)):
