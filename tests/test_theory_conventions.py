@@ -92,3 +92,33 @@ def test_edge_cases_that_crashed():
     np.testing.assert_array_equal(a.cdf(np.arange(30)), b.cdf(np.arange(30)))
     from modelcollapse.theory import bounds
     assert "suresh_gaussian_bound" in bounds.__all__
+
+
+def test_wrong_types_are_type_errors_everywhere():
+    """A wrong type is a TypeError (WrongTypeError, also a ValueError) in every module;
+    a wrong value of the right type a plain ValueError."""
+    from modelcollapse.errors import WrongTypeError
+    from modelcollapse.regimes import Replace
+
+    for call in (lambda: theory.homozygosity(P3, Replace(4), 1.5),
+                 lambda: theory.expected_surviving_tokens(P3, Replace(4), [1.0, 2.0]),
+                 lambda: theory.dirac_probability(P3, Replace(4), 1.5),
+                 lambda: theory.homozygosity(P3, Replace(4), 2, exact=1),
+                 lambda: theory.policy_surviving_tokens(P3, Replace(4, temperature=0.5), 2,
+                                                        distribution="yes"),
+                 lambda: theory.suresh_gaussian_bound(10, "0.1", 3)):
+        with pytest.raises(WrongTypeError):
+            call()
+    with pytest.raises(ValueError) as exc:
+        theory.expected_surviving_tokens(P3, Replace(4), -1)
+    assert not isinstance(exc.value, TypeError)
+
+
+def test_named_results():
+    from modelcollapse.regimes import Replace
+
+    sp = theory.stationary_point(G, "mix-fresh:5:5")
+    assert isinstance(sp, theory.StationaryPoint) and sp == (sp.trace_ratio, sp.mean_error)
+    assert isinstance(theory.log_chi2_step(10), theory.Moments)
+    ld = theory.log_det_moments(G, Replace(5), 3)
+    assert isinstance(ld, theory.Moments) and ld.var > 0

@@ -37,6 +37,7 @@ from .categorical import (
 )
 from .distributions import GenerationDistribution
 from .gaussian import (
+    StationaryPoint,
     expected_det_ratio,
     expected_mean_error,
     expected_std,
@@ -96,6 +97,7 @@ __all__ = [
     "GaussianCollapseTime",
     "GenerationDistribution",
     "Moments",
+    "StationaryPoint",
     "accumulate_error_bound",
     "accumulate_replace_ratio",
     "collapse_time",

@@ -352,7 +352,7 @@ def suresh_gaussian_bound(n: int, eps: float, m: int, sigma0: float = 1.0) -> fl
     """
     n = _check_positive_int(n, "n", minimum=2)
     m = _check_positive_int(m, "m", minimum=0)
-    eps, sigma0 = float(eps), float(sigma0)
+    eps, sigma0 = check_real(eps, "eps"), check_real(sigma0, "sigma0")
     if not (eps > 0 and math.isfinite(eps)):
         raise ValueError(f"eps must be finite and > 0, got {eps}")
     if not (sigma0 > 0 and math.isfinite(sigma0)):

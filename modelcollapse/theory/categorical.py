@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import TooLargeError, UnsupportedRegimeError
+from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ..models import (
     Categorical,
     _check_positive_int,
@@ -196,8 +196,12 @@ MARGINAL_MAX_GENERATIONS = 10**7
 
 
 def _check_generations(m) -> np.ndarray:
+    """``m`` as an integer array: ``WrongTypeError`` (a ``TypeError`` and a
+    ``ValueError``) for anything but integers, ``ValueError`` for negative ones."""
     ms = np.asarray(m)
-    if ms.dtype.kind not in "iu" or np.any(ms < 0):
+    if isinstance(m, (bool, np.bool_)) or ms.dtype.kind not in "iu":
+        raise WrongTypeError(f"m must be a non-negative integer or array of them, got {m!r}")
+    if np.any(ms < 0):
         raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
     return ms
 
@@ -1087,6 +1091,8 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
         Under a sampling policy, the exact chains beyond their size caps; under the
         overlapping-generation regimes, ``m`` beyond the genealogy recursions' limits.
     """
+    if not isinstance(exact, (bool, np.bool_)):
+        raise WrongTypeError(f"exact must be True or False, got {exact!r}")
     if isinstance(regime, Regime) and not regime.sampling.plain:
         if exact:
             raise UnsupportedRegimeError(

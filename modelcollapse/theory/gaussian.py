@@ -96,6 +96,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import gammaln, hyp1f1, polygamma, psi, roots_genlaguerre, zeta
@@ -103,8 +104,21 @@ from scipy.special import gammaln, hyp1f1, polygamma, psi, roots_genlaguerre, ze
 from ..errors import UnsupportedRegimeError, WrongTypeError
 from ..models import Gaussian, _check_positive_int, check_real
 from ..regimes import Accumulate, Mix, Regime, Replace, accepts_regime_spec, require_plain_sampling
+from .categorical import Moments
+
+
+class StationaryPoint(NamedTuple):
+    """The stationary point of the Gaussian moment recursion under fresh real data:
+    :math:`E\\Sigma_m \\to` ``trace_ratio`` :math:`\\Sigma_0`,
+    :math:`E\\lVert\\mu_m-\\mu_0\\rVert^2 \\to` ``mean_error``
+    :math:`\\mathrm{tr}\\,\\Sigma_0` (a tuple: ``v, e = ...`` still works)."""
+
+    trace_ratio: float
+    mean_error: float
+
 
 __all__ = [
+    "StationaryPoint",
     "expected_det_ratio",
     "expected_mean_error",
     "expected_std",
@@ -477,7 +491,7 @@ def _mix_path(model, regime, tmax):
 
 
 @accepts_regime_spec
-def stationary_point(model, regime) -> tuple[float, float]:
+def stationary_point(model, regime) -> StationaryPoint:
     r"""Stationary point :math:`(v^*, e^*)` of ``Mix(real=N, synthetic=n, fresh=True)``:
     :math:`E\Sigma_m \to v^*\Sigma_0` and :math:`E\lVert\mu_m-\mu_0\rVert^2 \to
     e^*\,\mathrm{tr}\,\Sigma_0` (the fixed point of the linear recursion in the module
@@ -516,7 +530,7 @@ def stationary_point(model, regime) -> tuple[float, float]:
     B = A[:2, :2]
     c = A[:2, 2]
     v, e = np.linalg.solve(np.eye(2) - B, c)
-    return float(v), float(e)
+    return StationaryPoint(float(v), float(e))
 
 
 # ---------------------------------------------------------------------- public moments
@@ -815,7 +829,7 @@ def expected_std(model, regime, m):
     return _ret(np.asarray(variance_moment(model, regime, m, 0.5)) * model.std, m)
 
 
-def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[float, float]:
+def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> Moments:
     r"""Mean and variance of the step :math:`Y = \sum_{j=1}^d\log(\chi^2_{M-j}/\mathrm{den})`.
 
     :math:`E[Y] = \sum_j [\psi((M-j)/2) + \log(2/\mathrm{den})]`,
@@ -852,7 +866,7 @@ def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> tuple[floa
     ks = (float(M) - np.arange(1, d + 1)) / 2.0  # float: any M, no int64 overflow
     mean = float(np.sum(psi(ks)) + d * math.log(2.0 / den))
     var = float(np.sum(polygamma(1, ks)))
-    return mean, var
+    return Moments(mean, var)
 
 
 @accepts_regime_spec
@@ -912,7 +926,7 @@ def log_det_moments(model, regime, m):
     with np.errstate(invalid="ignore"):
         mean = np.where(np.isfinite(ts), ts * drift, -np.inf if drift < 0 else np.inf)
         v = np.where(np.isfinite(ts), ts * var, np.inf)
-    return _ret(mean, m), _ret(v, m)
+    return Moments(_ret(mean, m), _ret(v, m))
 
 
 @accepts_regime_spec

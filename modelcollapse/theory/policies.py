@@ -68,7 +68,7 @@ from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ..models import Categorical, _check_positive_int, check_categorical, exact_probabilities
 from ..montecarlo._stats import TOP_P_SLACK, sampling_distribution
 from ..regimes import Regime, Replace, SamplingPolicy, as_regime
-from .categorical import Estimate, Moments, littler_rate
+from .categorical import Estimate, Moments, _check_generations, littler_rate
 from .distributions import GenerationDistribution
 
 __all__ = [
@@ -737,9 +737,9 @@ def policy_surviving_tokens(model, regime, m, *, distribution: bool = False):
         A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
         terms.
     """
-    ms = np.asarray(m)
-    if ms.dtype.kind not in "iu" or np.any(ms < 0):
-        raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
+    ms = _check_generations(m)
+    if not isinstance(distribution, (bool, np.bool_)):
+        raise WrongTypeError(f"distribution must be True or False, got {distribution!r}")
     model = check_categorical(model)
     _policy_n(regime, "policy_surviving_tokens")
     s = model.support_size
