@@ -4,7 +4,25 @@ solvers, diffusion approximations and published bounds.
 Every exact quantity has at least two independent methods (``method=``), tested
 against each other and against exact rational arithmetic on tiny cases.
 
-The generation argument is ``m`` everywhere (generation 0 is the real model).
+Conventions, the same in every function:
+
+* **Generations**: the argument is ``m`` everywhere (generation 0 is the real model,
+  generation 1 the first fit); a scalar ``m`` gives a float, an integer array an array
+  of its shape. Times count fitted models: a Dirac :math:`p^{(0)}` collapses at
+  ``T = 1`` (the simulators record 0 there, as they count from the real model).
+* **Regimes** are objects (:class:`~modelcollapse.regimes.Replace`, ...) or their spec
+  strings (``"replace:100"``, ``"most-recent:1000:4:temperature=0.8"``).
+* **Exactness**: ``exact=True`` computes in rational arithmetic (``fractions.Fraction``)
+  where a function offers it; ``method=`` chooses among float solvers, and the results
+  say which one ran (:class:`Estimate` ``.method`` / ``.exact``, a law's ``.method``).
+* **Results**: floats, arrays, :class:`Estimate`, laws
+  (:class:`GenerationDistribution`) and named tuples (:class:`Moments`,
+  :class:`StationaryPoint`); all pickle and deep-copy.
+* **Errors**: a wrong type raises :class:`~modelcollapse.errors.WrongTypeError` (a
+  ``TypeError`` and a ``ValueError``), a wrong value ``ValueError``, a regime or policy
+  without an exact form :class:`~modelcollapse.errors.UnsupportedRegimeError` (a
+  ``NotImplementedError`` listing what is supported), a request beyond a size cap
+  :class:`~modelcollapse.errors.TooLargeError` (a ``ValueError``), before any work.
 """
 
 from .bounds import (
