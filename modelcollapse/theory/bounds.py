@@ -98,6 +98,13 @@ def seddik_collapse_probability_bounds(model, regime, m: int, *, exact: bool = F
         ``m`` not an integer.
     UnsupportedRegimeError
         ``Replace`` with a sampling policy.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] The theory chapter, docs/theory/bounds.md ("Seddik et al. Theorem 1: total collapse").
     """
     n = _n_of(regime)
     m = _check_positive_int(m, "m")
@@ -144,6 +151,13 @@ def seddik_expected_collapse_time_bounds(model, regime, *, exact: bool = False):
         ``Fraction`` probabilities that do not sum to 1.
     UnsupportedRegimeError
         ``Replace`` with a sampling policy.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] The theory chapter, docs/theory/bounds.md ("Seddik et al. Theorem 1: total collapse").
     """
     n = _n_of(regime)
     S0, st = _p_and_stats(model, exact)
@@ -184,6 +198,12 @@ def suresh_g(m: int) -> float:
         ``m`` is not an integer.
     ValueError
         ``m < 1``.
+
+    References
+    ----------
+    .. [1] A. T. Suresh, A. Thangaraj, A. N. K. Khandavally (2025). *Rate of Model Collapse in
+       Recursive Training.* AISTATS 2025. arXiv:2412.17646.
+    .. [2] The theory chapter, docs/theory/bounds.md ("Suresh et al.: rates of forgetting").
     """
     m = _check_positive_int(m, "m")
     g = 1.0
@@ -232,6 +252,15 @@ def suresh_bernoulli_bounds(p0: float, n: int, m: int):
         ``p0`` not a real number, or ``n`` or ``m`` not an integer.
     ValueError
         ``p0`` outside ``[0, 1]``, ``n < 1`` or ``m < 1``.
+
+    References
+    ----------
+    .. [1] A. T. Suresh, A. Thangaraj, A. N. K. Khandavally (2025). *Rate of Model Collapse in
+       Recursive Training.* AISTATS 2025. arXiv:2412.17646.
+    .. [2] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [3] The theory chapter, docs/theory/bounds.md ("Suresh et al.: rates of forgetting").
     """
     p0 = check_real(p0, "p0")
     if not 0.0 <= p0 <= 1.0:
@@ -268,6 +297,12 @@ def suresh_poisson_survival(lam0: float, n: int, m: int) -> float:
         ``lam0`` not a real number, or ``n`` or ``m`` not an integer.
     ValueError
         ``lam0`` negative or not finite, ``n < 1`` or ``m < 1``.
+
+    References
+    ----------
+    .. [1] A. T. Suresh, A. Thangaraj, A. N. K. Khandavally (2025). *Rate of Model Collapse in
+       Recursive Training.* AISTATS 2025. arXiv:2412.17646.
+    .. [2] The theory chapter, docs/theory/bounds.md ("Suresh et al.: rates of forgetting").
     """
     lam0 = check_real(lam0, "lam0")
     if not lam0 >= 0 or not math.isfinite(lam0):
@@ -307,6 +342,12 @@ def suresh_unigram_bounds(model, regime, m: int):
         ``m`` is not an integer.
     UnsupportedRegimeError
         ``Replace`` with a sampling policy.
+
+    References
+    ----------
+    .. [1] A. T. Suresh, A. Thangaraj, A. N. K. Khandavally (2025). *Rate of Model Collapse in
+       Recursive Training.* AISTATS 2025. arXiv:2412.17646.
+    .. [2] The theory chapter, docs/theory/bounds.md ("Suresh et al.: rates of forgetting").
     """
     n = _n_of(regime)
     m = _check_positive_int(m, "m")
@@ -349,6 +390,12 @@ def suresh_gaussian_bound(n: int, eps: float, m: int, sigma0: float = 1.0) -> fl
         ``n`` or ``m`` is not an integer.
     ValueError
         ``n < 2``, ``m < 0``, or ``eps`` or ``sigma0`` not finite and positive.
+
+    References
+    ----------
+    .. [1] A. T. Suresh, A. Thangaraj, A. N. K. Khandavally (2025). *Rate of Model Collapse in
+       Recursive Training.* AISTATS 2025. arXiv:2412.17646.
+    .. [2] The theory chapter, docs/theory/bounds.md ("Suresh et al.: the Gaussian").
     """
     n = _check_positive_int(n, "n", minimum=2)
     m = _check_positive_int(m, "m", minimum=0)
@@ -407,6 +454,17 @@ def mardia_G(n: int, s: int) -> float:
         ``n`` or ``s`` is not an integer.
     ValueError
         ``n < 1`` or ``s < 1``.
+
+    References
+    ----------
+    .. [1] J. Mardia, J. Jiao, E. Tánczos, R. D. Nowak, T. Weissman (2020). *Concentration
+       inequalities for the empirical distribution of discrete distributions: beyond the method of
+       types.* Information and Inference 9, 813–850.
+    .. [2] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [3] The theory chapter, docs/theory/bounds.md ("Seddik et al. Theorems 3 and 4: drift under
+       Mix").
     """
     n = _check_positive_int(n, "n")
     s = _check_positive_int(s, "s")
@@ -465,6 +523,17 @@ def seddik_deviation_bound(model, regime) -> float:
         ``regime`` is not a ``Mix``, or is one with ``fresh=True``.
     UnsupportedRegimeError
         A sampling policy.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] J. Mardia, J. Jiao, E. Tánczos, R. D. Nowak, T. Weissman (2020). *Concentration
+       inequalities for the empirical distribution of discrete distributions: beyond the method of
+       types.* Information and Inference 9, 813–850.
+    .. [3] The theory chapter, docs/theory/bounds.md ("Seddik et al. Theorems 3 and 4: drift under
+       Mix").
     """
     N, n, s = _mix_sizes(model, regime)
     return _exp(_log_deviation_bound(N, n, s))
@@ -508,6 +577,17 @@ def seddik_max_synthetic(model, real: int, eps: float) -> int | float:
         ``real`` not an integer, or ``eps`` not a real number.
     ValueError
         ``real < 1``, or ``eps`` not finite and positive.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] J. Mardia, J. Jiao, E. Tánczos, R. D. Nowak, T. Weissman (2020). *Concentration
+       inequalities for the empirical distribution of discrete distributions: beyond the method of
+       types.* Information and Inference 9, 813–850.
+    .. [3] The theory chapter, docs/theory/bounds.md ("Seddik et al. eq. (11): how much synthetic
+       data").
     """
     real = _check_positive_int(real, "real")
     eps = _check_eps(eps)
@@ -590,6 +670,14 @@ def seddik_eq11_max_synthetic(real: int, eps: float, s: int) -> float:
         ``real`` or ``s`` not an integer, or ``eps`` not a real number.
     ValueError
         ``real < 1``, ``s < 1``, or ``eps`` not finite and positive.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] The theory chapter, docs/theory/bounds.md ("Seddik et al. eq. (11): how much synthetic
+       data").
     """
     real = _check_positive_int(real, "real")
     eps = _check_eps(eps)
@@ -779,6 +867,14 @@ def seddik_split_expectation(model, real: int, *, method: str = "auto",
         ``real``, ``samples``, ``seed`` or ``max_states`` not an integer.
     TooLargeError
         ``method="exact"`` with more than ``max_states`` count vectors.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] The theory chapter, docs/theory/bounds.md ("Seddik et al. Theorems 3 and 4: drift under
+       Mix").
     """
     values, weights, how, points = _split_values(model, real, method, samples, seed,
                                                  max_states)
@@ -868,6 +964,17 @@ def seddik_theorem4_bound(model, regime, *, form: str = "printed", method: str =
         ``method="exact"`` with more than ``max_states`` count vectors.
     UnsupportedRegimeError
         A sampling policy.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] J. Mardia, J. Jiao, E. Tánczos, R. D. Nowak, T. Weissman (2020). *Concentration
+       inequalities for the empirical distribution of discrete distributions: beyond the method of
+       types.* Information and Inference 9, 813–850.
+    .. [3] The theory chapter, docs/theory/bounds.md ("Seddik et al. Theorems 3 and 4: drift under
+       Mix").
     """
     N, n, s = _mix_sizes(model, regime)
     if not isinstance(form, str) or form not in _SEDDIK_T4_FORMS:

@@ -82,7 +82,12 @@ SPECTRAL_STATES = 10
 
 
 class Estimate(float):
-    """A float that remembers how it was computed (``.method``, ``.exact``)."""
+    """A float that remembers how it was computed (``.method``, ``.exact``).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/coalescent.md ("How the toolkit computes it").
+    """
 
     method: str
     exact: bool
@@ -101,7 +106,12 @@ class Estimate(float):
 
 
 class Moments(NamedTuple):
-    """Mean and variance of a random time (a tuple: ``mean, var = ...`` still works)."""
+    """Mean and variance of a random time (a tuple: ``mean, var = ...`` still works).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/coalescent.md ("The duality formula").
+    """
 
     mean: float
     var: float
@@ -463,6 +473,13 @@ def collapse_time(
     -------
     GenerationDistribution
         with ``pmf``, ``cdf``, ``sf``, ``mean``, ``var``, ``quantile``.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] The theory chapter, docs/theory/coalescent.md ("The duality formula").
     """
     model = check_categorical(model)
     if _policy_replace(regime, method):
@@ -546,6 +563,12 @@ def expected_collapse_time(
     -------
     Estimate
         A float with attributes ``.method`` and ``.exact``.
+
+    References
+    ----------
+    .. [1] R. A. Littler (1975). *Loss of variability at one locus in a finite population.*
+       Mathematical Biosciences 25, 151–163.
+    .. [2] The theory chapter, docs/theory/coalescent.md ("The exact solvers").
     """
     model = check_categorical(model)
     if _policy_replace(regime, method):
@@ -608,6 +631,14 @@ def diffusion_collapse_time(model: Categorical, regime: Regime) -> float:
         ``regime`` is a ``Mix`` or not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         Another regime than ``Replace``, or a sampling policy.
+
+    References
+    ----------
+    .. [1] M. Kimura (1955). *Solution of a process of random genetic drift with a continuous
+       model.* PNAS 41, 144–150.
+    .. [2] R. A. Littler (1975). *Loss of variability at one locus in a finite population.*
+       Mathematical Biosciences 25, 151–163.
+    .. [3] The theory chapter, docs/theory/coalescent.md ("Diffusion approximations").
     """
     model = check_categorical(model)
     n = _replace_n(regime, "diffusion_collapse_time")
@@ -647,6 +678,12 @@ def diffusion_loss_time(x: float, n: int) -> float:
         ``x`` is not a real number or ``n`` not an integer.
     ValueError
         ``x`` outside ``(0, 1)``, or ``n < 1``.
+
+    References
+    ----------
+    .. [1] M. Kimura, T. Ohta (1969). *The average number of generations until fixation of a mutant
+       gene in a finite population.* Genetics 61, 763–771.
+    .. [2] The theory chapter, docs/theory/coalescent.md ("Diffusion approximations").
     """
     x = check_real(x, "x")
     if not 0 < x < 1:
@@ -725,6 +762,13 @@ def token_loss(
         ``n`` above ``10**8``, or the window chain beyond its size caps.
     RuntimeError
         The coalescent law has not converged within ``max_generations``.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] The theory chapter, docs/theory/token-loss.md ("The loss time of a token").
     """
     model = check_categorical(model)
     if isinstance(regime, Replace) and not regime.sampling.plain:
@@ -780,6 +824,10 @@ class ForgettingTime(GenerationDistribution):
     ``p_loss`` is the probability that the token is ever lost (``1 - count/n``);
     ``mean()`` and ``var()`` are the exact conditional moments from the Green's function
     (fundamental matrix) of the chain, not sums of the truncated law.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/token-loss.md ("Forgetting time: the conditioned chain").
     """
 
     def __init__(self, law: GenerationDistribution, p_loss: float, mean: float, var: float,
@@ -864,6 +912,12 @@ def forgetting_time(
         ``n`` above ``10**8`` (the exact solvers' reach).
     RuntimeError
         The coalescent law has not converged within ``max_generations``.
+
+    References
+    ----------
+    .. [1] J. L. Doob (1957). *Conditional Brownian motion and the boundary limits of harmonic
+       functions.* Bulletin de la Société Mathématique de France 85, 431–458.
+    .. [2] The theory chapter, docs/theory/token-loss.md ("Forgetting time: the conditioned chain").
     """
     from ..models import _check_positive_int
 
@@ -951,6 +1005,10 @@ def expected_surviving_tokens(
     TooLargeError
         ``n`` above ``10**8`` (the exact solvers' reach), or the exact chains of the other
         regimes and of the sampling policies beyond their size caps.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/token-loss.md ("Surviving tokens").
     """
     model = check_categorical(model)
     if _policy_replace(regime, method):
@@ -1090,6 +1148,15 @@ def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     TooLargeError
         Under a sampling policy, the exact chains beyond their size caps; under the
         overlapping-generation regimes, ``m`` beyond the genealogy recursions' limits.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] The theory chapter, docs/theory/categorical.md ("Homozygosity").
+    .. [3] The theory chapter, docs/theory/categorical.md ("Partially synthetic data: the Mix
+       regime").
     """
     if not isinstance(exact, (bool, np.bool_)):
         raise WrongTypeError(f"exact must be True or False, got {exact!r}")

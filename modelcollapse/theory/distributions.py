@@ -36,6 +36,10 @@ class GenerationDistribution:
         replaces the single geometric term built from ``ratio``.
     method : str
         How the law was computed (reported by ``repr``).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/coalescent.md ("The spectral tail").
     """
 
     def __init__(self, cdf, tail, *, defect: float = 0.0, ratio: float = 0.0,

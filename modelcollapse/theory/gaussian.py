@@ -111,7 +111,12 @@ class StationaryPoint(NamedTuple):
     """The stationary point of the Gaussian moment recursion under fresh real data:
     :math:`E\\Sigma_m \\to` ``trace_ratio`` :math:`\\Sigma_0`,
     :math:`E\\lVert\\mu_m-\\mu_0\\rVert^2 \\to` ``mean_error``
-    :math:`\\mathrm{tr}\\,\\Sigma_0` (a tuple: ``v, e = ...`` still works)."""
+    :math:`\\mathrm{tr}\\,\\Sigma_0` (a tuple: ``v, e = ...`` still works).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/gaussian.md ("Fresh real data: a stationary point").
+    """
 
     trace_ratio: float
     mean_error: float
@@ -520,6 +525,13 @@ def stationary_point(model, regime) -> StationaryPoint:
         ``real < 2``.
     UnsupportedRegimeError
         A sampling policy.
+
+    References
+    ----------
+    .. [1] Q. Bertrand, A. J. Bose, A. Duplessis, M. Jiralerspong, G. Gidel (2024). *On the
+       Stability of Iterative Retraining of Generative Models on their own Data.* ICLR 2024.
+       arXiv:2310.00429.
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Fresh real data: a stationary point").
     """
     _check_model(model)
     if not (isinstance(regime, Mix) and regime.fresh):
@@ -568,6 +580,12 @@ def expected_trace_ratio(model, regime, m):
         not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/gaussian.md ("Replace: the variance recursion").
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Accumulating data: the pi^2/6 ceiling").
+    .. [3] The theory chapter, docs/theory/gaussian.md ("Fresh real data: a stationary point").
     """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "expected_trace_ratio", singular_ok=True)
@@ -620,6 +638,12 @@ def expected_variance(model, regime, m):
         not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/gaussian.md ("Replace: the variance recursion").
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Accumulating data: the pi^2/6 ceiling").
+    .. [3] The theory chapter, docs/theory/gaussian.md ("Fresh real data: a stationary point").
     """
     model = _check_model(model)
     c = np.asarray(expected_trace_ratio(model, regime, m))
@@ -660,6 +684,16 @@ def expected_mean_error(model, regime, m):
         not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         Another regime, ``Mix`` with ``fresh=False``, or a sampling policy.
+
+    References
+    ----------
+    .. [1] M. Gerstgrasser et al. (2024). *Is Model Collapse Inevitable? Breaking the Curse of
+       Recursion by Accumulating Real and Synthetic Data.* arXiv:2404.01413.
+    .. [2] J. Kazdan et al. (2024). *Collapse or Thrive? Perils and Promises of Synthetic Data in a
+       Self-Generating World.* arXiv:2410.16713.
+    .. [3] The theory chapter, docs/theory/gaussian.md ("Replace: the variance recursion").
+    .. [4] The theory chapter, docs/theory/gaussian.md ("Accumulating data: the pi^2/6 ceiling").
+    .. [5] The theory chapter, docs/theory/gaussian.md ("Fresh real data: a stationary point").
     """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "expected_mean_error", singular_ok=True)
@@ -739,6 +773,11 @@ def variance_moment(model, regime, m, s=1.0):
         :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/gaussian.md ("Replace: the variance recursion").
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Accumulating data: the pi^2/6 ceiling").
     """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "variance_moment", allowed=("replace", "accumulate"))
@@ -784,6 +823,10 @@ def expected_det_ratio(model, regime, m):
         ``d > 1``, or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/gaussian.md ("Replace: the variance recursion").
     """
     return variance_moment(model, regime, m, 1.0)
 
@@ -822,6 +865,11 @@ def expected_std(model, regime, m):
         ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/gaussian.md ("Replace: the variance recursion").
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Accumulating data: the pi^2/6 ceiling").
     """
     model = _check_model(model)
     if model.dim != 1:
@@ -855,6 +903,12 @@ def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> Moments:
         ``M`` or ``d`` not an integer.
     ValueError
         ``d < 1``, ``d > 10**6``, ``M < d + 1``, or an unknown ``estimator``.
+
+    References
+    ----------
+    .. [1] W. G. Cochran (1934). *The distribution of quadratic forms in a normal system.*
+       Mathematical Proceedings of the Cambridge Philosophical Society 30, 178–191.
+    .. [2] The theory chapter, docs/theory/gaussian.md ("The collapse-time law").
     """
     d = _check_positive_int(d, "d")
     M = _check_positive_int(M, "M", minimum=d + 1)  # chi-square degrees of freedom M - j
@@ -913,6 +967,11 @@ def log_det_moments(model, regime, m):
         ``d > 1``, or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/gaussian.md ("Replace: the variance recursion").
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Accumulating data: the pi^2/6 ceiling").
     """
     model = _check_model(model)
     kind = _regime_kind(model, regime, "log_det_moments", allowed=("replace", "accumulate"))
@@ -965,6 +1024,13 @@ def expected_w2sq(model, regime, m):
         ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
     UnsupportedRegimeError
         ``Mix`` (no product form), another regime, or a sampling policy.
+
+    References
+    ----------
+    .. [1] I. Shumailov, Z. Shumaylov, Y. Zhao, N. Papernot, R. Anderson, Y. Gal (2024). *AI models
+       collapse when trained on recursively generated data.* Nature 631, 755–759. Preprint: *The
+       Curse of Recursion: Training on Generated Data Makes Models Forget*, arXiv:2305.17493.
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Shumailov et al. Theorem 3.1").
     """
     model = _check_model(model)
     if model.dim != 1:
@@ -1008,6 +1074,13 @@ def gaussian_schedule(model, sizes) -> dict:
         ``model`` is not a ``Gaussian``, or a size is not a whole number.
     ValueError
         ``model`` is not 1-D, or a size is below 2.
+
+    References
+    ----------
+    .. [1] I. Shumailov, Z. Shumaylov, Y. Zhao, N. Papernot, R. Anderson, Y. Gal (2024). *AI models
+       collapse when trained on recursively generated data.* Nature 631, 755–759. Preprint: *The
+       Curse of Recursion: Training on Generated Data Makes Models Forget*, arXiv:2305.17493.
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Shumailov et al. Theorem 3.1").
     """
     model = _check_model(model)
     if model.dim != 1:
@@ -1050,6 +1123,13 @@ def schedule_bounded(exponent: float) -> bool:
         ``exponent`` is not a real number.
     ValueError
         ``exponent`` is not finite.
+
+    References
+    ----------
+    .. [1] I. Shumailov, Z. Shumaylov, Y. Zhao, N. Papernot, R. Anderson, Y. Gal (2024). *AI models
+       collapse when trained on recursively generated data.* Nature 631, 755–759. Preprint: *The
+       Curse of Recursion: Training on Generated Data Makes Models Forget*, arXiv:2305.17493.
+    .. [2] The theory chapter, docs/theory/gaussian.md ("Shumailov et al. Theorem 3.1").
     """
     import sympy as sp
 

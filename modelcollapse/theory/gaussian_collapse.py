@@ -100,6 +100,10 @@ class GaussianCollapseTime(GenerationDistribution):
     beyond, probabilities, quantiles and moments come from their continuous law
     directly, so that ``M = 10**7`` (a collapse time of :math:`\sim 10^8` generations)
     needs no per-generation arrays of that length.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/gaussian.md ("The collapse-time law").
     """
 
     def __init__(self, cdf, tail, *, ratio, method, error, errors, drift, step_var,
@@ -813,6 +817,15 @@ def gaussian_collapse_time(model, regime, eps: float = 0.01, *, method: str = "a
     measured up to ``d = 10`` (fitted on ``d <= 3`` alone, the envelope bounds ``d`` = 5,
     10 too). ``error`` adds ``errors["numerical"]``; for ``M = 10**5``, ``eps = 0.01``
     it is about 1e-8.
+
+    References
+    ----------
+    .. [1] W. G. Cochran (1934). *The distribution of quadratic forms in a normal system.*
+       Mathematical Proceedings of the Cambridge Philosophical Society 30, 178–191.
+    .. [2] D. Siegmund (1979). *Corrected diffusion approximations in certain random walk problems.*
+       Advances in Applied Probability 11, 701–719; D. Siegmund (1985). *Sequential Analysis: Tests
+       and Confidence Intervals*, ch. X. Springer.
+    .. [3] The theory chapter, docs/theory/gaussian.md ("The collapse-time law").
 
     Examples
     --------

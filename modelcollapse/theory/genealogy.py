@@ -348,6 +348,10 @@ def noncoalescence(regime, m, *, exact: bool = False, method: str = "auto"):
     TooLargeError
         ``m`` above ``10**8``, ``method="pairs"`` with ``m > 400``, or ``MostRecent(n, K)``
         with ``m K^2`` above ``2e8``.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("Genealogies and homozygosity").
     """
     kind, n, K = _genealogy(regime)
     ms = _check_m(m)
@@ -417,6 +421,10 @@ def genealogy_homozygosity_from_S0(S0, regime, m, *, method: str = "auto"):
     TooLargeError
         ``m`` above ``10**8``, ``method="pairs"`` with ``m > 400``, or ``MostRecent(n, K)``
         with ``m K^2`` above ``2e8``.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("Genealogies and homozygosity").
     """
     if isinstance(S0, Fraction):
         return 1 - (1 - S0) * noncoalescence(regime, m, exact=True, method=method)
@@ -451,6 +459,10 @@ def genealogy_homozygosity(model, regime, m, *, exact: bool = False, method: str
     Returns
     -------
     float, ndarray of float64 (shape of ``m``) or Fraction
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("Genealogies and homozygosity").
     """
     exact = _check_flag(exact, "exact")
     if exact:
@@ -512,6 +524,13 @@ def stationary_homozygosity(model, regime, *, exact: bool = False):
         ``Regime`` nor a string, or ``exact`` not a bool.
     UnsupportedRegimeError
         ``Mix`` or a sampling policy.
+
+    References
+    ----------
+    .. [1] L. Euler (1735/1748). The product :math:`\sin(\pi x)/(\pi x) = \prod_{j\ge1}(1 -
+       x^2/j^2)`; see any text on the Gamma function (reflection formula
+       :math:`\Gamma(1-x)\Gamma(1+x) = \pi x/\sin(\pi x)`).
+    .. [2] The theory chapter, docs/theory/regimes.md ("Stationary homozygosity").
     """
     kind, n, _ = _genealogy(regime)
     exact = _check_flag(exact, "exact")
@@ -567,6 +586,11 @@ def most_recent_transfer_matrix(n: int, window: int, *, exact: bool = False):
         ``n`` or ``window`` not an integer, or ``exact`` not a bool.
     ValueError
         ``n < 1``, ``window < 1`` or ``window > n``.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("MostRecent: a banded pair recursion").
+    .. [2] The theory chapter, docs/theory/regimes.md ("The effective size of MostRecent").
     """
     reg = as_regime(_most_recent(n, window))
     n, K = reg.n, reg.window
@@ -647,6 +671,12 @@ def most_recent_effective_size(n: int, window: int) -> float:
         ``n`` or ``window`` not an integer.
     ValueError
         ``n < 1``, ``window < 1`` or ``window > n``.
+
+    References
+    ----------
+    .. [1] J. Felsenstein (1971). *Inbreeding and variance effective numbers in populations with
+       overlapping generations.* Genetics 68, 581–597.
+    .. [2] The theory chapter, docs/theory/regimes.md ("The effective size of MostRecent").
     """
     T = most_recent_transfer_matrix(n, window)
     lam = float(np.max(np.abs(np.linalg.eigvals(T))))

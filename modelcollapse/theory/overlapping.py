@@ -608,6 +608,10 @@ def overlapping_state_count(model, regime) -> int:
     TooLargeError
         More than 4 tokens in the support, or a chain beyond the size caps
         (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     chain = _window_chain(model, regime, "overlapping_state_count")
     chain._build()
@@ -658,6 +662,10 @@ def overlapping_collapse_time(model, regime, *, tol: float = DEFAULT_TOL,
     TooLargeError
         More than 4 tokens in the support, or a chain beyond the size caps
         (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     return _window_passage(model, regime, "dirac", "overlapping_collapse_time", tol,
                            max_generations)
@@ -708,6 +716,10 @@ def overlapping_collapse_moments(model, regime) -> Moments:
     TooLargeError
         More than 4 tokens in the support, or a chain beyond the size caps
         (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     _regime_kind(regime, "overlapping_collapse_moments", WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
@@ -745,6 +757,10 @@ def overlapping_expected_collapse_time(model, regime) -> Estimate:
     TooLargeError
         More than 4 tokens in the support, or a chain beyond the size caps
         (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     return Estimate(overlapping_collapse_moments(model, regime)[0], "window-chain", True)
 
@@ -786,6 +802,10 @@ def overlapping_absorption_time(model, regime, *, tol: float = DEFAULT_TOL,
     TooLargeError
         More than 4 tokens in the support, or a chain beyond the size caps
         (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     return _window_passage(model, regime, "absorbed", "overlapping_absorption_time", tol,
                            max_generations)
@@ -820,6 +840,10 @@ def overlapping_absorption_moments(model, regime) -> Moments:
     TooLargeError
         More than 4 tokens in the support, or a chain beyond the size caps
         (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     _, _, K = _regime_kind(regime, "overlapping_absorption_moments", WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
@@ -891,6 +915,11 @@ def overlapping_token_loss(model, regime, token, *, permanent: bool = False,
         :func:`first_loss_probability`).
     TooLargeError
         More than 4 tokens in the support, or a chain beyond the size caps.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
+    .. [2] The theory chapter, docs/theory/token-loss.md ("Under the other regimes").
     """
     tol = _check_tol(tol)
     max_generations = _check_positive_int(max_generations, "max_generations")
@@ -1157,6 +1186,10 @@ def dirac_probability(model, regime, m):
     TooLargeError
         More than 4 tokens in the support, ``m`` above ``10**6``, or a state space beyond
         the size caps (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("What is absorbing").
     """
     return _stats(model, regime, m, "dirac_probability", "dirac")
 
@@ -1192,6 +1225,10 @@ def overlapping_surviving_tokens(model, regime, m):
     TooLargeError
         More than 4 tokens in the support, ``m`` above ``10**6``, or a state space beyond
         the size caps (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     return _stats(model, regime, m, "overlapping_surviving_tokens", "support")
 
@@ -1227,6 +1264,10 @@ def overlapping_homozygosity(model, regime, m):
     TooLargeError
         More than 4 tokens in the support, ``m`` above ``10**6``, or a state space beyond
         the size caps (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     return _stats(model, regime, m, "overlapping_homozygosity", "homozygosity")
 
@@ -1274,6 +1315,10 @@ def first_loss_probability(model, regime, token, m):
     TooLargeError
         More than 4 tokens in the support, ``m`` above ``10**6``, or a state space beyond
         the size caps (:data:`MAX_LABELLED_STATES`, :data:`MAX_STATES`, :data:`MAX_WORK`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regimes.md ("The exact window and pool chains").
     """
     kind, n, _ = _regime_kind(regime, "first_loss_probability")
     policy = as_regime(regime).sampling

@@ -170,6 +170,10 @@ def policy_state_count(model: Categorical, regime) -> int:
         Another regime than ``Replace``.
     ValueError
         An invalid spec string.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/policies.md ("Lumping on partitions").
     """
     model = check_categorical(model)
     n, _ = _policy_n(regime, "policy_state_count")
@@ -260,6 +264,12 @@ def policy_sampling_distribution(p, regime, *, exact: bool = False):
         ``regime`` is neither a ``Regime``, a string nor a ``SamplingPolicy``.
     UnsupportedRegimeError
         Another regime than ``Replace``.
+
+    References
+    ----------
+    .. [1] M. Marchi, S. Soatto, P. Chaudhari, P. Tabuada (2024). *Heat Death of Generative Models
+       in Closed-Loop Learning.* arXiv:2404.02325.
+    .. [2] The theory chapter, docs/theory/policies.md ("The policy and the chain").
     """
     if isinstance(regime, SamplingPolicy):
         policy = regime
@@ -560,6 +570,12 @@ def policy_collapse_moments(model, regime, *, exact: bool = False):
     TooLargeError
         A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
         terms (with ``exact=True``: :data:`EXACT_MAX_STATES` states).
+
+    References
+    ----------
+    .. [1] W. K. Grassmann, M. I. Taksar, D. P. Heyman (1985). *Regenerative analysis and steady
+       state distributions for Markov chains.* Operations Research 33, 1107–1116.
+    .. [2] The theory chapter, docs/theory/policies.md ("Lumping on partitions").
     """
     if not isinstance(exact, (bool, np.bool_)):
         raise WrongTypeError(f"exact must be True or False, got {exact!r}")
@@ -609,6 +625,12 @@ def policy_expected_collapse_time(model, regime, *, exact: bool = False):
     TooLargeError
         A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
         terms (with ``exact=True``: :data:`EXACT_MAX_STATES` states).
+
+    References
+    ----------
+    .. [1] W. K. Grassmann, M. I. Taksar, D. P. Heyman (1985). *Regenerative analysis and steady
+       state distributions for Markov chains.* Operations Research 33, 1107–1116.
+    .. [2] The theory chapter, docs/theory/policies.md ("Lumping on partitions").
     """
     mean, _ = policy_collapse_moments(model, regime, exact=exact)
     if exact:
@@ -659,6 +681,10 @@ def policy_collapse_time(model, regime, *, tol: float = DEFAULT_TOL,
         A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
         terms, or a tail decaying too slowly for float64 (use
         :func:`policy_collapse_moments`).
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/policies.md ("Lumping on partitions").
     """
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)):
         raise WrongTypeError(f"tol must be a number, got {tol!r}")
@@ -736,6 +762,10 @@ def policy_surviving_tokens(model, regime, m, *, distribution: bool = False):
     TooLargeError
         A chain above :data:`MAX_STATES` lumped states or :data:`MAX_WORK` multinomial
         terms.
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/policies.md ("Lumping on partitions").
     """
     ms = _check_generations(m)
     if not isinstance(distribution, (bool, np.bool_)):
@@ -826,6 +856,14 @@ def policy_ld_rate(temperature: float, *, grid: int = 2000) -> float:
         ``temperature`` not a real number, or ``grid`` not an integer.
     ValueError
         ``temperature`` below 1 or not finite, or ``grid < 10``.
+
+    References
+    ----------
+    .. [1] M. I. Freidlin, A. D. Wentzell (1998). *Random Perturbations of Dynamical Systems*, 2nd
+       ed. Springer.
+    .. [2] M. Marchi, S. Soatto, P. Chaudhari, P. Tabuada (2024). *Heat Death of Generative Models
+       in Closed-Loop Learning.* arXiv:2404.02325.
+    .. [3] The theory chapter, docs/theory/policies.md ("T > 1: exp(c n)").
     """
     if isinstance(temperature, bool) or not isinstance(
             temperature, (int, float, np.integer, np.floating)):
@@ -907,6 +945,14 @@ def policy_collapse_time_asymptotic(model: Categorical, regime, *, form: str = "
     RuntimeError
         The deterministic path does not collapse within 10000 generations
         (``form="hazard"``).
+
+    References
+    ----------
+    .. [1] R. A. Littler (1975). *Loss of variability at one locus in a finite population.*
+       Mathematical Biosciences 25, 151–163.
+    .. [2] M. Marchi, S. Soatto, P. Chaudhari, P. Tabuada (2024). *Heat Death of Generative Models
+       in Closed-Loop Learning.* arXiv:2404.02325.
+    .. [3] The theory chapter, docs/theory/policies.md ("Large n: three growth regimes").
     """
     model = check_categorical(model)
     n, policy = _policy_n(regime, "policy_collapse_time_asymptotic")

@@ -147,6 +147,10 @@ def expected_pinv_trace(d: int, T: int, *, exact: bool = False):
     Returns
     -------
     float or Fraction
+
+    References
+    ----------
+    .. [1] The theory chapter, docs/theory/regression.md ("Two facts about Gaussian designs").
     """
     d = _check_int(d, "d", 1)
     T = _check_int(T, "T", 1)
@@ -222,6 +226,15 @@ def regression_test_error(model, regime, m):
         A bad ``model``, ``regime`` or ``m``.
     NotImplementedError
         Fresh-design accumulate beyond generation 1 (with noise or ``T < d``), and ``Mix``.
+
+    References
+    ----------
+    .. [1] M. Gerstgrasser et al. (2024). *Is Model Collapse Inevitable? Breaking the Curse of
+       Recursion by Accumulating Real and Synthetic Data.* arXiv:2404.01413.
+    .. [2] E. Dohmatob, Y. Feng, J. Kempe (2024). *Model Collapse Demystified: The Case of
+       Regression.* arXiv:2402.07712.
+    .. [3] The theory chapter, docs/theory/regression.md ("Replace: linear growth").
+    .. [4] The theory chapter, docs/theory/regression.md ("Accumulate: bounded").
     """
     model = _check_model(model)
     m, scalar = _generations(m)
@@ -290,6 +303,14 @@ def accumulate_error_bound(model, regime) -> float:
     -------
     float
         ``inf`` where the variance diverges.
+
+    References
+    ----------
+    .. [1] M. Gerstgrasser et al. (2024). *Is Model Collapse Inevitable? Breaking the Curse of
+       Recursion by Accumulating Real and Synthetic Data.* arXiv:2404.01413.
+    .. [2] A. Dey, D. Donoho (2024). *Universality of the* :math:`\pi^2/6` *Pathway in Avoiding
+       Model Collapse.* arXiv:2410.22812.
+    .. [3] The theory chapter, docs/theory/regression.md ("Accumulate: bounded").
     """
     model = _check_model(model)
     T = _rows(regime)
@@ -324,6 +345,12 @@ def accumulate_replace_ratio(model, regime, m):
     -------
     float or numpy.ndarray
         ``nan`` where both errors are 0 or infinite.
+
+    References
+    ----------
+    .. [1] M. Gerstgrasser et al. (2024). *Is Model Collapse Inevitable? Breaking the Curse of
+       Recursion by Accumulating Real and Synthetic Data.* arXiv:2404.01413.
+    .. [2] The theory chapter, docs/theory/regression.md ("Accumulate: bounded").
     """
     model = _check_model(model)
     T = _rows(regime)
@@ -374,6 +401,12 @@ def dohmatob_test_error(dim: int, T: int, noise: float, T0: int, noise0: float,
     Returns
     -------
     float
+
+    References
+    ----------
+    .. [1] E. Dohmatob, Y. Feng, J. Kempe (2024). *Model Collapse Demystified: The Case of
+       Regression.* arXiv:2402.07712.
+    .. [2] The theory chapter, docs/theory/regression.md ("Replace: linear growth").
     """
     d = _check_int(dim, "dim", 1)
     T = _check_int(T, "T", 1)
@@ -412,6 +445,12 @@ def dohmatob_noise_free_error(d: int, T0: int, n: int, *, exact: bool = False):
     Returns
     -------
     float or Fraction
+
+    References
+    ----------
+    .. [1] E. Dohmatob, Y. Feng, J. Kempe (2024). *Model Collapse Demystified: The Case of
+       Regression.* arXiv:2402.07712.
+    .. [2] The theory chapter, docs/theory/regression.md ("Replace: linear growth").
     """
     d = _check_int(d, "d", 1)
     T0 = _check_int(T0, "T0", 1)
