@@ -57,6 +57,20 @@ def test_results_json_is_complete(runs):
     th = res["generations"][2]["theory"]
     assert 0 < th["expected_distinct"] <= on_disk["real_unigram"]["distinct"]
     assert res["summary"]["token_loss_statement"]
+    # the dtype recorded is the one the saved parameters have (read back from the file)
+    import pathlib
+
+    import equinox as eqx
+    import jax
+    import numpy as np
+
+    from modelcollapse.harness._loop import _load_model
+
+    saved = _load_model(pathlib.Path(res["results_path"]).parent / "gen_001.eqx",
+                        CONFIGS["micro"], on_disk["data"]["vocab_size"])
+    kinds = {np.asarray(x).dtype.name for x in jax.tree_util.tree_leaves(
+        eqx.filter(saved, eqx.is_inexact_array))}
+    assert on_disk["environment"]["dtype"] == "+".join(sorted(kinds)) == "float32"
 
 
 @pytest.mark.slow

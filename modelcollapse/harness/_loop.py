@@ -117,8 +117,18 @@ def _env() -> dict:
 
     return {"jax": jax.__version__, "equinox": equinox.__version__, "optax": optax.__version__,
             "backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()],
-            "dtype": "float32", "python": platform.python_version(),
+            "python": platform.python_version(),
             "machine": platform.machine(), "cpu_count": os.cpu_count()}
+
+
+def param_dtype(model) -> str:
+    """The dtype(s) of the model's parameters, as the arrays actually have them (e.g.
+    ``"float32"``; several joined by ``+``)."""
+    import equinox as eqx
+    import jax
+
+    leaves = jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))
+    return "+".join(sorted({str(x.dtype) for x in leaves}))
 
 
 def _summary(res: dict) -> dict:
@@ -242,6 +252,7 @@ def run_loop(config, regime: str, real_fraction, generations: int, *, out_dir, s
         _save_npy(cpath, contexts)
         _write_json(g0json, g0)
     p0 = np.asarray(_train.next_token_probs(model0, contexts))
+    res["environment"]["dtype"] = param_dtype(model0)  # what the arrays are, not a claim
     if not res["generations"]:
         rec = dict(g0)
         rec.update({"l1_to_gen1": None, "l1_to_gen0": 0.0, "invocation": invocation,
