@@ -137,3 +137,45 @@ def test_bad_config_values():
     harness_cli.add_parser(ap.add_subparsers(dest="command"))
     with pytest.raises(SystemExit):
         ap.parse_args(["harness", "--config", "huge"])
+
+
+def test_finetune_starts_every_generation_from_generation_zero(runs, monkeypatch):
+    """init="finetune": each generation m >= 1 is trained starting from the trained
+    generation-0 model (its parameters exactly), recorded in the results and the run
+    directory; the scratch runs of the same store are untouched."""
+    import pathlib
+
+    import equinox as eqx
+    import jax
+    import numpy as np
+
+    from modelcollapse.harness import _train
+    from modelcollapse.harness._loop import _load_model
+
+    starts = []
+    real_train = _train.train
+
+    def spy(model, *args, **kwargs):
+        starts.append(model)
+        return real_train(model, *args, **kwargs)
+
+    monkeypatch.setattr(_train, "train", spy)
+    res = run_harness("micro", "replace", 2, out_dir=runs["out"], seed=0, init="finetune")
+    path = pathlib.Path(res["results_path"])
+    assert path.parent.name == "replace-T1-finetune" and res["init"] == "finetune"
+    assert len(starts) == 2  # generation 0 is shared with the scratch runs: not retrained
+    vocab = res["data"]["vocab_size"]
+    gen0 = _load_model(path.parent.parent / "gen_000.eqx", CONFIGS["micro"], vocab)
+
+    def leaves(m):
+        return [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(m, eqx.is_array))]
+
+    for start in starts:
+        assert all(np.array_equal(a, b) for a, b in zip(leaves(start), leaves(gen0),
+                                                        strict=True))
+    scratch = _load_model(pathlib.Path(runs["replace"]["results_path"]).parent / "gen_001.eqx",
+                          CONFIGS["micro"], vocab)
+    assert not all(np.array_equal(a, b) for a, b in zip(leaves(scratch), leaves(gen0),
+                                                        strict=True))
+    with pytest.raises(ValueError, match="init must be"):
+        run_harness("micro", "replace", 2, out_dir=runs["out"], seed=0, init="warm")

@@ -78,7 +78,7 @@ def _check(config, regime, real_fraction, generations, seed, temperature):
 
 def run_harness(config, regime: str, generations: int | None = None, *, out_dir,
                 real_fraction: float | None = None, seed: int = 0, temperature: float = 1.0,
-                progress=False) -> dict:
+                init: str = "scratch", progress=False) -> dict:
     """Train generations ``0..generations`` of the transformer under ``regime``.
 
     Parameters
@@ -98,6 +98,10 @@ def run_harness(config, regime: str, generations: int | None = None, *, out_dir,
         derived from it with ``jax.random.fold_in``.
     temperature : float
         Sampling temperature of the synthetic corpora.
+    init : {"scratch", "finetune"}
+        ``"scratch"``: every generation is a freshly initialised model; ``"finetune"``
+        (Shumailov et al.'s setting): every generation fine-tunes the trained
+        generation-0 model on its predecessor's samples (results in ``...-finetune/``).
     progress : bool or callable
         Print progress (or pass each message to the callable).
 
@@ -109,11 +113,13 @@ def run_harness(config, regime: str, generations: int | None = None, *, out_dir,
     """
     config, real_fraction, generations, temperature = _check(
         config, regime, real_fraction, generations, seed, temperature)
+    if init not in ("scratch", "finetune"):
+        raise ValueError(f"init must be 'scratch' or 'finetune', got {init!r}")
     check_dependencies()
     from ._loop import run_loop
 
     return run_loop(config, regime, real_fraction, generations, out_dir=Path(out_dir),
-                    seed=seed, temperature=temperature, progress=progress)
+                    seed=seed, temperature=temperature, progress=progress, init=init)
 
 
 def compare_regimes(results_dir) -> dict:

@@ -29,7 +29,8 @@ def _label(r) -> str:
     reg = r["regime"]
     name = (f"mix {round(100 * reg['real_fraction'])}% real" if reg["name"] == "mix"
             else {"replace": "fully synthetic", "accumulate": "accumulate"}[reg["name"]])
-    return f"{r['config']['name']}: {name}, T={r['temperature']:g}, seed {r['seed']}"
+    init = ", fine-tuned from gen. 0" if r.get("init") == "finetune" else ""
+    return f"{r['config']['name']}: {name}{init}, T={r['temperature']:g}, seed {r['seed']}"
 
 
 def plot_results(results_dir, out=None) -> list[str]:

@@ -38,6 +38,9 @@ DEFINITIONS = {
                          "of iterations on the corpus of its regime, built from samples of "
                          "generation m-1",
     "generation 1": "the first model trained on synthetic data; the reference of the drift",
+    "init": "scratch: every generation m >= 1 is a fresh model (above); finetune (the "
+            "setting of Shumailov et al. 2024): every generation m >= 1 starts from the "
+            "trained generation-0 model and is fine-tuned on the corpus of its regime",
     "replace": "generation m trains on N tokens sampled from generation m-1",
     "mix": "generation m trains on round(r N) real tokens (the same real tokens every "
            "generation) + N - round(r N) tokens sampled from generation m-1",
@@ -173,7 +176,7 @@ def _summary(res: dict) -> dict:
 
 
 def run_loop(config, regime: str, real_fraction, generations: int, *, out_dir, seed: int,
-             temperature: float, progress) -> dict:
+             temperature: float, progress, init: str = "scratch") -> dict:
     import jax
 
     from . import _train
@@ -187,19 +190,20 @@ def run_loop(config, regime: str, real_fraction, generations: int, *, out_dir, s
     real_counts = unigram_counts(real, ds.vocab_size)
     tail = tail_set(real_counts, config.tail_mass)
     root = Path(out_dir) / f"{config.name}-seed{seed}"
-    rdir = root / f"{regime_label(regime, real_fraction)}-T{temperature:g}"
+    rdir = root / (f"{regime_label(regime, real_fraction)}-T{temperature:g}"
+                   + ("-finetune" if init == "finetune" else ""))
     rdir.mkdir(parents=True, exist_ok=True)
     key = jax.random.key(seed)
     gkey = lambda m, what: jax.random.fold_in(jax.random.fold_in(key, m), what)  # noqa: E731
 
     params = {"config": config.to_dict(), "regime": regime, "real_fraction": real_fraction,
-              "seed": seed, "temperature": temperature}
+              "seed": seed, "temperature": temperature, "init": init}
     rpath = rdir / "results.json"
     if rpath.exists():
         res = json.loads(rpath.read_text())
         old = {"config": res["config"], "regime": res["regime"]["name"],
                "real_fraction": res["regime"]["real_fraction"], "seed": res["seed"],
-               "temperature": res["temperature"]}
+               "temperature": res["temperature"], "init": res.get("init", "scratch")}
         if old != params:
             raise ValueError(f"{rpath} was written with other parameters; use another --out")
     else:
@@ -297,7 +301,8 @@ def run_loop(config, regime: str, real_fraction, generations: int, *, out_dir, s
             desc = f"{n} real tokens + {n} tokens sampled from each of generations 0..{m - 1}"
         log(f"[{config.name} {rdir.name}] generation {m}: training on {desc}")
         mk = 1 if config.shared_init else m
-        model = make_model(config, ds.vocab_size, gkey(mk, 0))
+        model = model0 if init == "finetune" else make_model(config, ds.vocab_size,
+                                                               gkey(mk, 0))
         model, info = _train.train(model, data, config, gkey(mk, 1),
                                    it_progress(f"gen {m}"))
         pm = np.asarray(_train.next_token_probs(model, contexts))

@@ -29,6 +29,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="last generation to train (default: the config's)")
     h.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
     h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--init", default="scratch", choices=["scratch", "finetune"],
+                   help="each generation from a fresh initialisation, or fine-tuned from "
+                        "generation 0 (Shumailov et al.)")
     h.add_argument("--out", default="harness_runs", metavar="DIR",
                    help="results and checkpoints (a re-run continues from here)")
     h.add_argument("--figure", nargs="?", const="", default=None, metavar="FILE.png",
@@ -47,7 +50,8 @@ def run(args) -> int:
     check_output_dir(args.out, "--out")  # before any training
     res = run_harness(args.config, args.regime, args.generations, out_dir=args.out,
                       real_fraction=args.real_fraction, seed=args.seed,
-                      temperature=args.temperature, progress=args.progress)
+                      temperature=args.temperature, init=args.init,
+                      progress=args.progress)
     out = {"results": res["results_path"], "summary": res["summary"],
            "drift": [g["l1_to_gen1"] for g in res["generations"]],
            "heldout_loss": [g["heldout_loss"] for g in res["generations"]],
