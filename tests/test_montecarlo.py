@@ -130,7 +130,8 @@ def test_fresh_mix_tokens_come_back():
 
 
 # ---------------------------------------------------------------------- theory vs simulation
-@pytest.mark.parametrize("backend", FAST)
+@pytest.mark.parametrize("backend", [b if b == "numba" else
+                                     pytest.param(b, marks=pytest.mark.slow) for b in FAST])
 def test_collapse_time_against_exact_law(backend):
     model, reg = Categorical([0.5, 0.3, 0.2]), Replace(20)
     law = theory.collapse_time(model, reg)

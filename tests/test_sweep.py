@@ -157,7 +157,7 @@ def test_killed_worker_loses_nothing(tmp_path, serial_table):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as c:
-        par = sweep(task(log, delay=0.4), GRID, client=c, store=tmp_path / "store", seed=7,
+        par = sweep(task(log, delay=0.25), GRID, client=c, store=tmp_path / "store", seed=7,
                     progress=False, on_cell=kill_one_in_flight)
     assert killed, "the callback did not run"
     pd.testing.assert_frame_equal(results(par), results(serial_table))

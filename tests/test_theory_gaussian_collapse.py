@@ -47,7 +47,8 @@ def decile_chi2_pvalue(times, law):
 CASES = [  # (model, M, eps, seed)
     (Gaussian(0.0, 1.0, estimator="unbiased"), 10, 0.1, 1),
     (Gaussian(0.0, 2.0, estimator="mle"), 5, 0.01, 2),
-    (Gaussian(np.zeros(2), np.eye(2), estimator="mle"), 8, 0.1, 3),
+    pytest.param(Gaussian(np.zeros(2), np.eye(2), estimator="mle"), 8, 0.1, 3,
+                 marks=pytest.mark.slow),  # the 2-d law: slow tier
 ]
 
 
