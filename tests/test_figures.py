@@ -142,7 +142,7 @@ def test_fig9_exact_and_simulation_agree_in_the_data(quick_dir, quick):
 
 def test_replot_reads_data_only(quick_dir, quick, tmp_path, monkeypatch):
     out, _ = quick_dir
-    for name in ("fig1_simplex", "fig4_windows", "fig6_accumulate"):
+    for name in ("fig1_simplex", "fig3_mix", "fig7_forgetting"):  # made by the quick tests
         quick[name]
         for suffix in ("_data.npz", "_data.json"):
             (tmp_path / f"{name}{suffix}").write_bytes((out / f"{name}{suffix}").read_bytes())
@@ -153,14 +153,14 @@ def test_replot_reads_data_only(quick_dir, quick, tmp_path, monkeypatch):
     for name in FIGURES:  # make_figure takes compute from the figure's module
         monkeypatch.setattr(importlib.import_module(f"modelcollapse.plotting.{name}"),
                             "compute", boom)
-    res = make_figure("fig4", tmp_path, replot=True)
-    assert res.compute_s == 0 and (tmp_path / "fig4_windows.pdf").exists()
-    args = argparse.Namespace(names=["1", "fig6"], quick=False, out=str(tmp_path),
+    res = make_figure("fig3", tmp_path, replot=True)
+    assert res.compute_s == 0 and (tmp_path / "fig3_mix.pdf").exists()
+    args = argparse.Namespace(names=["1", "fig7"], quick=False, out=str(tmp_path),
                               replot=True, format="png", harness=None)
     assert cli.run(args) == 0
     assert (tmp_path / "fig1_simplex.png").exists()
-    assert (tmp_path / "fig6_accumulate.png").exists()
-    assert not (tmp_path / "fig6_accumulate.pdf").exists()
+    assert (tmp_path / "fig7_forgetting.png").exists()
+    assert not (tmp_path / "fig7_forgetting.pdf").exists()
 
 
 def test_replot_without_data_fails_cleanly(tmp_path, capsys):
