@@ -262,7 +262,8 @@ def test_memory_estimate_of_the_long_cli_run_is_under_a_gigabyte():
     assert everything["total"] > 4e9  # what recording every generation would need
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba", "jax"])
+@pytest.mark.parametrize("backend", ["numpy", "numba",
+                                     pytest.param("jax", marks=pytest.mark.slow)])
 def test_gaussian_with_n_at_most_d(backend):
     """n <= d: the fit is singular, yet its mean and trace follow the exact moment
     formulas (|z| < 5, exact trace variance not needed: a seeded mean of a positive
