@@ -205,14 +205,19 @@ DONE_TOL = 1e-17
 MARGINAL_MAX_GENERATIONS = 10**7
 
 
-def _check_generations(m) -> np.ndarray:
+def _check_generations(m, max_generations: int | None = None) -> np.ndarray:
     """``m`` as an integer array: ``WrongTypeError`` (a ``TypeError`` and a
-    ``ValueError``) for anything but integers, ``ValueError`` for negative ones."""
+    ``ValueError``) for anything but integers, ``ValueError`` for negative ones,
+    ``TooLargeError`` above ``max_generations`` (a solver's cap). The one generation
+    check of the theory API."""
     ms = np.asarray(m)
     if isinstance(m, (bool, np.bool_)) or ms.dtype.kind not in "iu":
         raise WrongTypeError(f"m must be a non-negative integer or array of them, got {m!r}")
     if np.any(ms < 0):
-        raise ValueError(f"m must be a non-negative integer or array of them, got {m!r}")
+        raise ValueError(f"m must be >= 0 (a non-negative integer or array of them), "
+                         f"got {m!r}")
+    if max_generations is not None and ms.size and int(ms.max()) > max_generations:
+        raise TooLargeError(f"m must be <= {max_generations}, got {int(ms.max())}")
     return ms
 
 

@@ -89,6 +89,7 @@ import numpy as np
 from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ..models import check_categorical, exact_probabilities
 from ..regimes import as_regime, require_plain_sampling
+from .categorical import _check_generations
 
 __all__ = [
     "genealogy_homozygosity",
@@ -131,25 +132,7 @@ def _genealogy(regime) -> tuple:
 
 
 def _check_m(m) -> np.ndarray:
-    if isinstance(m, (bool, np.bool_)):
-        raise WrongTypeError(f"m must be a non-negative integer or an array of them, "
-                             f"got {m!r}")
-    if isinstance(m, (int, np.integer)):
-        ms = np.asarray(m, dtype=np.int64)
-    else:
-        try:
-            ms = np.asarray(m)
-        except Exception:  # pragma: no cover - exotic array-likes
-            ms = None
-        if ms is None or ms.dtype.kind not in "iu" or (ms.ndim == 0 and not isinstance(
-                m, (np.ndarray, np.generic))):
-            raise WrongTypeError(
-                f"m must be a non-negative integer or an array of them, got {m!r}")
-    if np.any(ms < 0):
-        raise ValueError(f"m must be >= 0, got {m!r}")
-    if ms.size and int(ms.max()) > MAX_GENERATIONS:
-        raise TooLargeError(f"m must be <= {MAX_GENERATIONS}, got {int(ms.max())}")
-    return ms.astype(np.int64)
+    return _check_generations(m, MAX_GENERATIONS).astype(np.int64)
 
 
 def _check_flag(value, name: str) -> bool:

@@ -86,7 +86,7 @@ from ..regimes import (
     SamplingPolicy,
     as_regime,
 )
-from .categorical import Estimate, Moments
+from .categorical import Estimate, Moments, _check_generations
 from .distributions import GenerationDistribution
 
 __all__ = [
@@ -169,17 +169,7 @@ def _support(model) -> np.ndarray:
 
 
 def _check_m(m) -> np.ndarray:
-    if isinstance(m, (bool, np.bool_)):
-        raise WrongTypeError(f"m must be a non-negative integer or an array of them, got {m!r}")
-    ms = np.asarray(m)
-    if ms.dtype.kind not in "iu" or (ms.ndim == 0 and not isinstance(
-            m, (int, np.integer, np.ndarray))):
-        raise WrongTypeError(f"m must be a non-negative integer or an array of them, got {m!r}")
-    if np.any(ms < 0):
-        raise ValueError(f"m must be >= 0, got {m!r}")
-    if ms.size and int(ms.max()) > MAX_GENERATIONS:
-        raise TooLargeError(f"m must be <= {MAX_GENERATIONS}, got {int(ms.max())}")
-    return ms.astype(np.int64)
+    return _check_generations(m, MAX_GENERATIONS).astype(np.int64)
 
 
 def _check_tol(tol) -> float:
