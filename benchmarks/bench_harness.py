@@ -1,11 +1,16 @@
-"""Run the harness's ``small`` config on the CPU for replace / mix 50% / accumulate.
+"""Seddik et al. 2024, Fig. 3, on the CPU: the transformer harness for several
+generations under fully synthetic, 50% real and 80% real data, over several seeds; and
+the key/value-cache sampler against the full-window sampler, side by side.
 
-Writes ``benchmarks/results/harness_small_<regime>.json`` (each run's full results plus
-the machine and the wall time), ``harness_small_comparison.json`` and the figure
-``harness_small.png`` / ``.pdf``. Checkpoints go to ``--work`` (default
-``/tmp/modelcollapse_harness_bench``), so an interrupted benchmark resumes.
+    python benchmarks/bench_harness.py --config tiny --generations 10 --seeds 0,1,2
+    python benchmarks/bench_harness.py --sampler-speed
 
-    python benchmarks/bench_harness.py --generations 3
+The first writes ``benchmarks/results/harness_<config>.json`` (per run and generation:
+drift, held-out loss, surviving tokens and the categorical theory, the wall time, the
+machine) and draws figure 8 from the runs (``docs/figures/fig8_harness.png``, with the
+categorical theory for the same corpus size beside the network). Checkpoints go to
+``--work`` (default ``/tmp/modelcollapse_harness_bench``): an interrupted benchmark
+resumes there. The second writes ``benchmarks/results/harness_sampler.json``.
 """
 
 from __future__ import annotations
@@ -13,53 +18,122 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import platform
 import time
 from pathlib import Path
 
-from modelcollapse.harness import CONFIGS, compare_regimes, plot_results, run_harness
+from modelcollapse._io import write_text
+from modelcollapse.harness import CONFIGS, resolve_regime, run_harness
 
 RESULTS = Path(__file__).parent / "results"
+DOCS_FIGURES = Path(__file__).parent.parent / "docs" / "figures"
+
+
+def _setting(text: str, config):
+    """``replace`` or ``mix:R`` (R = real share) -> a Regime sized by the config."""
+    kind, _, frac = text.partition(":")
+    return resolve_regime(kind, config, float(frac) if frac else None)
+
+
+def fig3(args) -> int:
+    config = CONFIGS[args.config]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    regimes = [_setting(s, config) for s in args.settings.split(",")]
+    runs, t_all = [], time.perf_counter()
+    for seed in seeds:
+        for regime in regimes:
+            t0 = time.perf_counter()
+            res = run_harness(config, regime, args.generations, out_dir=args.work,
+                              seed=seed, init=args.init, progress=True)
+            wall = time.perf_counter() - t0
+            keep = ("generation", "training_tokens", "heldout_loss", "l1_to_gen1",
+                    "l1_to_gen1_std", "l1_to_gen0", "train_loss", "train_seconds",
+                    "train_tokens_per_s", "sample_tokens_per_s", "seconds")
+            runs.append({
+                "seed": seed, "regime": res["regime"], "init": res["init"],
+                "results_path": res["results_path"], "wall_seconds_this_call": wall,
+                "generations": [{**{k: g.get(k) for k in keep},
+                                 "observed_distinct": g["theory"]["observed_distinct"],
+                                 "expected_distinct": g["theory"]["expected_distinct"]}
+                                for g in res["generations"]],
+                "summary": res["summary"]})
+            print(f"seed {seed} {res['regime']['label']}: drift "
+                  f"{[g['l1_to_gen1'] for g in res['generations']]}, {wall:.0f}s",
+                  flush=True)
+    out = {"benchmark": "harness_fig3", "config": config.to_dict(),
+           "settings": [r.spec for r in regimes], "seeds": seeds, "init": args.init,
+           "generations": args.generations,
+           "wall_seconds_this_call": time.perf_counter() - t_all,
+           "machine": {"cpu_count": os.cpu_count(), "machine": platform.machine(),
+                       "python": platform.python_version()},
+           "dtype": json.loads(Path(runs[0]["results_path"]).read_text())
+           ["environment"]["dtype"],
+           "note": "CPU run (no GPU lent to this work); seconds include other work "
+                   "sharing the 2 cores",
+           "runs": runs}
+    write_text(RESULTS / f"harness_{args.config}.json", json.dumps(out, indent=1))
+    from modelcollapse.plotting import make_figure
+
+    print(make_figure("fig8_harness", DOCS_FIGURES, harness_dir=args.work))
+    return 0
+
+
+def sampler_speed(args) -> int:
+    """Tokens/s of the full-window and the cached sampler on the same model and key,
+    alternating (best of ``--repeats`` after one compile call each)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from modelcollapse.harness._model import make_model
+    from modelcollapse.harness._train import SAMPLERS
+
+    rows = []
+    for name in args.sampler_configs.split(","):
+        config = CONFIGS[name]
+        model = make_model(config, 103, jax.random.key(0))
+        num, length = min(config.sample_batch, 256), config.sample_length
+        best = {}
+        same = None
+        for _ in range(args.repeats + 1):
+            outs = {}
+            for kind, fn in SAMPLERS.items():
+                t0 = time.perf_counter()
+                outs[kind] = np.asarray(fn(model, jax.random.key(1), jnp.int32(0),
+                                           jnp.float32(1.0), num, length))
+                dt = time.perf_counter() - t0
+                best[kind] = dt if kind not in best else min(best[kind], dt)
+            same = bool(np.array_equal(outs["cache"], outs["window"]))
+        toks = num * (length - 1)
+        row = {"config": name, "sequences": num, "length": length,
+               "tokens_per_s_window": toks / best["window"],
+               "tokens_per_s_cache": toks / best["cache"],
+               "speedup": best["window"] / best["cache"], "same_tokens": same}
+        rows.append(row)
+        print(row, flush=True)
+    write_text(RESULTS / "harness_sampler.json", json.dumps(
+        {"benchmark": "harness_sampler", "repeats": args.repeats,
+         "note": "untrained models (the cost does not depend on the weights); the first "
+                 "call of each sampler compiles and is not timed",
+         "machine": {"cpu_count": os.cpu_count(), "machine": platform.machine()},
+         "rows": rows}, indent=1))
+    return 0
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", default="small", choices=sorted(CONFIGS))
-    ap.add_argument("--generations", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
+    ap.add_argument("--generations", type=int, default=10)
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--settings", default="replace,mix:0.5,mix:0.8")
+    ap.add_argument("--init", default="scratch", choices=["scratch", "finetune"])
     ap.add_argument("--work", default="/tmp/modelcollapse_harness_bench")
-    ap.add_argument("--regimes", default="replace,mix:0.5,accumulate")
+    ap.add_argument("--sampler-speed", action="store_true")
+    ap.add_argument("--sampler-configs", default="tiny,small,paper")
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
-    figdir = Path(args.work) / "collected"
-    figdir.mkdir(parents=True, exist_ok=True)
-    for spec in args.regimes.split(","):
-        name, _, frac = spec.partition(":")
-        t0 = time.perf_counter()
-        res = run_harness(args.config, name, args.generations, out_dir=args.work,
-                          real_fraction=float(frac) if frac else None, seed=args.seed,
-                          progress=True)
-        wall = time.perf_counter() - t0
-        gens = res["generations"]
-        res["benchmark"] = {
-            "wall_seconds_this_call": wall, "cpu_count": os.cpu_count(),
-            "train_tokens_per_s": [g.get("train_tokens_per_s") for g in gens],
-            "sample_tokens_per_s": [g.get("sample_tokens_per_s") for g in gens],
-            "note": "CPU run (no GPU lent); float32; the train rate counts "
-                    "iterations*batch*context tokens; sampling re-runs the window per token "
-                    "(no KV cache)"}
-        label = name if not frac else f"mix{frac}"
-        path = RESULTS / f"harness_{args.config}_{label}.json"
-        path.write_text(json.dumps(res, indent=1))
-        shutil.copy(path, figdir / path.name)
-        print(f"{label}: drift {[g['l1_to_gen1'] for g in gens]}, held-out "
-              f"{[round(g['heldout_loss'], 4) for g in gens]}, {wall:.0f}s", flush=True)
-    comp = compare_regimes(figdir)
-    (RESULTS / f"harness_{args.config}_comparison.json").write_text(json.dumps(comp, indent=1))
-    print(plot_results(figdir, RESULTS / f"harness_{args.config}.png"))
-    for c in comp["comparisons"]:
-        print(c["statement"])
-    return 0
+    return sampler_speed(args) if args.sampler_speed else fig3(args)
 
 
 if __name__ == "__main__":

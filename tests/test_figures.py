@@ -184,22 +184,45 @@ def test_fig8_without_harness_is_skipped(quick, tmp_path, monkeypatch, capsys):
 
 
 def test_fig8_reads_harness_results(tmp_path):
-    """Figure 8 reads the results files in the harness's own format."""
+    """Figure 8 reads the results files in the harness's own format, groups the seeds
+    of a setting (mean and band over seeds), and draws the categorical chain of the same
+    regime beside them: its expected support at generation 1 is the exact
+    sum_i 1 - (1 - q_i)^n (|z| < 5 with the variance bound of a sum of negatively
+    correlated indicators)."""
+    import numpy as np
+
+    from modelcollapse.harness._loop import SCHEMA
+
     hd = tmp_path / "harness"
-    for name, f in (("replace", 1.0), ("mix", 0.4)):
-        run = hd / "tiny-seed0" / f"{name}-T1"
-        run.mkdir(parents=True)
-        gens = [{"generation": k, "l1_to_gen1": 0.1 * (k - 1) * f,
-                 "heldout_loss": 1.5 + 0.05 * k * f,
-                 "theory": {"observed_distinct": 90 - k, "replace_expected_distinct":
-                            90 - 2 * k}} for k in range(6)]
-        (run / "results.json").write_text(json.dumps({
-            "schema": "modelcollapse.harness/1", "config": {"name": "tiny"},
-            "regime": {"name": name, "real_fraction": 0.5 if name == "mix" else None},
-            "temperature": 1.0, "seed": 0, "generations": gens}))
+    counts = [50, 30, 12, 5, 2, 1]
+    n = 40
+    specs = {"replace": f"replace:{n}", "mix": f"mix:{n // 2}:{n // 2}"}
+    for seed in (0, 1):
+        for name, f in (("replace", 1.0), ("mix", 0.4)):
+            run = hd / f"tiny-seed{seed}" / specs[name].replace(":", "_")
+            run.mkdir(parents=True)
+            gens = [{"generation": k, "l1_to_gen1": 0.1 * (k - 1) * f + 0.01 * seed,
+                     "heldout_loss": 1.5 + 0.05 * k * f,
+                     "theory": {"observed_distinct": 6 - k // 2}} for k in range(6)]
+            (run / "results.json").write_text(json.dumps({
+                "schema": SCHEMA, "config": {"name": "tiny"},
+                "regime": {"name": name, "spec": specs[name], "label": name},
+                "init": "scratch", "seed": seed, "real_unigram": {"counts": counts},
+                "generations": gens}))
     out = tmp_path / "out"
     res = make_figure("fig8", out, harness_dir=hd)
     assert res.skipped is None and (out / "fig8_harness.pdf").exists()
     data = load_data(out, "fig8_harness")
-    assert data["r1_loss"].shape == (5,)  # generations 1..5
-    assert len(data["params"]["regimes"]) == 2
+    assert data["params"]["settings"] == ["tiny: mix", "tiny: replace"]
+    assert data["params"]["seeds"] == [[0, 1], [0, 1]]
+    r = 1  # replace
+    assert data[f"r{r}_drift"].shape == (2, 5)  # seeds x generations 1..5
+    assert np.allclose(data[f"r{r}_drift"][1] - data[f"r{r}_drift"][0], 0.01)
+    q = np.array(counts) / sum(counts)
+    exact = (1 - (1 - q) ** n).sum()
+    bound = np.sqrt(((1 - (1 - q) ** n) * (1 - q) ** n).sum() / 2000)
+    assert abs(data[f"r{r}_theory_support_mean"][0] - exact) < 5 * bound
+    assert abs(data[f"r{r}_theory_support_mean"][0] - (exact - 0.2)) > 5 * bound  # control
+    # the categorical drift from generation 1 starts at 0 and grows under Replace
+    th = data[f"r{r}_theory_l1_mean"]
+    assert abs(th[0]) < 1e-12 and np.all(np.diff(th) > 0)

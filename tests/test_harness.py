@@ -40,11 +40,12 @@ def test_results_json_is_complete(runs):
     res = runs["replace"]
     on_disk = json.loads(open(res["results_path"]).read())
     assert on_disk["generations"] == res["generations"]
-    for k in ("schema", "definitions", "config", "regime", "seed", "temperature", "data",
+    for k in ("schema", "definitions", "config", "regime", "seed", "init", "data",
               "real_unigram", "environment", "invocations", "summary"):
         assert k in on_disk, k
     assert on_disk["config"] == CONFIGS["micro"].to_dict()
     assert on_disk["data"]["tokenizer"] == "char"
+    assert on_disk["regime"]["spec"] == f"replace:{CONFIGS['micro'].corpus_tokens}"
     assert [g["generation"] for g in res["generations"]] == list(range(G + 1))
     for g in res["generations"]:
         for k in ("heldout_loss", "heldout_perplexity", "l1_to_gen0", "unigram", "theory",
@@ -116,9 +117,12 @@ def test_rerun_of_finished_run_trains_nothing_and_cli(runs):
     ({"config": "tiny", "regime": "shuffle"}, "unknown regime"),
     ({"config": "tiny", "regime": "mix", "real_fraction": 1.0}, "real_fraction"),
     ({"config": "tiny", "regime": "mix", "real_fraction": 0.0}, "real_fraction"),
-    ({"config": "tiny", "regime": "replace", "real_fraction": 0.5}, "only for the mix"),
+    ({"config": "tiny", "regime": "replace", "real_fraction": 0.5}, "only for a bare"),
     ({"config": "tiny", "regime": "replace", "generations": 1}, "generations"),
-    ({"config": "tiny", "regime": "replace", "temperature": 0.0}, "temperature"),
+    ({"config": "tiny", "regime": "replace:4000:temperature=0"}, "temperature"),
+    ({"config": "tiny", "regime": "accumulate-subsample:4000"}, "harness runs"),
+    ({"config": "tiny", "regime": "replace:20"}, "context"),
+    ({"config": "tiny", "regime": "most-recent"}, "window"),
 ])
 def test_bad_arguments_fail_before_training(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -162,7 +166,8 @@ def test_finetune_starts_every_generation_from_generation_zero(runs, monkeypatch
     monkeypatch.setattr(_train, "train", spy)
     res = run_harness("micro", "replace", 2, out_dir=runs["out"], seed=0, init="finetune")
     path = pathlib.Path(res["results_path"])
-    assert path.parent.name == "replace-T1-finetune" and res["init"] == "finetune"
+    assert path.parent.name == f"replace_{CONFIGS['micro'].corpus_tokens}-finetune"
+    assert res["init"] == "finetune"
     assert len(starts) == 2  # generation 0 is shared with the scratch runs: not retrained
     vocab = res["data"]["vocab_size"]
     gen0 = _load_model(path.parent.parent / "gen_000.eqx", CONFIGS["micro"], vocab)
@@ -179,3 +184,121 @@ def test_finetune_starts_every_generation_from_generation_zero(runs, monkeypatch
                                                         strict=True))
     with pytest.raises(ValueError, match="init must be"):
         run_harness("micro", "replace", 2, out_dir=runs["out"], seed=0, init="warm")
+
+
+def test_regimes_train_on_the_toolkits_corpora(runs, monkeypatch):
+    """Each generation trains on exactly the corpus of the toolkit's plan, built from the
+    saved sample blocks: Accumulate(n) on m n tokens (n samples of generation 0, then n
+    of each later generation), Mix(R, S) on R samples of generation 0 alone at
+    generation 1, then the same R plus S samples of the previous generation; each
+    synthetic block under the regime's sampling policy."""
+    import pathlib
+
+    import numpy as np
+
+    from modelcollapse.harness import _train
+    from modelcollapse.regimes import Accumulate, Mix
+
+    seen = []
+    real_train = _train.train
+    monkeypatch.setattr(_train, "train",
+                        lambda model, data, *a, **k: (seen.append(np.asarray(data)),
+                                                      real_train(model, data, *a, **k))[1])
+    policies = []
+    real_sample = _train.sample_corpus
+    monkeypatch.setattr(_train, "sample_corpus",
+                        lambda *a, **k: (policies.append(a[5] if len(a) > 5 else None),
+                                         real_sample(*a, **k))[1])
+    n = 1500
+    acc = run_harness("micro", Accumulate(n), 3, out_dir=runs["out"], seed=0)
+    d = pathlib.Path(acc["results_path"]).parent
+    assert d.name == f"accumulate_{n}"
+    blocks = [np.load(d / f"samples_{m:03d}_{m - 1:03d}.npy") for m in (1, 2, 3)]
+    assert [b.size for b in blocks] == [n] * 3
+    assert [len(x) for x in seen] == [n, 2 * n, 3 * n]
+    for m, data in enumerate(seen, start=1):
+        assert np.array_equal(data, np.concatenate(blocks[:m]))
+    assert [g["training_tokens"] for g in acc["generations"][1:]] == [n, 2 * n, 3 * n]
+
+    seen.clear()
+    policies.clear()
+    mix = run_harness("micro", Mix(1000, 2000, top_k=5), 3, out_dir=runs["out"], seed=0)
+    d = pathlib.Path(mix["results_path"]).parent
+    real = np.load(d / "real.npy")
+    assert real.size == 1000 and [len(x) for x in seen] == [1000, 3000, 3000]
+    assert np.array_equal(seen[0], real)
+    for m in (2, 3):
+        syn = np.load(d / f"samples_{m:03d}_{m - 1:03d}.npy")
+        assert np.array_equal(seen[m - 1], np.concatenate([real, syn]))
+    # generation 0's samples are plain draws; the fitted models' follow the policy
+    assert policies[0] is None and all(p.top_k == 5 for p in policies[1:])
+    # negative control: the Replace run's generation-2 corpus is not the Mix one's
+    rep = pathlib.Path(runs["replace"]["results_path"]).parent
+    assert not np.array_equal(np.load(rep / "samples_002_001.npy")[:2000], seen[1][1000:])
+
+
+def test_cached_sampler_gives_the_full_window_samplers_tokens(runs):
+    """The key/value-cache sampler draws the same tokens as the sampler that re-runs
+    the whole window, for the same key, under plain sampling and under policies; a
+    different key or temperature changes the tokens (the comparison can fail)."""
+    import pathlib
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from modelcollapse.harness._loop import _load_model
+    from modelcollapse.harness._train import _sample_cached, _sample_window
+
+    cfg = CONFIGS["micro"]
+    res = runs["replace"]
+    model = _load_model(pathlib.Path(res["results_path"]).parent / "gen_002.eqx", cfg,
+                        res["data"]["vocab_size"])
+
+    def both(key, t, length, top_k=None, top_p=None):
+        args = (model, jax.random.key(key), jnp.int32(0), jnp.float32(t), 24, length,
+                top_k, top_p)
+        return np.asarray(_sample_cached(*args)), np.asarray(_sample_window(*args))
+
+    for t, k, p in ((1.0, None, None), (0.7, None, None), (1.3, 8, None),
+                    (1.0, None, 0.6), (0.9, 12, 0.8)):
+        for length in (cfg.context + 1, 5):
+            a, b = both(3, t, length, k, p)
+            assert a.shape == (24, length) and np.array_equal(a, b), (t, k, p, length)
+    a, _ = both(3, 1.0, cfg.context + 1)
+    assert not np.array_equal(a, both(4, 1.0, cfg.context + 1)[1])
+    assert not np.array_equal(a, both(3, 0.5, cfg.context + 1)[1])
+    with pytest.raises(ValueError, match="context"):
+        both(3, 1.0, cfg.context + 2)
+
+
+def test_sampling_policy_on_logits_is_the_toolkits_policy():
+    """softmax of the harness's policy logits equals the toolkit's sampling distribution
+    (float64 reference of the regimes) for temperature, top-k, top-p and both, with ties
+    broken towards the lower index; a wrong policy differs."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from modelcollapse.harness._train import _policy_logits
+    from modelcollapse.regimes import SamplingPolicy
+    from modelcollapse.theory import policy_sampling_distribution
+
+    rng = np.random.default_rng(5)
+    logits = rng.normal(size=(6, 17)) * 2.0
+    logits[0, 3] = logits[0, 7]  # a tie
+    logits = logits.astype(np.float32)
+
+    def net(pol):
+        z = _policy_logits(jnp.asarray(logits), pol.temperature, pol.top_k, pol.top_p)
+        return np.asarray(jnp.exp(z - z.max(-1, keepdims=True)) /
+                          jnp.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True))
+
+    p = np.exp(logits.astype(np.float64))
+    p /= p.sum(1, keepdims=True)
+    for pol in (SamplingPolicy(), SamplingPolicy(0.6), SamplingPolicy(1.0, 4),
+                SamplingPolicy(1.0, None, 0.7), SamplingPolicy(1.4, 9, 0.55),
+                SamplingPolicy(1.0, 1)):
+        ref = np.array([policy_sampling_distribution(row, pol) for row in p])
+        assert np.allclose(net(pol), ref, atol=2e-6), pol
+    assert not np.allclose(net(SamplingPolicy(1.0, 4)), np.array(
+        [policy_sampling_distribution(row, SamplingPolicy(1.0, 5)) for row in p]), atol=1e-3)

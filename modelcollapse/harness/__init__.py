@@ -2,8 +2,10 @@
 
 A small decoder-only transformer (Equinox + Optax, float32) is trained on real English
 text (CPython's documentation, ``pydoc_data.topics``), then retrained generation after
-generation on its own samples under a regime (``replace``, ``mix`` with a real fraction
-``r``, ``accumulate``), as in Seddik et al. 2024 §4.1. Per generation the harness records
+generation on its own samples under a regime of the toolkit (``Replace``, ``Mix``,
+``Accumulate``, ... or their spec strings, with their sampling policies), as in Seddik
+et al. 2024 §4.1; ``init="finetune"`` fine-tunes generation 0 instead (Shumailov et
+al. 2024). Per generation the harness records
 the L1 drift of next-token distributions from generation 1 over 300 contexts sampled from
 generation 0, the held-out loss and perplexity, the unigram statistics of the generated
 corpus, and the categorical theory's expected number of surviving tokens.
@@ -17,15 +19,16 @@ JAX, Equinox and Optax are imported only when a run starts
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from ._config import CONFIGS, HarnessConfig
 
 __all__ = ["CONFIGS", "REGIMES", "HarnessConfig", "check_dependencies", "compare_regimes",
-           "plot_results", "run_harness"]
+           "plot_results", "resolve_regime", "run_harness"]
 
-REGIMES = ("replace", "mix", "accumulate")
+REGIMES = ("replace", "mix", "mix-fresh", "accumulate", "most-recent", "randomly-sampled")
+"""Regime kinds the harness runs (every :class:`~modelcollapse.regimes.Regime` but
+``AccumulateSubsample``, whose token-level subsample would cut sequences apart)."""
 
 
 def check_dependencies() -> None:
@@ -43,26 +46,61 @@ def check_dependencies() -> None:
             'pip install "modelcollapse[jax]"')
 
 
-def _check(config, regime, real_fraction, generations, seed, temperature):
+def resolve_regime(regime, config: HarnessConfig, real_fraction=None):
+    """The :class:`~modelcollapse.regimes.Regime` a harness run trains under.
+
+    ``regime`` is a Regime, a spec string (``"mix:20000:20000:temperature=0.8"``), or a
+    bare kind of a one-size regime, sized by ``config.corpus_tokens`` = ``N``:
+    ``"replace"`` is ``Replace(N)``, ``"accumulate"`` ``Accumulate(N)``,
+    ``"randomly-sampled"`` ``RandomlySampled(N)``, and ``"mix"`` / ``"mix-fresh"``
+    ``Mix(round(r N), N - round(r N))`` with ``r = real_fraction`` (default 0.5), the
+    share of real tokens in each training corpus from generation 2 on."""
+    from ..regimes import Mix, Regime, as_regime
+
+    if isinstance(regime, str) and ":" not in regime and regime.strip().lower() in REGIMES:
+        kind = regime.strip().lower()
+        n = config.corpus_tokens
+        if real_fraction is not None and kind not in ("mix", "mix-fresh"):
+            raise ValueError(f"real_fraction is only for a bare 'mix' regime, not {kind!r}")
+        if kind in ("mix", "mix-fresh"):
+            r = 0.5 if real_fraction is None else real_fraction
+            if (isinstance(r, bool) or not isinstance(r, (int, float))
+                    or not 0.0 < r < 1.0):
+                raise ValueError(f"real_fraction must be in (0, 1) for mix, got {r!r}")
+            k = round(r * n)
+            if not 0 < k < n:
+                raise ValueError("real_fraction leaves no real or no synthetic token")
+            return Mix(k, n - k, fresh=kind == "mix-fresh")
+        if kind == "most-recent":
+            raise ValueError("most-recent needs a window: give a spec such as "
+                             f"'most-recent:{n}:4'")
+        return Regime.from_spec(f"{kind}:{n}")
+    if real_fraction is not None:
+        raise ValueError("real_fraction is only for a bare 'mix' regime (a Mix object or "
+                         "spec gives its sizes)")
+    try:
+        regime = as_regime(regime)
+    except ValueError as exc:
+        raise ValueError(f"unknown regime: {exc}") from None
+    if regime.name not in REGIMES:
+        raise ValueError(f"the harness runs the regimes {list(REGIMES)}, not "
+                         f"{regime.name!r} (its token-level subsample would cut sampled "
+                         "sequences apart)")
+    if regime.plan().min_fit_size <= config.context + 1:
+        raise ValueError(f"{regime!r}: some generation would train on "
+                         f"{regime.plan().min_fit_size} tokens, not more than context + 1 = "
+                         f"{config.context + 1}")
+    return regime
+
+
+def _check(config, regime, real_fraction, generations, seed):
     if isinstance(config, str):
         if config not in CONFIGS:
             raise ValueError(f"unknown config {config!r}; choose one of {sorted(CONFIGS)}")
         config = CONFIGS[config]
     if not isinstance(config, HarnessConfig):
         raise ValueError(f"config must be a HarnessConfig or a name, got {config!r}")
-    if regime not in REGIMES:
-        raise ValueError(f"unknown regime {regime!r}; choose one of {list(REGIMES)}")
-    if regime == "mix":
-        if real_fraction is None:
-            real_fraction = 0.5
-        if not (isinstance(real_fraction, (int, float)) and 0.0 < real_fraction < 1.0):
-            raise ValueError(f"real_fraction must be in (0, 1) for mix, got {real_fraction!r}")
-        k = round(real_fraction * config.corpus_tokens)
-        if not 0 < k < config.corpus_tokens:
-            raise ValueError("real_fraction leaves no real or no synthetic token")
-        real_fraction = float(real_fraction)
-    elif real_fraction is not None:
-        raise ValueError(f"real_fraction is only for the mix regime, not {regime!r}")
+    regime = resolve_regime(regime, config, real_fraction)
     if generations is None:
         generations = config.generations
     if isinstance(generations, bool) or not isinstance(generations, int) or generations < 2:
@@ -70,38 +108,43 @@ def _check(config, regime, real_fraction, generations, seed, temperature):
                          f"reference), got {generations!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature)
-            and temperature > 0):
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-    return config, real_fraction, generations, float(temperature)
+    return config, regime, generations
 
 
-def run_harness(config, regime: str, generations: int | None = None, *, out_dir,
-                real_fraction: float | None = None, seed: int = 0, temperature: float = 1.0,
-                init: str = "scratch", progress=False) -> dict:
+def run_harness(config, regime, generations: int | None = None, *, out_dir,
+                real_fraction: float | None = None, seed: int = 0, init: str = "scratch",
+                progress=False) -> dict:
     """Train generations ``0..generations`` of the transformer under ``regime``.
+
+    Generation 0, trained once on ``N = config.corpus_tokens`` real tokens, is the
+    truth :math:`p^{(0)}`; generation :math:`m \\ge 1` is fitted to the corpus the regime
+    gives it, exactly as in the toolkit's categorical chain, with "real samples" drawn
+    from generation 0 and synthetic ones from the earlier generations under the regime's
+    sampling policy (``temperature``, ``top_k``, ``top_p``).
 
     Parameters
     ----------
-    config : HarnessConfig or {"tiny", "small", "paper"}
-    regime : {"replace", "mix", "accumulate"}
+    config : HarnessConfig or {"micro", "tiny", "small", "paper"}
+    regime : Regime, spec string or kind
+        ``Replace(n)``, ``Mix(real, synthetic[, fresh])``, ``Accumulate(n)``,
+        ``MostRecent(n, window)``, ``RandomlySampled(n)`` or their spec strings
+        (``"mix:20000:20000:top_p=0.9"``); a bare kind (``"replace"``, ``"mix"``, ...)
+        is sized by ``N`` (see :func:`resolve_regime`).
     generations : int, optional
         Last generation trained (default ``config.generations``); at least 2.
     out_dir : path
-        Results and checkpoints go to ``out_dir/<config>-seed<seed>/<regime>-T<temp>/``
-        (generation 0 is shared by all regimes one level up). Resumable: finished
-        generations are loaded, not retrained.
+        Results and checkpoints go to ``out_dir/<config>-seed<seed>/<spec>/`` (the spec
+        with ``:`` as ``_``; generation 0 is shared by all regimes one level up).
+        Resumable: finished generations are loaded, not retrained.
     real_fraction : float in (0, 1), optional
-        Share of real tokens in each training corpus for ``mix`` (default 0.5).
+        For a bare ``"mix"``: the share of real tokens (default 0.5).
     seed : int
         Every random key (initialisations, batches, dropout, sampling, contexts) is
         derived from it with ``jax.random.fold_in``.
-    temperature : float
-        Sampling temperature of the synthetic corpora.
     init : {"scratch", "finetune"}
         ``"scratch"``: every generation is a freshly initialised model; ``"finetune"``
         (Shumailov et al.'s setting): every generation fine-tunes the trained
-        generation-0 model on its predecessor's samples (results in ``...-finetune/``).
+        generation-0 model on its corpus (results in ``...-finetune/``).
     progress : bool or callable
         Print progress (or pass each message to the callable).
 
@@ -110,16 +153,20 @@ def run_harness(config, regime: str, generations: int | None = None, *, out_dir,
     dict
         The results (also in ``results.json``): parameters, definitions, one record per
         generation and a ``summary`` comparing with the categorical theory.
+
+    Raises
+    ------
+    ValueError
+        A bad argument, before any training or file is written.
     """
-    config, real_fraction, generations, temperature = _check(
-        config, regime, real_fraction, generations, seed, temperature)
+    config, regime, generations = _check(config, regime, real_fraction, generations, seed)
     if init not in ("scratch", "finetune"):
         raise ValueError(f"init must be 'scratch' or 'finetune', got {init!r}")
     check_dependencies()
     from ._loop import run_loop
 
-    return run_loop(config, regime, real_fraction, generations, out_dir=Path(out_dir),
-                    seed=seed, temperature=temperature, progress=progress, init=init)
+    return run_loop(config, regime, generations, out_dir=Path(out_dir), seed=seed,
+                    progress=progress, init=init)
 
 
 def compare_regimes(results_dir) -> dict:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from .._io import atomic_path
+from ._loop import SCHEMA
 
 
 def load_results(results_dir) -> list[dict]:
@@ -19,18 +20,15 @@ def load_results(results_dir) -> list[dict]:
             r = json.loads(p.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        if r.get("schema", "").startswith("modelcollapse.harness/"):
+        if r.get("schema") == SCHEMA:  # results of this version of the harness
             r["_path"] = str(p)
             out.append(r)
     return out
 
 
 def _label(r) -> str:
-    reg = r["regime"]
-    name = (f"mix {round(100 * reg['real_fraction'])}% real" if reg["name"] == "mix"
-            else {"replace": "fully synthetic", "accumulate": "accumulate"}[reg["name"]])
     init = ", fine-tuned from gen. 0" if r.get("init") == "finetune" else ""
-    return f"{r['config']['name']}: {name}{init}, T={r['temperature']:g}, seed {r['seed']}"
+    return f"{r['config']['name']}: {r['regime']['label']}{init}, seed {r['seed']}"
 
 
 def plot_results(results_dir, out=None) -> list[str]:
@@ -67,14 +65,15 @@ def plot_results(results_dir, out=None) -> list[str]:
 
 def compare_regimes(results_dir) -> dict:
     """Fully synthetic vs mixed: last-generation drift and held-out loss of each run,
-    grouped by (config, seed, temperature), with the ratio replace / other at the
+    grouped by (config, seed, init), with the ratio replace / other at the
     largest generation they share."""
     runs = load_results(results_dir)
     groups: dict = {}
     for r in runs:
-        groups.setdefault((r["config"]["name"], r["seed"], r["temperature"]), []).append(r)
+        groups.setdefault((r["config"]["name"], r["seed"], r.get("init", "scratch")),
+                          []).append(r)
     out = []
-    for (cfg, seed, temp), rs in sorted(groups.items()):
+    for (cfg, seed, init), rs in sorted(groups.items()):
         rep = [r for r in rs if r["regime"]["name"] == "replace"]
         for r in rs:
             if r["regime"]["name"] == "replace" or not rep:
@@ -86,7 +85,7 @@ def compare_regimes(results_dir) -> dict:
             ratio = gr["l1_to_gen1"] / go["l1_to_gen1"] if go["l1_to_gen1"] else None
             agrees = gr["l1_to_gen1"] > go["l1_to_gen1"]
             out.append({
-                "config": cfg, "seed": seed, "temperature": temp, "generation": m,
+                "config": cfg, "seed": seed, "init": init, "generation": m,
                 "other": _label(r),
                 "drift_replace": gr["l1_to_gen1"], "drift_other": go["l1_to_gen1"],
                 "drift_ratio_replace_over_other": ratio,

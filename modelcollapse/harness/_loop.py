@@ -4,10 +4,11 @@ Layout of ``out_dir``::
 
     <config>-seed<seed>/                 shared by every regime of this config and seed
         gen_000.eqx  gen0.json  contexts.npy
-        <regime>-T<temperature>/          e.g. replace-T1, mix0.5-T1, accumulate-T1
+        <regime spec, ':' as '_'>[-finetune]/   e.g. replace_40000, mix_20000_20000
             results.json
             gen_001.eqx ...               the model of each finished generation
-            samples_000.npy ...           N tokens sampled from generation k (trains k+1)
+            real.npy                      the real block (samples of generation 0), if any
+            samples_<m>_<j>.npy ...       tokens sampled from generation j for generation m
 
 A generation is finished when its record is in ``results.json``; a re-run loads the last
 finished model (and every saved sample corpus) and trains only what is missing.
@@ -27,39 +28,43 @@ import numpy as np
 
 from .._io import write_text
 
-SCHEMA = "modelcollapse.harness/1"
+SCHEMA = "modelcollapse.harness/2"
 
 DEFINITIONS = {
-    "generation 0": "trained on N real tokens (the training split's first N); the ground-"
-                    "truth proxy p^(0); its samples at temperature 1 give the 300 contexts",
-    "generation m >= 1": "a fresh model (same architecture and hyper-parameters; with "
-                         "shared_init every m >= 1 starts from the same initialisation and "
-                         "mini-batch keys, else from its own) trained for the same number "
-                         "of iterations on the corpus of its regime, built from samples of "
-                         "generation m-1",
-    "generation 1": "the first model trained on synthetic data; the reference of the drift",
-    "init": "scratch: every generation m >= 1 is a fresh model (above); finetune (the "
-            "setting of Shumailov et al. 2024): every generation m >= 1 starts from the "
-            "trained generation-0 model and is fine-tuned on the corpus of its regime",
-    "replace": "generation m trains on N tokens sampled from generation m-1",
-    "mix": "generation m trains on round(r N) real tokens (the same real tokens every "
-           "generation) + N - round(r N) tokens sampled from generation m-1",
-    "accumulate": "generation m trains on the N real tokens + the N tokens sampled from "
-                  "each of generations 0..m-1 ((m+1) N tokens)",
-    "sampling": "sequences of sample_length tokens, each started from the newline (BOS) "
-                "token, drawn from softmax(logits / temperature) with a context of at most "
-                "`context` tokens, concatenated and truncated to N",
+    "generation 0": "p^(0), the truth: trained once on N real tokens (the training split's "
+                    "first N), shared by every regime of a config and seed; its samples "
+                    "are the 'real' data of the regimes and give the 300 contexts",
+    "generation m >= 1": "p^(m), fitted to the training corpus the regime gives generation "
+                         "m, exactly as in the toolkit's categorical chain (regimes.Plan): "
+                         "a real block of samples of generation 0 (drawn once, or anew "
+                         "every generation for mix-fresh) and synthetic blocks sampled from "
+                         "earlier generations under the regime's sampling policy; "
+                         "Replace(n): n samples of p^(m-1); Mix(R, S): generation 1 on R "
+                         "samples of p^(0), then the same R plus S samples of p^(m-1); "
+                         "Accumulate(n): n samples of p^(0), then also n samples of each of "
+                         "p^(1..m-1) (m n tokens)",
+    "generation 1": "the first fitted model; the reference of the drift",
+    "init": "scratch: every generation m >= 1 is a freshly initialised model (with "
+            "shared_init all from the same initialisation and mini-batch keys, else each "
+            "its own) trained for the same number of iterations; finetune (the setting of "
+            "Shumailov et al. 2024): every generation m >= 1 starts from the trained "
+            "generation-0 model and is fine-tuned on its corpus",
+    "sampling": "sequences of sample_length <= context + 1 tokens, each started from the "
+                "newline (BOS) token, every token drawn given its whole history (key/value "
+                "cache) from the regime's sampling policy: softmax(logits / temperature) "
+                "cut to top_k, then top_p, renormalised (samples of generation 0 are "
+                "plain draws); concatenated and truncated to the block's size",
     "l1_to_gen1": "mean over the 300 contexts of sum_v |p_m(v|c) - p_1(v|c)| (next-token "
                   "distributions at temperature 1, after the full context c); 0 <= L1 <= 2",
     "l1_to_gen0": "the same against generation 0",
     "heldout_loss": "cross-entropy (nats/token) on held-out real text; perplexity = exp",
-    "unigram": "statistics of the generated corpus (samples from generation m-1 that "
-               "generation m trained on); tail = the rarest tokens of the real corpus "
-               "holding at most tail_mass of its mass; lost = tokens of the real corpus "
-               "absent from the generated corpus",
-    "theory": "categorical analogue: p^(0) = real unigram q, p^(m) = empirical of N samples "
-              "of p^(m-1); theory.expected_surviving_tokens(Categorical(q), Replace(N), m) "
-              "vs the distinct tokens of the corpus sampled from generation m-1",
+    "unigram": "statistics of generation m's training corpus; tail = the rarest tokens of "
+               "the real corpus holding at most tail_mass of its mass; lost = tokens of the "
+               "real corpus absent from the training corpus",
+    "theory": "categorical analogue with p^(0) = q, the unigram law of the N real tokens: "
+              "theory.expected_surviving_tokens(Categorical(q), regime, m) is the expected "
+              "number of tokens with p^(m)_i > 0, i.e. present in generation m's training "
+              "corpus; observed: tokens of the real corpus present in it",
 }
 
 
@@ -94,8 +99,10 @@ def _save_npy(path: Path, arr) -> None:
     os.replace(tmp, path)
 
 
-def regime_label(regime: str, real_fraction: float | None) -> str:
-    return f"mix{real_fraction:g}" if regime == "mix" else regime
+def run_label(regime) -> str:
+    """Directory name of a regime's run: its spec with ``:`` as ``_`` (for example
+    ``replace_40000``, ``mix_20000_20000``, ``replace_40000_temperature=0.8``)."""
+    return regime.spec.replace(":", "_")
 
 
 def unigram_stats(corpus, real_counts, tail, vocab) -> dict:
@@ -134,6 +141,25 @@ def param_dtype(model) -> str:
     return "+".join(sorted({str(x.dtype) for x in leaves}))
 
 
+def regime_info(regime) -> dict:
+    """The regime as the results record it: its dictionary form, spec and a label."""
+    from ..regimes import Mix, Replace
+
+    if isinstance(regime, Replace):
+        label = "fully synthetic"
+    elif isinstance(regime, Mix):
+        label = (f"{round(100 * (1 - regime.alpha))}% real"
+                 + (" (fresh)" if regime.fresh else ""))
+    else:
+        label = regime.name
+    if not regime.sampling.plain:
+        label += ", " + ", ".join(f"{k}={getattr(regime, k):g}" for k in
+                                  ("temperature", "top_k", "top_p")
+                                  if getattr(regime, k) not in (None, 1.0) or
+                                  (k == "temperature" and regime.temperature != 1.0))
+    return {**regime.to_dict(), "name": regime.name, "spec": regime.spec, "label": label}
+
+
 def _summary(res: dict) -> dict:
     """Where the neural model agrees with the categorical theory and where it departs."""
     gens = res["generations"]
@@ -156,7 +182,7 @@ def _summary(res: dict) -> dict:
         agree = bool(np.all(np.abs(obs - exp) <= np.maximum(2.0, 0.05 * exp)))
         out["token_loss_agrees"] = agree
         out["token_loss_statement"] = (
-            f"distinct tokens of the generated corpora {obs.astype(int).tolist()} vs "
+            f"distinct real tokens of the training corpora {obs.astype(int).tolist()} vs "
             f"categorical theory {np.round(exp, 2).tolist()} (ratio "
             f"{np.round(obs / exp, 3).tolist()}): "
             + ("agrees within max(2 tokens, 5%)" if agree else
@@ -164,55 +190,61 @@ def _summary(res: dict) -> dict:
                 if (obs < exp).mean() > 0.5 else
                 "the network loses FEWER tokens than the categorical model (softmax "
                 "smoothing keeps rare tokens alive)")))
-    regime = res["regime"]["name"]
+    name = res["regime"]["name"]
     out["theory_expectation"] = (
         "fully synthetic: drift from generation 1 grows with m and the support shrinks "
-        "(Seddik et al. Thm 1)" if regime == "replace" else
+        "(Seddik et al. Thm 1)" if name == "replace" else
         "mixed with real data: the drift from generation 1 stays bounded "
-        "(Seddik et al. Thm 3: E||p^(m)-p^(1)||_1 < sqrt(pi n/2) G_n(s) / N) and no real "
-        "token can leave the training corpus" if regime == "mix" else
-        "accumulating: the error stays bounded (Gerstgrasser et al. 2024)")
+        "(Seddik et al. Thm 3: E||p^(m)-p^(1)||_1 < sqrt(pi n/2) G_n(s) / N) and no token "
+        "of the real block can leave the training corpus" if name == "mix" else
+        "accumulating: the error stays bounded (Gerstgrasser et al. 2024)"
+        if name == "accumulate" else "")
     return out
 
 
-def run_loop(config, regime: str, real_fraction, generations: int, *, out_dir, seed: int,
-             temperature: float, progress, init: str = "scratch") -> dict:
+def _expected_distinct(q, regime, m):
+    from .. import theory
+    from ..errors import TooLargeError, UnsupportedRegimeError
+
+    try:
+        return float(theory.expected_surviving_tokens(q, regime, m))
+    except (UnsupportedRegimeError, TooLargeError, NotImplementedError):
+        return None  # no exact solver for this regime at this size
+
+
+def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
+             init: str = "scratch") -> dict:
     import jax
 
+    from ..models import Categorical
     from . import _train
     from ._data import load_dataset, tail_set, unigram_counts
     from ._model import count_params, make_model
 
     log = progress if callable(progress) else (print if progress else (lambda *a: None))
+    plan = regime.plan()
     ds = load_dataset(config.tokenizer, config.heldout_fraction, config.vocab_size)
     n = config.corpus_tokens
     real = ds.real_corpus(n)
     real_counts = unigram_counts(real, ds.vocab_size)
     tail = tail_set(real_counts, config.tail_mass)
     root = Path(out_dir) / f"{config.name}-seed{seed}"
-    rdir = root / (f"{regime_label(regime, real_fraction)}-T{temperature:g}"
-                   + ("-finetune" if init == "finetune" else ""))
+    rdir = root / (run_label(regime) + ("-finetune" if init == "finetune" else ""))
     rdir.mkdir(parents=True, exist_ok=True)
     key = jax.random.key(seed)
     gkey = lambda m, what: jax.random.fold_in(jax.random.fold_in(key, m), what)  # noqa: E731
 
-    params = {"config": config.to_dict(), "regime": regime, "real_fraction": real_fraction,
-              "seed": seed, "temperature": temperature, "init": init}
+    info_regime = regime_info(regime)
+    params = {"config": config.to_dict(), "regime": info_regime, "seed": seed, "init": init}
     rpath = rdir / "results.json"
     if rpath.exists():
         res = json.loads(rpath.read_text())
-        old = {"config": res["config"], "regime": res["regime"]["name"],
-               "real_fraction": res["regime"]["real_fraction"], "seed": res["seed"],
-               "temperature": res["temperature"], "init": res.get("init", "scratch")}
-        if old != params:
-            raise ValueError(f"{rpath} was written with other parameters; use another --out")
+        old = {k: res.get(k) for k in params}
+        if res.get("schema") != SCHEMA or old != params:
+            raise ValueError(f"{rpath} was written with other parameters or by another "
+                             "version of the harness; use another --out")
     else:
-        n_real = round(real_fraction * n) if regime == "mix" else None
         res = {"schema": SCHEMA, "definitions": DEFINITIONS, **params,
-               "config": config.to_dict(),
-               "regime": {"name": regime, "real_fraction": real_fraction,
-                          "real_tokens": n_real,
-                          "synthetic_tokens": n - n_real if regime == "mix" else n},
                "data": {"source": "pydoc_data.topics (CPython documentation, English)",
                         "tokenizer": ds.tokenizer, "vocab_size": ds.vocab_size,
                         "vocab": list(ds.vocab), "text_chars": ds.text_chars,
@@ -267,69 +299,87 @@ def run_loop(config, regime: str, real_fraction, generations: int, *, out_dir, s
         inv["trained"].append(0)
         _write_json(rpath, res)
 
-    done = len(res["generations"]) - 1
-    prev = model0 if done == 0 else _load_model(rdir / f"gen_{done:03d}.eqx", config,
-                                                ds.vocab_size)
-    p1 = (None if done < 1 else
-          np.asarray(_train.next_token_probs(_load_model(rdir / "gen_001.eqx", config,
-                                                         ds.vocab_size), contexts)))
-    from .. import theory
-    from ..models import Categorical
-    from ..regimes import Replace
+    models: dict = {0: model0}
 
+    def model_of(j):
+        if j not in models:
+            models[j] = _load_model(rdir / f"gen_{j:03d}.eqx", config, ds.vocab_size)
+        return models[j]
+
+    def block(path, j, count, k):
+        """``count`` tokens sampled from generation ``j`` (cached in ``path``)."""
+        if path.exists():
+            return np.load(path), None
+        log(f"[{config.name} {rdir.name}] sampling {count} tokens from generation {j}")
+        pol = None if j == 0 else regime.sampling  # p^(0) draws are plain
+        arr, si = _train.sample_corpus(model_of(j), count, config, k, ds.bos, pol)
+        _save_npy(path, arr)
+        return arr, si
+
+    def new_blocks(m):
+        """Generation m's new blocks: [(description, tokens, sample info)]."""
+        out = []
+        if plan.real and (plan.real_fresh or m == 1):
+            name = f"real_{m:03d}.npy" if plan.real_fresh else "real.npy"
+            arr, si = block(rdir / name, 0, plan.real, gkey(m, 3))
+            out.append((f"{plan.real} samples of generation 0 (real)", arr, si))
+        rng = np.random.default_rng([seed, m])
+        for j, count in plan.blocks(m, rng):
+            arr, si = block(rdir / f"samples_{m:03d}_{j:03d}.npy", j, count,
+                            jax.random.fold_in(gkey(m, 2), j))
+            out.append((f"{count} samples of generation {j}", arr, si))
+        return out
+
+    def corpus(m):
+        """Generation m's training corpus, its description and the new blocks' info."""
+        fresh = new_blocks(m)
+        parts = list(fresh)
+        if plan.real and not plan.real_fresh and m > 1:
+            parts.insert(0, (f"the same {plan.real} samples of generation 0 (real)",
+                             np.load(rdir / "real.npy"), None))
+        if plan.pool == "accumulate":
+            parts = [p for k in range(1, m) for p in new_blocks(k)] + parts
+        data = np.concatenate([p[1] for p in parts])
+        return data, " + ".join(p[0] for p in parts), fresh
+
+    done = len(res["generations"]) - 1
+    prev = model0 if done == 0 else model_of(done)
+    p1 = None if done < 1 else np.asarray(_train.next_token_probs(model_of(1), contexts))
     q = Categorical(real_counts / n)
     for m in range(done + 1, generations + 1):
         t0 = time.perf_counter()
-        spath = rdir / f"samples_{m - 1:03d}.npy"
-        if spath.exists():
-            samples = np.load(spath)
-            sinfo = {"sample_seconds": None, "sample_tokens_per_s": None}
-        else:
-            log(f"[{config.name} {rdir.name}] sampling {n} tokens from generation {m - 1}")
-            samples, sinfo = _train.sample_corpus(prev, n, config, gkey(m - 1, 2), ds.bos,
-                                                  temperature)
-            _save_npy(spath, samples)
-        if regime == "replace":
-            data, desc = samples, f"{n} tokens sampled from generation {m - 1}"
-        elif regime == "mix":
-            k = res["regime"]["real_tokens"]
-            data = np.concatenate([real[:k], samples[:n - k]])
-            desc = f"{k} real tokens + {n - k} tokens sampled from generation {m - 1}"
-        else:
-            parts = [real] + [np.load(rdir / f"samples_{j:03d}.npy") for j in range(m)]
-            data = np.concatenate(parts)
-            desc = f"{n} real tokens + {n} tokens sampled from each of generations 0..{m - 1}"
+        data, desc, fresh = corpus(m)
+        sinfo = [si for _, _, si in fresh if si is not None]
         log(f"[{config.name} {rdir.name}] generation {m}: training on {desc}")
         mk = 1 if config.shared_init else m
         model = model0 if init == "finetune" else make_model(config, ds.vocab_size,
                                                                gkey(mk, 0))
         model, info = _train.train(model, data, config, gkey(mk, 1),
                                    it_progress(f"gen {m}"))
+        models[m] = model
         pm = np.asarray(_train.next_token_probs(model, contexts))
         if m == 1:
             p1 = pm
         l1 = np.abs(pm - p1).sum(axis=1)
         l10 = np.abs(pm - p0).sum(axis=1)
-        used = samples[:n - res["regime"]["real_tokens"]] if regime == "mix" else samples
-        uni = unigram_stats(used, real_counts, tail, ds.vocab)
-        train_distinct = int((unigram_counts(data, ds.vocab_size) > 0).sum())
-        expected = float(theory.expected_surviving_tokens(q, Replace(n), m))
+        uni = unigram_stats(data, real_counts, tail, ds.vocab)
+        expected = _expected_distinct(q, regime, m)
         surviving = int((real_counts > 0).sum()) - uni["lost_count"]
         th = {"observed_distinct": surviving,
-              "observed_distinct_note": "tokens of the real corpus still present in the "
-                                        "generated corpus (new tokens not counted)",
-              "expected_distinct": expected if regime == "replace" else None,
-              "replace_expected_distinct": expected,
-              "training_corpus_distinct": train_distinct,
-              "training_corpus_expected_distinct": (
-                  expected if regime == "replace" else int((real_counts > 0).sum())),
-              "ratio": surviving / expected}
+              "observed_distinct_note": "tokens of the real corpus present in generation "
+                                        "m's training corpus (new tokens not counted)",
+              "expected_distinct": expected,
+              "ratio": None if expected is None else surviving / expected}
+        secs = sum(si["sample_seconds"] for si in sinfo)
+        toks = sum(si["sample_tokens"] for si in sinfo)
         rec = {"generation": m, "trained_on": desc, "training_tokens": len(data), **info,
-               **sinfo, **_train.heldout_loss(model, ds.heldout, config),
+               "sample_seconds": secs if sinfo else None,
+               "sample_tokens_per_s": toks / secs if sinfo and secs > 0 else None,
+               **_train.heldout_loss(model, ds.heldout, config),
                "l1_to_gen1": float(l1.mean()), "l1_to_gen1_std": float(l1.std()),
                "l1_to_gen0": float(l10.mean()), "l1_to_gen0_std": float(l10.std()),
                "unigram": uni, "theory": th,
-               "sample_preview": ds.decode(samples[:240]),
+               "sample_preview": ds.decode(fresh[-1][1][:240]),
                "seconds": time.perf_counter() - t0, "invocation": invocation,
                "finished_at": _now()}
         _save_model(rdir / f"gen_{m:03d}.eqx", model)
@@ -337,10 +387,12 @@ def run_loop(config, regime: str, real_fraction, generations: int, *, out_dir, s
         inv["trained"].append(m)
         res["summary"] = _summary(res)
         _write_json(rpath, res)
+        exp_s = "-" if expected is None else f"{expected:.2f}"
         log(f"[{config.name} {rdir.name}] generation {m}: drift L1 {rec['l1_to_gen1']:.4f}, "
             f"held-out loss {rec['heldout_loss']:.4f}, real tokens kept {surviving} "
-            f"(theory {expected:.2f}), {rec['seconds']:.1f}s")
+            f"(theory {exp_s}), {rec['seconds']:.1f}s")
         prev = model
+    del prev
     inv["finished_at"] = _now()
     res["summary"] = _summary(res)
     res["results_path"] = str(rpath)

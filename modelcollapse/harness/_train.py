@@ -90,51 +90,156 @@ def heldout_loss(model, heldout: np.ndarray, config) -> dict:
             "heldout_tokens": count}
 
 
+def _policy_logits(logits, temperature, top_k, top_p):
+    """Log-weights of the sampling policy over the last axis: ``logits / temperature``,
+    then ``top_k`` (the ``k`` largest; ties towards the lower index) and ``top_p`` (the
+    smallest set of most likely tokens of mass >= ``top_p``, after ``top_k``); the
+    tokens cut away get ``-inf``. The regimes' :class:`~modelcollapse.regimes.
+    SamplingPolicy` applied to a network's softmax."""
+    z = logits.astype(jnp.float32) / temperature
+    v = z.shape[-1]
+    if top_k is not None and top_k < v:
+        _, idx = jax.lax.top_k(z, top_k)  # ties: lower index first
+        keep = jnp.zeros(z.shape, bool)
+        keep = jax.vmap(lambda k, i: k.at[i].set(True))(
+            keep.reshape(-1, v), idx.reshape(-1, top_k)).reshape(z.shape)
+        z = jnp.where(keep, z, -jnp.inf)
+    if top_p is not None and top_p < 1.0:
+        order = jnp.argsort(-z, axis=-1, stable=True)  # descending, ties: lower index
+        p = jax.nn.softmax(jnp.take_along_axis(z, order, axis=-1), axis=-1)
+        before = jnp.cumsum(p, axis=-1) - p  # mass of the tokens ranked above
+        keep_sorted = before < top_p
+        keep = jnp.zeros(z.shape, bool)
+        keep = jnp.put_along_axis(keep, order, keep_sorted, axis=-1, inplace=False)
+        z = jnp.where(keep, z, -jnp.inf)
+    return z
+
+
+def _draw(key, logits, temperature, top_k, top_p):
+    """One token per row of ``logits`` under the sampling policy (Gumbel-max)."""
+    z = _policy_logits(logits, temperature, top_k, top_p)
+    return jax.random.categorical(key, z, axis=-1).astype(jnp.int32)
+
+
+def _check_length(model, length):
+    if length > model.block_size + 1:
+        raise ValueError(
+            f"sample length {length} exceeds context + 1 = {model.block_size + 1}: every "
+            "token is drawn given its whole history, which the context must hold")
+
+
 @eqx.filter_jit
-def _sample(model, key, bos, temperature, num: int, length: int):
-    """``num`` sequences of ``length`` tokens: position 0 is ``bos``, each next token is
-    drawn from softmax(logits / temperature) given (at most ``block_size``) previous ones.
-    Without a KV cache each step re-runs the window (fixed shapes for jit)."""
+def _sample_window(model, key, bos, temperature, num: int, length: int, top_k=None,
+                   top_p=None):
+    """The full-window sampler: ``num`` sequences of ``length <= block_size + 1``
+    tokens, position 0 ``bos``; every step re-runs the model on the whole buffer
+    (``O(length)`` work per token). The reference of :func:`_sample_cached`."""
+    _check_length(model, length)
     win = min(model.block_size, length)
     buf = jnp.full((num, length), bos, dtype=jnp.int32)
 
     def body(t, carry):
         buf, key = carry
         key, sub = jax.random.split(key)
-        s = jnp.clip(t - win + 1, 0, length - win)
+        s = jnp.clip(t - win + 1, 0, length - win)  # 0 whenever length <= block + 1
         w = jax.lax.dynamic_slice(buf, (0, s), (num, win))
         logits = jax.vmap(lambda x: model(x, inference=True))(w)
         logits = jax.lax.dynamic_index_in_dim(logits, t - s, axis=1, keepdims=False)
-        nxt = jax.random.categorical(sub, logits / temperature, axis=-1)
-        return buf.at[:, t + 1].set(nxt.astype(jnp.int32)), key
+        nxt = _draw(sub, logits, temperature, top_k, top_p)
+        return buf.at[:, t + 1].set(nxt), key
 
     buf, _ = jax.lax.fori_loop(0, length - 1, body, (buf, key))
     return buf
 
 
-def sample_corpus(model, n_tokens: int, config, key, bos: int, temperature: float):
+def _decode_step(model, tok, pos, kc, vc):
+    """Logits after token ``tok`` at position ``pos`` of one sequence, given the keys
+    and values of positions ``< pos`` in the caches ``kc``, ``vc`` of shape
+    ``(layers, block_size, heads, head_size)``; returns ``(logits, kc, vc)`` with
+    position ``pos`` written. Inference mode (no dropout)."""
+    x = model.tok(tok) + model.pos(pos)
+    block = model.block_size
+    visible = jnp.arange(block) <= pos
+    for i, blk in enumerate(model.blocks):
+        a = blk.attn
+        h = blk.ln1(x)
+        q = a.query_proj(h).reshape(a.num_heads, -1)
+        k = a.key_proj(h).reshape(a.num_heads, -1)
+        v = a.value_proj(h).reshape(a.num_heads, -1)
+        kc = kc.at[i, pos].set(k)
+        vc = vc.at[i, pos].set(v)
+        s = jnp.einsum("hd,thd->ht", q / math.sqrt(q.shape[-1]), kc[i])
+        s = jnp.where(visible[None, :], s, jnp.finfo(s.dtype).min)
+        w = jax.nn.softmax(s, axis=-1)
+        x = x + a.output_proj(jnp.einsum("ht,thd->hd", w, vc[i]).reshape(-1))
+        x = x + blk.proj(jax.nn.gelu(blk.fc(blk.ln2(x))))
+    return model.head(model.ln_f(x)), kc, vc
+
+
+@eqx.filter_jit
+def _sample_cached(model, key, bos, temperature, num: int, length: int, top_k=None,
+                   top_p=None):
+    """The same draws as :func:`_sample_window` (same key, same tokens up to float32
+    rounding of the logits) with a key/value cache: one ``lax.scan`` over positions,
+    each step runs the model on one new token per sequence (``O(1)`` projections and
+    ``O(block_size)`` attention per token). ``length <= block_size + 1``."""
+    _check_length(model, length)
+    a = model.blocks[0].attn
+    hd = a.query_proj.out_features // a.num_heads
+    shape = (num, len(model.blocks), model.block_size, a.num_heads, hd)
+    dt = model.tok.weight.dtype
+    step = jax.vmap(_decode_step, in_axes=(None, 0, None, 0, 0))
+
+    def body(carry, t):
+        tok, kc, vc, key = carry
+        key, sub = jax.random.split(key)
+        logits, kc, vc = step(model, tok, t, kc, vc)
+        nxt = _draw(sub, logits, temperature, top_k, top_p)
+        return (nxt, kc, vc, key), nxt
+
+    tok0 = jnp.full((num,), bos, dtype=jnp.int32)
+    init = (tok0, jnp.zeros(shape, dt), jnp.zeros(shape, dt), key)
+    _, toks = jax.lax.scan(body, init, jnp.arange(length - 1))
+    return jnp.concatenate([tok0[:, None], toks.T], axis=1)
+
+
+SAMPLERS = {"cache": _sample_cached, "window": _sample_window}
+
+
+def sample_corpus(model, n_tokens: int, config, key, bos: int, sampling=None, *,
+                  sampler: str = "cache"):
     """``n_tokens`` tokens sampled from ``model``: ``ceil(n / sample_length)`` independent
     sequences, each started from the newline (BOS) token, concatenated and truncated.
-    Sequences are drawn in chunks of ``config.sample_batch`` (one fixed jit shape)."""
+    Sequences are drawn in chunks of ``config.sample_batch`` (one fixed jit shape), chunk
+    ``i`` with ``fold_in(key, i)``. ``sampling`` is a
+    :class:`~modelcollapse.regimes.SamplingPolicy` (default plain); ``sampler``
+    ``"cache"`` (key/value cache) or ``"window"`` (the full-window reference): the same
+    tokens for the same key."""
+    from ..regimes import SamplingPolicy
+
+    sampling = SamplingPolicy() if sampling is None else sampling
+    fn = SAMPLERS[sampler]
     length = config.sample_length
     nseq = -(-n_tokens // length)
     chunk = min(config.sample_batch, nseq)
     out = []
     t0 = time.perf_counter()
     for i in range(-(-nseq // chunk)):
-        seqs = _sample(model, jax.random.fold_in(key, i), jnp.int32(bos),
-                       jnp.float32(temperature), chunk, length)
+        seqs = fn(model, jax.random.fold_in(key, i), jnp.int32(bos),
+                  jnp.float32(sampling.temperature), chunk, length, sampling.top_k,
+                  sampling.top_p)
         out.append(np.asarray(seqs).reshape(-1))
     corpus = np.concatenate(out)[:n_tokens].astype(np.int32)
     secs = time.perf_counter() - t0
-    return corpus, {"sample_seconds": secs, "sample_tokens_per_s": n_tokens / secs}
+    return corpus, {"sample_seconds": secs, "sample_tokens": n_tokens,
+                    "sample_tokens_per_s": n_tokens / secs}
 
 
 def sample_contexts(model, count: int, config, key, bos: int) -> np.ndarray:
     """``count`` contexts of ``context`` tokens sampled from ``model`` at temperature 1
     (each starts with the BOS token)."""
-    return np.asarray(_sample(model, key, jnp.int32(bos), jnp.float32(1.0), count,
-                              config.context))
+    return np.asarray(_sample_cached(model, key, jnp.int32(bos), jnp.float32(1.0), count,
+                                     config.context))
 
 
 @eqx.filter_jit

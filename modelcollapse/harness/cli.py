@@ -22,12 +22,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Train generation 0 of a small transformer on CPython's documentation, "
                     "then each next generation on its predecessor's samples; resumable.")
     h.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
-    h.add_argument("--regime", default="replace", choices=list(REGIMES))
+    h.add_argument("--regime", default="replace", metavar="SPEC",
+                   help="a regime spec (replace:40000, mix:20000:20000, accumulate:40000, "
+                        "most-recent:40000:4, ... with :temperature=T:top_k=K:top_p=P) or "
+                        f"a bare kind sized by the config's corpus ({', '.join(REGIMES)}; "
+                        "default replace)")
     h.add_argument("--real-fraction", type=float, default=None,
-                   help="share of real tokens for --regime mix (default 0.5)")
+                   help="share of real tokens for a bare --regime mix (default 0.5)")
     h.add_argument("--generations", type=int, default=None,
                    help="last generation to train (default: the config's)")
-    h.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    h.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature of the synthetic data (sets the regime's)")
+    h.add_argument("--top-k", type=int, default=None, help="sample from the K likeliest")
+    h.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass")
     h.add_argument("--seed", type=int, default=0)
     h.add_argument("--init", default="scratch", choices=["scratch", "finetune"],
                    help="each generation from a fresh initialisation, or fine-tuned from "
@@ -44,14 +51,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    import dataclasses
+
     from .._io import check_output_dir
-    from . import compare_regimes, plot_results, run_harness
+    from . import CONFIGS, compare_regimes, plot_results, resolve_regime, run_harness
 
     check_output_dir(args.out, "--out")  # before any training
-    res = run_harness(args.config, args.regime, args.generations, out_dir=args.out,
-                      real_fraction=args.real_fraction, seed=args.seed,
-                      temperature=args.temperature, init=args.init,
-                      progress=args.progress)
+    regime = resolve_regime(args.regime, CONFIGS[args.config], args.real_fraction)
+    policy = {k: v for k, v in (("temperature", args.temperature), ("top_k", args.top_k),
+                                ("top_p", args.top_p)) if v is not None}
+    if policy:
+        regime = dataclasses.replace(regime, **policy)
+    res = run_harness(args.config, regime, args.generations, out_dir=args.out,
+                      seed=args.seed, init=args.init, progress=args.progress)
     out = {"results": res["results_path"], "summary": res["summary"],
            "drift": [g["l1_to_gen1"] for g in res["generations"]],
            "heldout_loss": [g["heldout_loss"] for g in res["generations"]],
@@ -66,11 +78,11 @@ def run(args) -> int:
     print(f"trained now  : generations {out['trained_now']}")
     for g in res["generations"]:
         th = g["theory"]
-        exp = th.get("replace_expected_distinct", th["expected_distinct"])
+        exp = "-" if th["expected_distinct"] is None else f"{th['expected_distinct']:.2f}"
         d = "   -   " if g["l1_to_gen1"] is None else f"{g['l1_to_gen1']:.4f}"
         print(f"generation {g['generation']:2d}: drift L1 {d}  held-out loss "
               f"{g['heldout_loss']:.4f} (ppl {g['heldout_perplexity']:.2f})  "
-              f"real tokens kept {th['observed_distinct']} (Replace theory {exp:.2f})")
+              f"real tokens kept {th['observed_distinct']} (theory {exp})")
     if "token_loss_statement" in res["summary"]:
         print(res["summary"]["token_loss_statement"])
     for c in out.get("comparison", []):

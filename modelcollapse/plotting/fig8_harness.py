@@ -1,13 +1,16 @@
-"""Figure 8: the transformer harness next to the categorical theory.
+r"""Figure 8: the transformer harness next to the categorical theory (Seddik et al. 2024,
+Fig. 3).
 
-Reads the ``results.json`` files that :mod:`modelcollapse.harness` writes (one per
-regime, below a harness output directory: ``--harness DIR`` on the command line,
+Reads the ``results.json`` files that :mod:`modelcollapse.harness` writes below a harness
+output directory (``--harness DIR`` on the command line,
 ``make_figure("fig8_harness", harness_dir=...)``, or the ``MODELCOLLAPSE_HARNESS_DIR``
-environment variable) and is skipped when there are none. Per generation ``m >= 1`` it
-takes the drift ``l1_to_gen1``, the held-out loss, and the number of real tokens still
-present in the generated corpus with the categorical theory's prediction
-(``theory.expected_surviving_tokens`` of the real unigram law with the same corpus
-size), as the harness recorded them.
+environment variable) and is skipped when there are none. Runs of the same config,
+regime and init are one *setting*; its seeds give the band. Per generation ``m >= 1`` it
+takes the drift ``l1_to_gen1``, the held-out loss and the number of real tokens present
+in the training corpus. Beside them, the categorical chain with the same regime and
+corpus size, started from the unigram law ``q`` of the real corpus: its drift
+:math:`\|p^{(m)} - p^{(1)}\|_1` and support size, simulated exactly
+(:func:`modelcollapse.montecarlo.simulate`, 2000 replicates, seed 0).
 """
 
 from __future__ import annotations
@@ -21,10 +24,36 @@ from ._io import FigureSkipped
 from .style import PALETTE, figure, panel_label
 
 ENV = "MODELCOLLAPSE_HARNESS_DIR"
+REPLICATES = 2000
+
+
+def _settings(runs) -> dict:
+    groups: dict = {}
+    for r in runs:
+        key = (r["config"]["name"], r["regime"]["spec"], r.get("init", "scratch"))
+        groups.setdefault(key, []).append(r)
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2],
+                                                       kv[1][0]["regime"]["label"])))
+
+
+def _theory(r, generations: int, quick: bool) -> dict:
+    from ..models import Categorical
+    from ..montecarlo import simulate
+    from ..regimes import Regime
+
+    counts = np.asarray(r["real_unigram"]["counts"], dtype=np.float64)
+    q = Categorical(counts / counts.sum())
+    res = simulate(q, Regime.from_spec(r["regime"]["spec"]), generations,
+                   replicates=200 if quick else REPLICATES, seed=0,
+                   statistics=("l1_first", "support_size"))
+    l1 = np.asarray(res.statistic("l1_first"))[:, 1:]
+    sup = np.asarray(res.statistic("support_size"), dtype=np.float64)[:, 1:]
+    return {"l1_mean": l1.mean(0), "l1_lo": np.quantile(l1, 0.05, axis=0),
+            "l1_hi": np.quantile(l1, 0.95, axis=0), "support_mean": sup.mean(0)}
 
 
 def compute(quick: bool = False, harness_dir=None) -> dict:
-    from ..harness._figure import _label, load_results
+    from ..harness._figure import load_results
 
     d = harness_dir or os.environ.get(ENV)
     if not d:
@@ -34,55 +63,77 @@ def compute(quick: bool = False, harness_dir=None) -> dict:
     runs = load_results(d) if Path(d).exists() else []
     if not runs:
         raise FigureSkipped(f"no harness results under {d}")
-    names = [_label(r) for r in runs]
-    out = {"params": {"harness_dir": str(Path(d).resolve()), "regimes": names,
-                      "results_files": [r["_path"] for r in runs],
-                      "seeds": [r["seed"] for r in runs],
-                      "theory_regimes": names}}
-    for i, r in enumerate(runs):
-        gens = [g for g in r["generations"] if g["generation"] >= 1]
-        out[f"r{i}_generation"] = np.array([g["generation"] for g in gens], dtype=np.int64)
-        out[f"r{i}_drift"] = np.array([g["l1_to_gen1"] for g in gens], dtype=np.float64)
-        out[f"r{i}_loss"] = np.array([g["heldout_loss"] for g in gens], dtype=np.float64)
-        out[f"r{i}_distinct"] = np.array([g["theory"]["observed_distinct"] for g in gens],
-                                         dtype=np.float64)
-        out[f"r{i}_distinct_theory"] = np.array(
-            [g["theory"]["replace_expected_distinct"] for g in gens], dtype=np.float64)
+    settings = _settings(runs)
+    names, seeds, files = [], [], []
+    out: dict = {}
+    for i, ((cfg, _spec, init), rs) in enumerate(settings.items()):
+        g = min(len(r["generations"]) for r in rs) - 1  # generations every seed has
+        names.append(f"{cfg}: {rs[0]['regime']['label']}"
+                     + (", fine-tuned" if init == "finetune" else ""))
+        seeds.append(sorted(r["seed"] for r in rs))
+        files.extend(r["_path"] for r in rs)
+        gens = [r["generations"][1:g + 1] for r in rs]
+        out[f"r{i}_generation"] = np.arange(1, g + 1, dtype=np.int64)
+        for key, field in (("drift", "l1_to_gen1"), ("loss", "heldout_loss")):
+            out[f"r{i}_{key}"] = np.array([[x[field] for x in s] for s in gens], np.float64)
+        out[f"r{i}_distinct"] = np.array(
+            [[x["theory"]["observed_distinct"] for x in s] for s in gens], np.float64)
+        out[f"r{i}_loss_gen0"] = np.array([r["generations"][0]["heldout_loss"] for r in rs])
+        th = _theory(rs[0], g, quick)
+        for k, v in th.items():
+            out[f"r{i}_theory_{k}"] = np.asarray(v, dtype=np.float64)
+    out["params"] = {"harness_dir": str(Path(d).resolve()), "settings": names,
+                     "seeds": seeds, "results_files": files,
+                     "theory_replicates": 200 if quick else REPLICATES,
+                     "theory": "categorical chain, p^(0) = unigram law of the real corpus, "
+                               "same regime (montecarlo.simulate, seed 0)"}
     return out
 
 
+def _band(ax, x, rows, color, label, marker="o"):
+    rows = np.atleast_2d(rows)
+    ax.plot(x, rows.mean(0), marker + "-", color=color, ms=2.5, lw=0.9, label=label)
+    if rows.shape[0] > 1:
+        ax.fill_between(x, rows.min(0), rows.max(0), color=color, alpha=0.2, lw=0)
+
+
 def plot(data):
-    r"""The transformer harness (Seddik et al. 2024, §4.1): (a) drift
+    r"""The transformer harness (Seddik et al. 2024, §4.1, Fig. 3): (a) drift
     :math:`\|p^{(m)} - p^{(1)}\|_1` of next-token distributions, mean over 300 contexts
-    sampled from generation 0, per generation and regime; (b) held-out loss (nats per
-    token) on real text; (c) real tokens still present in the generated corpus (points)
-    against the categorical theory of fully synthetic resampling with the same corpus
-    size (dashed, ``theory.expected_surviving_tokens``).
+    sampled from generation 0, per generation and setting (line: mean over seeds; band:
+    their range); (b) the categorical chain with the same regime and corpus size (mean;
+    band: 5-95% of replicates); (c) held-out loss (nats per token) on real text (dotted:
+    generation 0); (d) real tokens present in the training corpus (points) against the
+    categorical chain's expected support (dashed).
     """
     from matplotlib.ticker import MaxNLocator
 
     P = data["params"]
-    fig, (ax, bx, cx) = figure("double", 2.4, 1, 3)
-    k = len(P["regimes"])
-    for i, name in enumerate(P["regimes"]):
+    fig, axes = figure("double", 4.6, 2, 2)
+    (ax, bx), (cx, dx) = axes
+    for i, name in enumerate(P["settings"]):
         c = PALETTE[i % len(PALETTE)]
         g = data[f"r{i}_generation"]
-        ax.plot(g, data[f"r{i}_drift"], "o-", color=c, ms=3, lw=0.8, label=name)
-        bx.plot(g, data[f"r{i}_loss"], "o-", color=c, ms=3, lw=0.8, label=name)
-        dx = 0.08 * (i - (k - 1) / 2)  # side by side: counts often coincide
-        cx.plot(g + dx, data[f"r{i}_distinct"], "o", color=c, ms=3)
-    theory = max(range(k), key=lambda i: data[f"r{i}_generation"].size)
-    cx.plot(data[f"r{theory}_generation"], data[f"r{theory}_distinct_theory"], "k--",
-            lw=0.9, label="categorical theory (replace)")
-    for a in (ax, bx, cx):
+        lab = f"{name} ({len(P['seeds'][i])} seeds)"
+        _band(ax, g, data[f"r{i}_drift"], c, lab)
+        bx.plot(g, data[f"r{i}_theory_l1_mean"], "s--", color=c, ms=2.5, lw=0.9,
+                label=name)
+        bx.fill_between(g, data[f"r{i}_theory_l1_lo"], data[f"r{i}_theory_l1_hi"],
+                        color=c, alpha=0.15, lw=0)
+        _band(cx, g, data[f"r{i}_loss"], c, name)
+        cx.axhline(data[f"r{i}_loss_gen0"].mean(), color=c, lw=0.6, ls=":")
+        _band(dx, g, data[f"r{i}_distinct"], c, name)
+        dx.plot(g, data[f"r{i}_theory_support_mean"], "--", color=c, lw=0.9)
+    for a in axes.flat:
         a.set_xlabel("generation $m$")
         a.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(r"drift $\|p^{(m)} - p^{(1)}\|_1$")
-    bx.set_ylabel("held-out loss (nats/token)")
-    cx.set_ylabel("real tokens still generated")
+    bx.set_ylabel(r"$E\|p^{(m)} - p^{(1)}\|_1$ (categorical)")
+    cx.set_ylabel("held-out loss (nats/token)")
+    dx.set_ylabel("real tokens in the corpus")
     ax.legend(loc="upper left", fontsize=5.5)
-    cx.legend(loc="lower left", fontsize=5.5)  # regimes: colours as in (a)
-    panel_label(ax, "(a) drift")
-    panel_label(bx, "(b) held-out loss")
-    panel_label(cx, "(c) surviving tokens")
+    panel_label(ax, "(a) transformer: drift from generation 1")
+    panel_label(bx, "(b) categorical theory, same corpus size")
+    panel_label(cx, "(c) held-out loss")
+    panel_label(dx, "(d) surviving tokens (dashed: theory)")
     return fig
