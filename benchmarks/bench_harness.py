@@ -4,11 +4,15 @@ the key/value-cache sampler against the full-window sampler, side by side.
 
     python benchmarks/bench_harness.py --config tiny --generations 10 --seeds 0,1,2
     python benchmarks/bench_harness.py --sampler-speed
+    python benchmarks/bench_harness.py --sampler-speed --sampler-configs paper \
+        --sequences 8 --repeats 1
 
 The first writes ``benchmarks/results/harness_<config>.json`` (per run and generation:
 drift, held-out loss, surviving tokens and the categorical theory, the wall time, the
-machine) and draws figure 8 from the runs (``docs/figures/fig8_harness.png``, with the
-categorical theory for the same corpus size beside the network). Checkpoints go to
+machine, and a summary per setting) and draws figure 8 from the runs
+(``benchmarks/results/harness_<config>_figure/``; ``--gallery`` copies it to
+``docs/figures/fig8_harness.png``), with the categorical theory for the same corpus size
+beside the network. Checkpoints go to
 ``--work`` (default ``/tmp/modelcollapse_harness_bench``): an interrupted benchmark
 resumes there. The second writes ``benchmarks/results/harness_sampler.json``.
 """
@@ -48,10 +52,13 @@ def fig3(args) -> int:
             wall = time.perf_counter() - t0
             keep = ("generation", "training_tokens", "heldout_loss", "l1_to_gen1",
                     "l1_to_gen1_std", "l1_to_gen0", "train_loss", "train_seconds",
-                    "train_tokens_per_s", "sample_tokens_per_s", "seconds")
+                    "train_tokens_per_s", "model_flops_per_s", "sample_tokens_per_s",
+                    "seconds")
             runs.append({
                 "seed": seed, "regime": res["regime"], "init": res["init"],
                 "results_path": res["results_path"], "wall_seconds_this_call": wall,
+                "generation_seconds": sum(g["seconds"] for g in res["generations"][1:]),
+                "gen0_train_seconds": res["generations"][0]["train_seconds"],
                 "generations": [{**{k: g.get(k) for k in keep},
                                  "observed_distinct": g["theory"]["observed_distinct"],
                                  "expected_distinct": g["theory"]["expected_distinct"]}
@@ -64,17 +71,73 @@ def fig3(args) -> int:
            "settings": [r.spec for r in regimes], "seeds": seeds, "init": args.init,
            "generations": args.generations,
            "wall_seconds_this_call": time.perf_counter() - t_all,
+           "compute_seconds_all_runs": None,
            "machine": {"cpu_count": os.cpu_count(), "machine": platform.machine(),
                        "python": platform.python_version()},
            "dtype": json.loads(Path(runs[0]["results_path"]).read_text())
            ["environment"]["dtype"],
-           "note": "CPU run (no GPU lent to this work); seconds include other work "
-                   "sharing the 2 cores",
+           "note": "seconds include other work sharing the machine; model FLOP/s as in "
+                   "PaLM App. B (6 P + 12 L d T per trained token)",
+           "peak_flops": args.peak_flops,
            "runs": runs}
-    write_text(RESULTS / f"harness_{args.config}.json", json.dumps(out, indent=1))
-    from modelcollapse.plotting import make_figure
+    import shutil
 
-    print(make_figure("fig8_harness", DOCS_FIGURES, harness_dir=args.work))
+    import numpy as np
+
+    from modelcollapse.plotting import load_data, make_figure
+
+    figdir = RESULTS / f"harness_{args.config}_figure"
+    print(make_figure("fig8_harness", figdir, harness_dir=args.work,
+                      config=args.config))
+    data = load_data(figdir, "fig8_harness")
+    summary = []
+    for i, name in enumerate(data["params"]["settings"]):
+        d, th = data[f"r{i}_drift"], data[f"r{i}_theory_l1_mean"]
+        loss, sup = data[f"r{i}_loss"], data[f"r{i}_distinct"]
+        row = {"setting": name, "seeds": data["params"]["seeds"][i],
+               "last_generation": int(data[f"r{i}_generation"][-1]),
+               "drift_last_mean": float(d[:, -1].mean()),
+               "drift_last_range": [float(d[:, -1].min()), float(d[:, -1].max())],
+               "drift_gen2_mean": float(d[:, 1].mean()),
+               "categorical_drift_last": float(th[-1]),
+               "categorical_drift_gen2": float(th[1]),
+               "drift_over_categorical_last": float(d[:, -1].mean() / th[-1]),
+               "heldout_loss_gen0_mean": float(data[f"r{i}_loss_gen0"].mean()),
+               "heldout_loss_gen1_mean": float(loss[:, 0].mean()),
+               "heldout_loss_last_mean": float(loss[:, -1].mean()),
+               "heldout_loss_last_range": [float(loss[:, -1].min()),
+                                           float(loss[:, -1].max())],
+               "real_tokens_last_mean": float(sup[:, -1].mean()),
+               "categorical_support_last": float(data[f"r{i}_theory_support_mean"][-1]),
+               "drift_increase_last_half_mean": float(
+                   (d[:, -1] - d[:, d.shape[1] // 2]).mean())}
+        summary.append(row)
+        print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v)
+                          for k, v in row.items()}), flush=True)
+    out["summary"] = summary
+    import jax
+
+    from modelcollapse.harness._model import make_model
+    from modelcollapse.harness._train import model_flops_per_token
+
+    vocab = json.loads(Path(runs[0]["results_path"]).read_text())["data"]["vocab_size"]
+    fpt = model_flops_per_token(make_model(config, vocab, jax.random.key(0)), config)
+    tps = float(np.median([g["train_tokens_per_s"] for r in runs
+                           for g in r["generations"][1:]]))
+    out["throughput"] = {
+        "train_tokens_per_s_median": tps, "model_flops_per_token": fpt,
+        "model_flops_per_s_median": tps * fpt,
+        "model_flop_utilisation": tps * fpt / args.peak_flops if args.peak_flops else None}
+    print(json.dumps(out["throughput"]), flush=True)
+    # what the runs took when they were trained (resumed calls take ~0 s themselves)
+    out["compute_seconds_all_runs"] = (
+        sum(r["generation_seconds"] for r in runs)
+        + sum({r["seed"]: r["gen0_train_seconds"] for r in runs}.values()))
+    print(f"compute: {out['compute_seconds_all_runs'] / 60:.1f} min in all", flush=True)
+    out["figure"] = str(figdir.relative_to(RESULTS.parent.parent))
+    write_text(RESULTS / f"harness_{args.config}.json", json.dumps(out, indent=1))
+    if args.gallery:
+        shutil.copy(figdir / "fig8_harness.png", DOCS_FIGURES / "fig8_harness.png")
     return 0
 
 
@@ -92,7 +155,7 @@ def sampler_speed(args) -> int:
     for name in args.sampler_configs.split(","):
         config = CONFIGS[name]
         model = make_model(config, 103, jax.random.key(0))
-        num, length = min(config.sample_batch, 256), config.sample_length
+        num, length = min(config.sample_batch, args.sequences), config.sample_length
         best = {}
         same = None
         for _ in range(args.repeats + 1):
@@ -106,15 +169,20 @@ def sampler_speed(args) -> int:
             same = bool(np.array_equal(outs["cache"], outs["window"]))
         toks = num * (length - 1)
         row = {"config": name, "sequences": num, "length": length,
+               "repeats": args.repeats,
                "tokens_per_s_window": toks / best["window"],
                "tokens_per_s_cache": toks / best["cache"],
                "speedup": best["window"] / best["cache"], "same_tokens": same}
         rows.append(row)
         print(row, flush=True)
-    write_text(RESULTS / "harness_sampler.json", json.dumps(
-        {"benchmark": "harness_sampler", "repeats": args.repeats,
+    path = RESULTS / "harness_sampler.json"
+    old = json.loads(path.read_text())["rows"] if path.exists() else []
+    done = {r["config"] for r in rows}
+    rows = [r for r in old if r["config"] not in done] + rows  # one row per config
+    write_text(path, json.dumps(
+        {"benchmark": "harness_sampler",
          "note": "untrained models (the cost does not depend on the weights); the first "
-                 "call of each sampler compiles and is not timed",
+                 "call of each sampler compiles and is not timed; best of `repeats`",
          "machine": {"cpu_count": os.cpu_count(), "machine": platform.machine()},
          "rows": rows}, indent=1))
     return 0
@@ -128,8 +196,15 @@ def main(argv=None) -> int:
     ap.add_argument("--settings", default="replace,mix:0.5,mix:0.8")
     ap.add_argument("--init", default="scratch", choices=["scratch", "finetune"])
     ap.add_argument("--work", default="/tmp/modelcollapse_harness_bench")
+    ap.add_argument("--peak-flops", type=float, default=None,
+                    help="the device's peak FLOP/s (float32), for the model FLOP "
+                         "utilisation")
+    ap.add_argument("--gallery", action="store_true",
+                    help="also copy the figure to docs/figures/fig8_harness.png")
     ap.add_argument("--sampler-speed", action="store_true")
-    ap.add_argument("--sampler-configs", default="tiny,small,paper")
+    ap.add_argument("--sampler-configs", default="tiny,small")
+    ap.add_argument("--sequences", type=int, default=64,
+                    help="sequences per sampler call (--sampler-speed)")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)

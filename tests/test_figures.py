@@ -213,9 +213,9 @@ def test_fig8_reads_harness_results(tmp_path):
     res = make_figure("fig8", out, harness_dir=hd)
     assert res.skipped is None and (out / "fig8_harness.pdf").exists()
     data = load_data(out, "fig8_harness")
-    assert data["params"]["settings"] == ["tiny: mix", "tiny: replace"]
+    assert data["params"]["settings"] == ["tiny: replace", "tiny: mix"]
     assert data["params"]["seeds"] == [[0, 1], [0, 1]]
-    r = 1  # replace
+    r = 0  # replace
     assert data[f"r{r}_drift"].shape == (2, 5)  # seeds x generations 1..5
     assert np.allclose(data[f"r{r}_drift"][1] - data[f"r{r}_drift"][0], 0.01)
     q = np.array(counts) / sum(counts)

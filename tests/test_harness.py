@@ -20,7 +20,7 @@ from modelcollapse.harness import CONFIGS, HarnessConfig, run_harness
 from modelcollapse.harness import cli as harness_cli
 
 G = CONFIGS["micro"].generations  # 3
-MARGIN = 0.03
+MARGIN = 0.09
 
 
 def _runs(out, config):
@@ -76,12 +76,14 @@ def test_results_json_is_complete(runs):
 
 @pytest.mark.slow
 def test_mix_drifts_less_than_replace(tmp_path):
-    """The research claim, on ``tiny`` (about 100 s on 2 cores)."""
+    """The research claim, on ``tiny`` (about 3 min on 2 cores at the tests' XLA
+    optimisation level)."""
     runs = _runs(tmp_path, "tiny")
     G = CONFIGS["tiny"].generations  # 4
-    # Recorded run (seed 0, jax 0.10.2 CPU): drift from generation 1 at generations 2..4
-    # was 0.283, 0.381, 0.445 for Replace and 0.269, 0.334, 0.367 for Mix 50% (gap 0.078
-    # at generation 4); held-out loss 2.817 vs 2.609. The margin is ~40% of that gap.
+    # Recorded run (seed 0, jax CPU; the same numbers as seed 0 of the Fig. 3 benchmark):
+    # drift from generation 1 at generation 4 was 0.527 for Replace(40000) and 0.307 for
+    # Mix(20000, 20000) (gap 0.22); held-out loss 3.000 vs 2.824. The margin is ~40% of
+    # that gap.
     d_rep = runs["replace"]["generations"][G]["l1_to_gen1"]
     d_mix = runs["mix"]["generations"][G]["l1_to_gen1"]
     assert d_rep > d_mix + MARGIN, (d_rep, d_mix)

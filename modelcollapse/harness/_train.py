@@ -64,8 +64,23 @@ def train(model, data: np.ndarray, config, key, progress=None):
     secs = time.perf_counter() - t0
     tail = losses[-max(1, len(losses) // 10):]
     toks = config.iterations * config.batch * config.context
+    fpt = model_flops_per_token(model, config)
     return model, {"train_loss": float(tail.mean()), "train_loss_first": float(losses[0]),
-                   "train_seconds": secs, "train_tokens_per_s": toks / secs}
+                   "train_seconds": secs, "train_tokens_per_s": toks / secs,
+                   "model_flops_per_token": fpt, "model_flops_per_s": fpt * toks / secs}
+
+
+def model_flops_per_token(model, config) -> float:
+    """Training FLOPs per token, forward and backward, as in the model FLOP utilisation
+    of Chowdhery et al. 2022 (PaLM, App. B): ``6 P + 12 L d T`` with ``P`` the
+    parameters outside the embeddings, ``L`` layers, width ``d`` and context ``T``
+    (rematerialisation and the optimizer not counted). Divide ``model_flops_per_s`` by
+    the device's peak to get the utilisation."""
+    from ._model import count_params
+
+    emb = model.tok.weight.size + model.pos.weight.size
+    p = count_params(model) - emb
+    return float(6 * p + 12 * config.layers * config.embedding * config.context)
 
 
 @eqx.filter_jit

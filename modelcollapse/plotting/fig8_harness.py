@@ -32,8 +32,9 @@ def _settings(runs) -> dict:
     for r in runs:
         key = (r["config"]["name"], r["regime"]["spec"], r.get("init", "scratch"))
         groups.setdefault(key, []).append(r)
-    return dict(sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2],
-                                                       kv[1][0]["regime"]["label"])))
+    return dict(sorted(groups.items(), key=lambda kv: (
+        kv[0][0], kv[0][2], kv[1][0]["regime"]["name"] != "replace",
+        kv[1][0]["regime"]["label"])))
 
 
 def _theory(r, generations: int, quick: bool) -> dict:
@@ -52,7 +53,8 @@ def _theory(r, generations: int, quick: bool) -> dict:
             "l1_hi": np.quantile(l1, 0.95, axis=0), "support_mean": sup.mean(0)}
 
 
-def compute(quick: bool = False, harness_dir=None) -> dict:
+def compute(quick: bool = False, harness_dir=None, config: str | None = None) -> dict:
+    """``config``: only the runs of this harness configuration (default: every run)."""
     from ..harness._figure import load_results
 
     d = harness_dir or os.environ.get(ENV)
@@ -61,8 +63,11 @@ def compute(quick: bool = False, harness_dir=None) -> dict:
             "no transformer-harness results: the harness has not been run (give --harness "
             f"DIR or set {ENV} to a directory with its results)")
     runs = load_results(d) if Path(d).exists() else []
+    if config is not None:
+        runs = [r for r in runs if r["config"]["name"] == config]
     if not runs:
-        raise FigureSkipped(f"no harness results under {d}")
+        raise FigureSkipped(f"no harness results under {d}"
+                            + (f" for config {config!r}" if config else ""))
     settings = _settings(runs)
     names, seeds, files = [], [], []
     out: dict = {}
