@@ -304,3 +304,19 @@ def test_sampling_policy_on_logits_is_the_toolkits_policy():
         assert np.allclose(net(pol), ref, atol=2e-6), pol
     assert not np.allclose(net(SamplingPolicy(1.0, 4)), np.array(
         [policy_sampling_distribution(row, SamplingPolicy(1.0, 5)) for row in p]), atol=1e-3)
+
+
+def test_cli_sampling_flags_set_the_regimes_policy(runs, capsys):
+    """``--temperature`` / ``--top-k`` / ``--top-p`` set the regime's sampling fields;
+    the run directory and the results carry the spec."""
+    ap = argparse.ArgumentParser()
+    harness_cli.add_parser(ap.add_subparsers(dest="command"))
+    args = ap.parse_args(["harness", "--config", "micro", "--regime", "replace:2000",
+                          "--temperature", "0.8", "--top-k", "7", "--generations", "2",
+                          "--out", str(runs["out"]), "--json"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    res = json.loads(open(out["results"]).read())
+    assert res["regime"]["spec"] == "replace:2000:temperature=0.8:top_k=7"
+    assert res["regime"]["temperature"] == 0.8 and res["regime"]["top_k"] == 7
+    assert out["results"].endswith("replace_2000_temperature=0.8_top_k=7/results.json")
