@@ -132,6 +132,17 @@ def test_bad_arguments_fail_before_training(tmp_path, kwargs, match):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"config": 3, "regime": "replace"}, {"config": "tiny", "regime": 3},
+    {"config": "tiny", "regime": "replace", "generations": 2.0},
+    {"config": "tiny", "regime": "replace", "seed": "0"},
+])
+def test_wrong_types_are_type_errors(tmp_path, kwargs):
+    with pytest.raises(TypeError):
+        run_harness(out_dir=tmp_path, **kwargs)
+    assert not any(tmp_path.iterdir())
+
+
 def test_bad_config_values():
     with pytest.raises(ValueError, match="divisible"):
         CONFIGS["tiny"].replace(heads=3)

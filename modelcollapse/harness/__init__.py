@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import WrongTypeError
 from ._config import CONFIGS, HarnessConfig
 
 __all__ = ["CONFIGS", "REGIMES", "HarnessConfig", "check_dependencies", "compare_regimes",
@@ -80,6 +81,8 @@ def resolve_regime(regime, config: HarnessConfig, real_fraction=None):
                          "spec gives its sizes)")
     try:
         regime = as_regime(regime)
+    except WrongTypeError:
+        raise
     except ValueError as exc:
         raise ValueError(f"unknown regime: {exc}") from None
     if regime.name not in REGIMES:
@@ -99,14 +102,17 @@ def _check(config, regime, real_fraction, generations, seed):
             raise ValueError(f"unknown config {config!r}; choose one of {sorted(CONFIGS)}")
         config = CONFIGS[config]
     if not isinstance(config, HarnessConfig):
-        raise ValueError(f"config must be a HarnessConfig or a name, got {config!r}")
+        raise WrongTypeError(f"config must be a HarnessConfig or a name, got {config!r}")
     regime = resolve_regime(regime, config, real_fraction)
     if generations is None:
         generations = config.generations
-    if isinstance(generations, bool) or not isinstance(generations, int) or generations < 2:
+    for name, v in (("generations", generations), ("seed", seed)):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise WrongTypeError(f"{name} must be an integer, got {v!r}")
+    if generations < 2:
         raise ValueError(f"generations must be an integer >= 2 (generation 1 is the drift "
                          f"reference), got {generations!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     return config, regime, generations
 
