@@ -89,10 +89,10 @@ def resolve_regime(regime, config: HarnessConfig, real_fraction=None):
         raise ValueError(f"the harness runs the regimes {list(REGIMES)}, not "
                          f"{regime.name!r} (its token-level subsample would cut sampled "
                          "sequences apart)")
-    if regime.plan().min_fit_size <= config.context + 1:
-        raise ValueError(f"{regime!r}: some generation would train on "
-                         f"{regime.plan().min_fit_size} tokens, not more than context + 1 = "
-                         f"{config.context + 1}")
+    fewest = regime.plan().min_fit_size
+    if fewest <= config.context + 1:
+        raise ValueError(f"{regime!r}: some generation would train on {fewest} tokens, not "
+                         f"more than context + 1 = {config.context + 1}")
     return regime
 
 

@@ -155,8 +155,7 @@ def regime_info(regime) -> dict:
     if not regime.sampling.plain:
         label += ", " + ", ".join(f"{k}={getattr(regime, k):g}" for k in
                                   ("temperature", "top_k", "top_p")
-                                  if getattr(regime, k) not in (None, 1.0) or
-                                  (k == "temperature" and regime.temperature != 1.0))
+                                  if getattr(regime, k) not in (None, 1.0))
     return {**regime.to_dict(), "name": regime.name, "spec": regime.spec, "label": label}
 
 
@@ -306,22 +305,35 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
             models[j] = _load_model(rdir / f"gen_{j:03d}.eqx", config, ds.vocab_size)
         return models[j]
 
+    blocks: dict = {}  # path -> tokens, each block read or sampled once per invocation
+
     def block(path, j, count, k):
-        """``count`` tokens sampled from generation ``j`` (cached in ``path``)."""
+        """``count`` tokens sampled from generation ``j`` (saved in ``path``); the sample
+        info is ``None`` unless the block was sampled just now."""
+        if path in blocks:
+            return blocks[path], None
         if path.exists():
-            return np.load(path), None
+            blocks[path] = np.load(path)
+            return blocks[path], None
         log(f"[{config.name} {rdir.name}] sampling {count} tokens from generation {j}")
         pol = None if j == 0 else regime.sampling  # p^(0) draws are plain
         arr, si = _train.sample_corpus(model_of(j), count, config, k, ds.bos, pol)
         _save_npy(path, arr)
+        blocks[path] = arr
         return arr, si
+
+    def real_block(m):
+        """The real block of generation ``m``: ``plan.real`` samples of generation 0,
+        drawn once (at generation 1) or anew every generation (``real_fresh``)."""
+        if plan.real_fresh:
+            return block(rdir / f"real_{m:03d}.npy", 0, plan.real, gkey(m, 3))
+        return block(rdir / "real.npy", 0, plan.real, gkey(1, 3))
 
     def new_blocks(m):
         """Generation m's new blocks: [(description, tokens, sample info)]."""
         out = []
         if plan.real and (plan.real_fresh or m == 1):
-            name = f"real_{m:03d}.npy" if plan.real_fresh else "real.npy"
-            arr, si = block(rdir / name, 0, plan.real, gkey(m, 3))
+            arr, si = real_block(m)
             out.append((f"{plan.real} samples of generation 0 (real)", arr, si))
         rng = np.random.default_rng([seed, m])
         for j, count in plan.blocks(m, rng):
@@ -336,14 +348,13 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
         parts = list(fresh)
         if plan.real and not plan.real_fresh and m > 1:
             parts.insert(0, (f"the same {plan.real} samples of generation 0 (real)",
-                             np.load(rdir / "real.npy"), None))
+                             real_block(m)[0], None))
         if plan.pool == "accumulate":
             parts = [p for k in range(1, m) for p in new_blocks(k)] + parts
         data = np.concatenate([p[1] for p in parts])
         return data, " + ".join(p[0] for p in parts), fresh
 
     done = len(res["generations"]) - 1
-    prev = model0 if done == 0 else model_of(done)
     p1 = None if done < 1 else np.asarray(_train.next_token_probs(model_of(1), contexts))
     q = Categorical(real_counts / n)
     for m in range(done + 1, generations + 1):
@@ -391,8 +402,6 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
         log(f"[{config.name} {rdir.name}] generation {m}: drift L1 {rec['l1_to_gen1']:.4f}, "
             f"held-out loss {rec['heldout_loss']:.4f}, real tokens kept {surviving} "
             f"(theory {exp_s}), {rec['seconds']:.1f}s")
-        prev = model
-    del prev
     inv["finished_at"] = _now()
     res["summary"] = _summary(res)
     res["results_path"] = str(rpath)
