@@ -55,3 +55,38 @@ def test_library_code_leaves_matplotlib_backend_alone():
         if f == ROOT / "cli.py":
             continue
         assert "matplotlib.use(" not in f.read_text(), f
+
+
+def _theory_api() -> dict:
+    """Every public name of ``modelcollapse.theory``: its kind and signature."""
+    import inspect
+
+    from modelcollapse import theory
+
+    out = {}
+    for name in sorted(theory.__all__):
+        obj = getattr(theory, name)
+        if inspect.isclass(obj):
+            if issubclass(obj, tuple) and hasattr(obj, "_fields"):
+                sig = "fields" + str(obj._fields)
+            else:
+                sig = str(inspect.signature(obj))
+            out[name] = {"kind": "class", "signature": sig}
+        else:
+            out[name] = {"kind": "function", "signature": str(inspect.signature(obj))}
+    return out
+
+
+def test_theory_public_api_matches_the_release():
+    """``theory.__all__`` and every signature as in release 0.1.0 (tests/data/theory_api.json,
+    written from commit 302c84e, before the theory package was laid out anew)."""
+    import json
+
+    recorded = json.loads((Path(__file__).parent / "data" / "theory_api.json").read_text())
+    now = _theory_api()
+    assert sorted(now) == sorted(recorded["theory"])
+    for name, entry in recorded["theory"].items():
+        assert now[name] == entry, name
+    # the check can fail: a changed default is seen
+    changed = dict(recorded["theory"]["token_loss"], signature="(model, regime)")
+    assert now["token_loss"] != changed
