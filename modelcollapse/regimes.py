@@ -22,7 +22,6 @@ each renormalised. Real samples (model ``p^(0)``) are never transformed.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
@@ -30,6 +29,7 @@ import numpy as np
 
 from .errors import UnsupportedRegimeError, WrongTypeError
 from .models import _check_positive_int, _spec_float, _spec_int, registry_lookup
+from .sampling import SamplingPolicy
 
 __all__ = [
     "Accumulate",
@@ -44,49 +44,6 @@ __all__ = [
 ]
 
 _SAMPLING = ("temperature", "top_k", "top_p")
-
-
-# ---------------------------------------------------------------------- sampling policy
-@dataclass(frozen=True)
-class SamplingPolicy:
-    r"""How synthetic samples are drawn from a fitted categorical model.
-
-    ``temperature`` :math:`T > 0` maps :math:`p \mapsto p^{1/T}/\sum_i p_i^{1/T}`; then
-    ``top_k`` keeps the ``k`` most likely tokens and ``top_p`` the smallest set of most
-    likely tokens of mass :math:`\ge` ``top_p`` (ties towards the lower index), each
-    followed by renormalisation. ``SamplingPolicy()`` is plain sampling.
-    """
-
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float | None = None
-
-    def __post_init__(self):
-        t = self.temperature
-        if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
-            raise WrongTypeError(f"temperature must be a real number, got {t!r}")
-        t = float(t)
-        if not math.isfinite(t) or t <= 0:
-            raise ValueError(f"temperature must be finite and > 0, got {t}")
-        object.__setattr__(self, "temperature", t)
-        if self.top_k is not None:
-            if isinstance(self.top_k, bool) or not isinstance(self.top_k, (int, np.integer)):
-                raise WrongTypeError(
-                    f"top_k must be a positive integer or None, got {self.top_k!r}")
-            object.__setattr__(self, "top_k", _check_positive_int(self.top_k, "top_k"))
-        if self.top_p is not None:
-            p = self.top_p
-            if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-                raise WrongTypeError(f"top_p must be a number in (0, 1] or None, got {p!r}")
-            p = float(p)
-            if not 0.0 < p <= 1.0:
-                raise ValueError(f"top_p must be in (0, 1], got {p}")
-            object.__setattr__(self, "top_p", p)
-
-    @property
-    def plain(self) -> bool:
-        """True for plain sampling from the fit (``T = 1``, no truncation)."""
-        return self.temperature == 1.0 and self.top_k is None and self.top_p in (None, 1.0)
 
 
 # ---------------------------------------------------------------------- plan

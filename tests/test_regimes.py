@@ -149,7 +149,7 @@ CASES = [([Fraction(1, 10), Fraction(4, 10), Fraction(2, 10), Fraction(3, 10)], 
 
 @pytest.mark.parametrize("p,T,k,tp", CASES)
 def test_sampling_distribution_against_definition(p, T, k, tp):
-    from modelcollapse.montecarlo._stats import sampling_distribution
+    from modelcollapse.sampling import sampling_distribution
 
     pol = SamplingPolicy(float(T), k, None if tp is None else float(tp))
     want = np.array([float(x) for x in oracle(p, T, k, tp)])
@@ -194,7 +194,7 @@ def test_oracle_negative_control():
 def test_policy_properties(counts, top_k, top_p10):
     """A probability vector whose support shrinks to at most top_k tokens, keeps the most
     likely token, and (top_p) reaches mass top_p with its kept tokens."""
-    from modelcollapse.montecarlo._stats import sampling_distribution
+    from modelcollapse.sampling import sampling_distribution
 
     p = np.array(counts, float) / sum(counts)
     top_p = None if top_p10 is None else top_p10 / 10

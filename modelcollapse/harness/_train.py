@@ -12,6 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ..sampling import TOP_P_SLACK
+
 
 def make_optimizer(config):
     warmup = max(1, min(100, config.iterations // 10))
@@ -112,8 +114,9 @@ def _policy_logits(logits, temperature, top_k, top_p):
     """Log-weights of the sampling policy over the last axis: ``logits / temperature``,
     then ``top_k`` (the ``k`` largest; ties towards the lower index) and ``top_p`` (the
     smallest set of most likely tokens of mass >= ``top_p``, after ``top_k``); the
-    tokens cut away get ``-inf``. The regimes' :class:`~modelcollapse.regimes.
-    SamplingPolicy` applied to a network's softmax."""
+    tokens cut away get ``-inf``. The toolkit's one policy
+    (:func:`modelcollapse.sampling.sampling_distribution`: the same tie rule and top-p
+    slack :data:`~modelcollapse.sampling.TOP_P_SLACK`) applied to a network's softmax."""
     z = logits.astype(jnp.float32) / temperature
     v = z.shape[-1]
     if top_k is not None and top_k < v:
@@ -126,7 +129,7 @@ def _policy_logits(logits, temperature, top_k, top_p):
         order = jnp.argsort(-z, axis=-1, stable=True)  # descending, ties: lower index
         p = jax.nn.softmax(jnp.take_along_axis(z, order, axis=-1), axis=-1)
         before = jnp.cumsum(p, axis=-1) - p  # mass of the tokens ranked above
-        keep_sorted = before < top_p
+        keep_sorted = before < top_p * (1 - TOP_P_SLACK)
         keep = jnp.zeros(z.shape, bool)
         keep = jnp.put_along_axis(keep, order, keep_sorted, axis=-1, inplace=False)
         z = jnp.where(keep, z, -jnp.inf)

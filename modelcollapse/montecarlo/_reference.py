@@ -20,6 +20,7 @@ from ..models import (
     check_categorical,
 )
 from ..regimes import Mix, Replace
+from ..sampling import sampling_distribution
 from . import _em, _stats
 
 __all__ = ["categorical_paths", "collapse_times", "reference_simulate", "sources"]
@@ -48,7 +49,7 @@ class _RawCategorical(_RawModel):
         self.real = self.p0
 
     def sample(self, theta, k, j):
-        q = theta if j == REAL else _stats.sampling_distribution(theta[None], self.policy)[0]
+        q = theta if j == REAL else sampling_distribution(theta[None], self.policy)[0]
         return self.rng.choice(self.V, size=k, p=q)
 
     def fit(self, data, prev):

@@ -92,50 +92,6 @@ def categorical_stats(P, p0, p1, tokens, names) -> dict:
     return {k: out[k] for k in names}
 
 
-def tempered(P: np.ndarray, temperature: float) -> np.ndarray:
-    r"""Sampling distribution at ``temperature``: :math:`p^{1/T}/\sum p^{1/T}` (rows)."""
-    if temperature == 1.0:
-        return P
-    with np.errstate(divide="ignore"):
-        logp = np.where(P > 0, np.log(np.where(P > 0, P, 1.0)), -np.inf) / temperature
-    logp -= logp.max(axis=-1, keepdims=True)
-    w = np.exp(logp)
-    return w / w.sum(axis=-1, keepdims=True)
-
-
-#: ``top_p`` counts a set of tokens as reaching the mass ``top_p`` once its mass is
-#: within this relative margin of it (so that, e.g., 0.5 + 0.3 reaches 0.8 despite
-#: rounding). Every backend uses the same rule.
-TOP_P_SLACK = 1e-12
-
-
-def sampling_distribution(P: np.ndarray, policy) -> np.ndarray:
-    r"""The distribution synthetic samples are drawn from (rows of ``P``), under the
-    sampling ``policy`` (:class:`~modelcollapse.regimes.SamplingPolicy`): temperature,
-    then ``top_k`` (the ``k`` most likely tokens), then ``top_p`` (the smallest set of
-    most likely tokens with mass :math:`\ge` ``top_p``), each renormalised; ties go to
-    the lower token index."""
-    if policy.plain:
-        return P
-    Q = tempered(P, policy.temperature)
-    top_p = policy.top_p if policy.top_p is not None and policy.top_p < 1 else None
-    if policy.top_k is None and top_p is None:
-        return Q
-    Q = np.atleast_2d(Q)
-    order = np.argsort(-Q, axis=-1, kind="stable")
-    Qs = np.take_along_axis(Q, order, axis=-1)
-    if policy.top_k is not None:
-        Qs = np.where(np.arange(Qs.shape[-1]) < policy.top_k, Qs, 0.0)
-        Qs = Qs / Qs.sum(axis=-1, keepdims=True)
-    if top_p is not None:
-        before = np.cumsum(Qs, axis=-1) - Qs  # mass of the more likely tokens
-        Qs = np.where(before < top_p * (1 - TOP_P_SLACK), Qs, 0.0)
-        Qs = Qs / Qs.sum(axis=-1, keepdims=True)
-    out = np.empty_like(Q)
-    np.put_along_axis(out, order, Qs, axis=-1)
-    return out.reshape(np.shape(P))
-
-
 # ---------------------------------------------------------------------- gaussian
 def _sqrtm_psd(S: np.ndarray) -> np.ndarray:
     lam, U = np.linalg.eigh(S)

@@ -74,7 +74,6 @@ from scipy.sparse.linalg import splu
 
 from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ..models import _check_positive_int, check_categorical
-from ..montecarlo._stats import sampling_distribution
 from ..regimes import (
     Accumulate,
     AccumulateSubsample,
@@ -86,6 +85,7 @@ from ..regimes import (
     SamplingPolicy,
     as_regime,
 )
+from ..sampling import sampling_distribution
 from .categorical import Estimate, Moments, _check_generations
 from .distributions import GenerationDistribution
 

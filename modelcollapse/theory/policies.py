@@ -8,11 +8,12 @@ Model (docs/theory/policies.md, and what :func:`modelcollapse.montecarlo.simulat
     p^{(1)} = X^{(1)}/n,\quad X^{(1)} \sim \mathrm{Mult}(n, p^{(0)}); \qquad
     p^{(m+1)} = X^{(m+1)}/n,\quad X^{(m+1)} \sim \mathrm{Mult}\big(n, \pi(p^{(m)})\big),
 
-where :math:`\pi` is the sampling policy of :func:`modelcollapse.montecarlo._stats.
-sampling_distribution`: temperature :math:`p \mapsto p^{1/T}/\sum p^{1/T}`, then top-k
-(the ``k`` most likely tokens), then top-p (the most likely tokens while the mass of the
-more likely ones is below :math:`P(1 - 10^{-12})`), each renormalised, ties to the lower
-index. **Generation 1 is drawn from** :math:`p^{(0)}` **itself**: real samples are never
+where :math:`\pi` is the sampling policy of
+:func:`modelcollapse.sampling.sampling_distribution`: temperature
+:math:`p \mapsto p^{1/T}/\sum p^{1/T}`, then top-k (the ``k`` most likely tokens), then
+top-p (the most likely tokens while the mass of the more likely ones is below
+:math:`P(1 - 10^{-12})`), each renormalised, ties to the lower index. **Generation 1 is
+drawn from** :math:`p^{(0)}` **itself**: real samples are never
 transformed (the simulators' ``hist[0] = p0``). ``T`` (the collapse time) is the first
 :math:`m \ge 1` with :math:`p^{(m)}` a Dirac mass.
 
@@ -66,8 +67,8 @@ from scipy import special
 
 from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ..models import Categorical, _check_positive_int, check_categorical, exact_probabilities
-from ..montecarlo._stats import TOP_P_SLACK, sampling_distribution
 from ..regimes import Regime, Replace, SamplingPolicy, as_regime
+from ..sampling import exact_sampling_distribution, exact_temper_power, sampling_distribution
 from .categorical import Estimate, Moments, _check_generations, littler_rate
 from .distributions import GenerationDistribution
 
@@ -195,48 +196,11 @@ def _check_size(n: int, s: int, policy: SamplingPolicy, exact: bool) -> None:
 
 
 # ---------------------------------------------------------------------- the policy
-def _exact_temper_power(policy: SamplingPolicy) -> int | None:
-    """``j`` with ``1/T = j`` an integer (the policy maps rationals to rationals)."""
-    inv = 1.0 / policy.temperature
-    j = round(inv)
-    return j if j >= 1 and inv == j and 1.0 / j == policy.temperature else None
-
-
-def _policy_fraction(x: tuple[Fraction, ...], policy: SamplingPolicy) -> list[Fraction]:
-    """The sampling distribution of ``x`` (any order) in exact arithmetic: the same
-    definition as ``sampling_distribution`` (temperature, top-k, top-p with the relative
-    slack ``TOP_P_SLACK``, ties to the lower index), written independently."""
-    j = _exact_temper_power(policy)
-    if j is None:
-        raise ValueError(
-            f"exact=True needs 1/temperature to be an integer (the policy then maps "
-            f"rationals to rationals), got temperature={policy.temperature}")
-    w = [xi**j for xi in x]
-    tot = sum(w)
-    q = [wi / tot for wi in w]
-    order = sorted(range(len(q)), key=lambda i: (-q[i], i))
-    keep = [i for i in order if q[i] > 0]
-    if policy.top_k is not None:
-        keep = keep[:policy.top_k]
-        tot = sum(q[i] for i in keep)
-        q = [qi / tot if i in keep else Fraction(0) for i, qi in enumerate(q)]
-    if policy.top_p is not None and policy.top_p < 1:
-        thr = Fraction(policy.top_p) * (1 - Fraction(TOP_P_SLACK))
-        kept, before = [], Fraction(0)
-        for i in keep:
-            if before >= thr:
-                break
-            kept.append(i)
-            before += q[i]
-        q = [q[i] / before if i in kept else Fraction(0) for i in range(len(q))]
-    return q
-
-
 def policy_sampling_distribution(p, regime, *, exact: bool = False):
     r"""The distribution :math:`\pi(p)` synthetic samples are drawn from.
 
     ``exact=False``: the simulators' own function
-    (:func:`modelcollapse.montecarlo._stats.sampling_distribution`), float64.
+    (:func:`modelcollapse.sampling.sampling_distribution`), float64.
     ``exact=True``: an independent rational implementation (``1/T`` an integer), for
     ``p`` a sequence of ``Fraction`` or a :class:`Categorical`.
 
@@ -276,7 +240,7 @@ def policy_sampling_distribution(p, regime, *, exact: bool = False):
     else:
         _, policy = _policy_n(regime, "policy_sampling_distribution")
     if exact:
-        return _policy_fraction(tuple(exact_probabilities(p)), policy)
+        return exact_sampling_distribution(tuple(exact_probabilities(p)), policy)
     arr = check_categorical(p).p if isinstance(p, Categorical) else \
         np.asarray(p, dtype=np.float64)
     return sampling_distribution(arr, policy)
@@ -434,7 +398,7 @@ class _ExactChain:
         P = [[Fraction(0)] * S for _ in range(S)]
         P[0][0] = Fraction(1)
         for i, st in enumerate(self.states[1:], start=1):
-            q = _policy_fraction(tuple(Fraction(v, n) for v in st), policy)
+            q = exact_sampling_distribution(tuple(Fraction(v, n) for v in st), policy)
             k = sum(1 for v in q if v > 0)
             for y in _compositions(n, k):
                 y = [int(v) for v in y]
@@ -516,7 +480,7 @@ def _exact_chain(model, regime, what) -> _ExactChain:
         raise WrongTypeError(
             f"model must be a Categorical or a sequence of Fraction, got {type(model).__name__}")
     p = [x for x in exact_probabilities(model) if x > 0]
-    if _exact_temper_power(policy) is None:
+    if exact_temper_power(policy) is None:
         raise ValueError(
             f"exact=True needs 1/temperature to be an integer, got temperature="
             f"{policy.temperature}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...sampling import TOP_P_SLACK
 from .. import _stats
 from . import core
 from .core import INVERSE_MAX_RATIO, JaxKernel, _multinomial, _multinomial_inverse
@@ -59,7 +60,8 @@ class CategoricalKernel(JaxKernel):
         return 0 if np.count_nonzero(self.p0np) == 1 else -1
 
     def sampling(self, p):
-        """The sampling distribution of the fit ``p`` (see ``_stats.sampling_distribution``)."""
+        """The sampling distribution of the fit ``p``: a compiled twin of
+        :func:`modelcollapse.sampling.sampling_distribution`."""
         jnp = core._jax.numpy
         pol = self.policy
         if pol.plain:
@@ -80,7 +82,7 @@ class CategoricalKernel(JaxKernel):
             qs = qs / qs.sum()
         if top_p is not None:
             before = jnp.cumsum(qs) - qs
-            qs = jnp.where(before < top_p * (1 - _stats.TOP_P_SLACK), qs, 0.0)
+            qs = jnp.where(before < top_p * (1 - TOP_P_SLACK), qs, 0.0)
             qs = qs / qs.sum()
         return jnp.zeros_like(q).at[order].set(qs)
 

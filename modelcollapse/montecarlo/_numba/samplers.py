@@ -8,7 +8,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .._stats import TOP_P_SLACK
+from ...sampling import TOP_P_SLACK
 
 
 @njit(nogil=True, cache=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...sampling import sampling_distribution
 from .. import _stats
 from .core import PlanKernel, _VectorKernel
 
@@ -54,7 +55,7 @@ class CategoricalKernel(PlanKernel):
         self.P = counts / counts.sum(axis=1, keepdims=True)
         if m == 1:
             self.P1 = self.P.copy()
-        return _stats.sampling_distribution(self.P, self.problem.sampling)
+        return sampling_distribution(self.P, self.problem.sampling)
 
     def _stats(self):
         return _stats.categorical_stats(self.P, self.p0, self.P1, self.tokens, self.names)
