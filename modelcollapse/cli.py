@@ -94,7 +94,7 @@ def _collapse_estimate(model, regime, args):
                     f"{regime!r}: the exact window chain is too large, and under a "
                     "sampling policy there is no diffusion approximation; use a smaller "
                     "n or window, or simulate it (modelcollapse simulate)") from None
-        from .theory.categorical import littler_rate
+        from .theory.categorical.diffusion import littler_rate
 
         ne = theory.most_recent_effective_size(regime.n, regime.window)
         est = theory.Estimate(max(ne * littler_rate(model.p), 1.0),

@@ -14,7 +14,7 @@ from modelcollapse import Categorical, Mix, Replace, montecarlo, theory
 from modelcollapse.errors import TooLargeError
 from modelcollapse.proofs import seddik_theorem1, seddik_theorem2
 from modelcollapse.theory import _exact, bounds
-from modelcollapse.theory.categorical import homozygosity_from_S0
+from modelcollapse.theory.categorical.diversity import homozygosity_from_S0
 
 mpmath.mp.dps = 50
 MIX_DERIVATION = seddik_theorem2.derive()

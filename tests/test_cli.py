@@ -8,7 +8,7 @@ import pytest
 
 from modelcollapse import __version__
 from modelcollapse.cli import main
-from modelcollapse.theory import _exact
+from modelcollapse.theory.categorical import rational as _exact
 
 
 def test_collapse_time_json(capsys):

@@ -34,7 +34,7 @@ def test_estimate_keeps_value_and_provenance():
     lambda: theory.collapse_time(BAR, Replace(10)),
     lambda: theory.token_loss(BAR, Replace(10), 1),
     lambda: theory.forgetting_time(1, 10),
-    lambda: theory.overlapping.overlapping_collapse_time(BAR, MostRecent(4, 2)),
+    lambda: theory.overlapping_collapse_time(BAR, MostRecent(4, 2)),
     lambda: theory.gaussian_collapse_time(Gaussian(0.0, 1.0), Replace(5), 0.1),
 ], ids=["collapse_time", "token_loss", "forgetting_time", "window_chain", "gaussian"])
 def test_laws_travel(make):
@@ -47,12 +47,12 @@ def test_laws_travel(make):
 
 
 def test_moments_are_named_tuples():
-    m = theory.overlapping.overlapping_collapse_moments(BAR, MostRecent(4, 2))
+    m = theory.overlapping_collapse_moments(BAR, MostRecent(4, 2))
     assert isinstance(m, theory.Moments) and isinstance(m, tuple)
     mean, var = m
     assert (m.mean, m.var) == (mean, var)
     assert pickle.loads(pickle.dumps(m)) == m
-    p = theory.policies.policy_collapse_moments(BAR, Replace(6, temperature=0.5))
+    p = theory.policy_collapse_moments(BAR, Replace(6, temperature=0.5))
     assert isinstance(p, theory.Moments)
     assert p.mean == pytest.approx(float(theory.expected_collapse_time(
         BAR, Replace(6, temperature=0.5))), rel=1e-12)

@@ -7,7 +7,7 @@ import pytest
 
 from modelcollapse import Categorical, Mix, MostRecent, RandomlySampled, Replace, theory
 from modelcollapse.theory import GenerationDistribution, _exact
-from modelcollapse.theory.categorical import _collapse_moments
+from modelcollapse.theory.categorical.replace_chain import collapse_moments as _collapse_moments
 
 TINY = [
     ([Fraction(1, 2), Fraction(1, 2)], 4),
@@ -234,7 +234,7 @@ def test_marginal_method_with_probabilities_near_the_float_minimum():
     still agree with the coalescent one. The pmf itself is checked against mpmath."""
     import mpmath
 
-    from modelcollapse.theory._marginal import binom_pmf
+    from modelcollapse.theory.categorical.marginal import binom_pmf
 
     mpmath.mp.dps = 40
     n = 50

@@ -6,20 +6,14 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-import modelcollapse.theory.gaussian_collapse as gc_module
+import modelcollapse.theory.gaussian.collapse_time as gc_module
 from modelcollapse.errors import TooLargeError
 from modelcollapse.models import Categorical, Gaussian
 from modelcollapse.montecarlo import simulate
 from modelcollapse.regimes import Mix, Replace
-from modelcollapse.theory.gaussian_collapse import (
-    AUTO_GRID_SECONDS,
-    TABULATE_MAX,
-    _drift,
-    _ladder_integral,
-    _step_kernel,
-    gaussian_collapse_time,
-    log_chi2_step,
-)
+from modelcollapse.theory import gaussian_collapse_time, log_chi2_step
+from modelcollapse.theory.gaussian.collapse_time import AUTO_GRID_SECONDS, TABULATE_MAX
+from modelcollapse.theory.gaussian.passage import _drift, _ladder_integral, _step_kernel
 
 
 def simulated_times(model, M, eps, law, replicates, seed):

@@ -1,7 +1,7 @@
 """Exact homozygosity under MostRecent, RandomlySampled, Accumulate, AccumulateSubsample.
 
 The reference here is organised differently from the genealogy in
-``modelcollapse.theory.genealogy`` (backward, two lineages): it runs *forward* in time on
+``modelcollapse.theory.categorical.genealogy`` (backward, two lineages): it runs *forward* in time on
 second moments of the fitted models, in exact rational arithmetic, straight from the
 engine's plan (multinomial draws of each block; a hypergeometric subsample of the pool).
 """
@@ -25,7 +25,7 @@ from modelcollapse.regimes import (
     RandomlySampled,
     Replace,
 )
-from modelcollapse.theory.genealogy import (
+from modelcollapse.theory import (
     genealogy_homozygosity,
     genealogy_homozygosity_from_S0,
     most_recent_effective_size,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from modelcollapse import Categorical, Mix, Replace, montecarlo, theory
-from modelcollapse.theory.categorical import _collapse_moments
+from modelcollapse.theory.categorical.replace_chain import collapse_moments as _collapse_moments
 
 
 def z(estimate, expected, se):

@@ -1,4 +1,4 @@
-"""Exact theory of the overlapping-generation regimes (modelcollapse.theory.overlapping)."""
+"""Exact theory of the overlapping-generation regimes (modelcollapse.theory.categorical (window and pool chains))."""
 
 from __future__ import annotations
 

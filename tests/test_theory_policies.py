@@ -1,4 +1,4 @@
-"""Exact collapse theory under a sampling policy (modelcollapse.theory.policies)."""
+"""Exact collapse theory under a sampling policy (modelcollapse.theory.categorical.policy_chain)."""
 
 from __future__ import annotations
 

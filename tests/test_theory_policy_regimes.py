@@ -1,7 +1,7 @@
 """Sampling policies under every regime: the exact chains of
-modelcollapse.theory.overlapping against a plain enumeration written from the regimes'
+modelcollapse.theory.categorical (window and pool chains) against a plain enumeration written from the regimes'
 definitions (no lumping, no shared code; Fractions where the policy is rational), against
-the partition chain of modelcollapse.theory.policies, and against the Numba simulator."""
+the partition chain of modelcollapse.theory.categorical.policy_chain, and against the Numba simulator."""
 
 from __future__ import annotations
 
@@ -329,7 +329,7 @@ def _z(x, mean, var):
 
 def test_most_recent_policy_collapse_and_loss_against_simulation():
     reg = MostRecent(6, 2, temperature=0.7)
-    E, V = theory.overlapping.overlapping_collapse_moments(THREE, reg)
+    E, V = theory.overlapping_collapse_moments(THREE, reg)
     assert float(theory.expected_collapse_time(THREE, reg)) == pytest.approx(E, rel=1e-12)
     res = simulate(THREE, reg, 150, replicates=8_000, seed=31, backend="numba", tokens=(2,),
                    statistics=())

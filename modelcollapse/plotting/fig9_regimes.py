@@ -19,7 +19,7 @@ from .. import montecarlo, theory
 from ..errors import TooLargeError, UnsupportedRegimeError
 from ..models import Categorical
 from ..regimes import Accumulate, AccumulateSubsample, Mix, MostRecent, RandomlySampled, Replace
-from ..theory.categorical import littler_rate
+from ..theory.categorical.diffusion import littler_rate
 from ._common import log_grid, mean_se
 from .style import OKABE_ITO, PALETTE, figure, panel_label
 

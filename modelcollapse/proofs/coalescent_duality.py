@@ -24,8 +24,8 @@ import numpy as np
 from .. import montecarlo, theory
 from ..models import Categorical
 from ..regimes import Replace
-from ..theory import _exact
-from ..theory.categorical import _collapse_moments
+from ..theory.categorical import rational
+from ..theory.categorical.replace_chain import collapse_moments
 from ._registry import Check, Theorem, close, zcheck
 
 KEY = "duality.exact-solvers"
@@ -36,16 +36,16 @@ def checks() -> list[Check]:
     tiny = [(Categorical([0.5, 0.3, 0.2]), "p=(.5,.3,.2)", 5),
             (Categorical([0.25, 0.25, 0.5]), "p=(1/4,1/4,1/2)", 6)]
     for model, name, n in tiny:
-        ET = float(_exact.expected_collapse_time(model.p, n))
+        ET = float(rational.expected_collapse_time(model.p, n))
         for method in ("coalescent", "marginal"):
             v = theory.expected_collapse_time(model, Replace(n), method=method)
             rows.append(close(KEY, f"E[T], {name}, n={n}", f"{method} vs Fraction chain",
                               float(v), ET, rtol=1e-9))
-        cdf = _exact.collapse_cdf(model.p, n, 8)
+        cdf = rational.collapse_cdf(model.p, n, 8)
         law = theory.collapse_time(model, Replace(n))
         rows.append(close(KEY, f"P(T <= 8), {name}, n={n}", "coalescent vs Fraction chain",
                           law.cdf(8), float(cdf[8]), rtol=1e-9))
-        surv = _exact.token_survival(model.p, n, 1, 6)
+        surv = rational.token_survival(model.p, n, 1, 6)
         tl = theory.token_loss(model, Replace(n), 1)
         rows.append(close(KEY, f"P(token 1 alive at 6), {name}, n={n}",
                           "coalescent vs Fraction chain", tl.sf(6), float(surv[6]), rtol=1e-9))
@@ -54,8 +54,8 @@ def checks() -> list[Check]:
     for what, a, b in (
         ("E[T]", theory.expected_collapse_time(model, Replace(n), method="coalescent"),
          theory.expected_collapse_time(model, Replace(n), method="marginal")),
-        ("Var T", _collapse_moments(model, n, "coalescent")[1],
-         _collapse_moments(model, n, "marginal")[1]),
+        ("Var T", collapse_moments(model, n, "coalescent")[1],
+         collapse_moments(model, n, "marginal")[1]),
         ("median T", theory.collapse_time(model, Replace(n)).median(),
          theory.collapse_time(model, Replace(n), method="marginal").median()),
         ("E[#tokens at m=100]",
@@ -71,7 +71,7 @@ def checks() -> list[Check]:
     model = Categorical.uniform(10)
     n, R = 30, 4000
     T, _ = montecarlo.collapse_times(model, Replace(n), replicates=R, seed=7)
-    mean, var = _collapse_moments(model, n, "coalescent")
+    mean, var = collapse_moments(model, n, "coalescent")
     rows.append(zcheck(KEY, f"E[T], uniform(10), n={n}", f"simulation R={R}", T.mean(), mean,
                        np.sqrt(var / R)))
     # diffusion: relative bias shrinks like 1/n

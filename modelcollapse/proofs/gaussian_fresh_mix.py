@@ -26,7 +26,7 @@ import sympy as sp
 from .. import montecarlo, theory
 from ..models import Gaussian
 from ..regimes import Mix
-from ..theory.gaussian import _mix_matrix
+from ..theory.gaussian.moments import mix_matrix
 from ._registry import Check, Theorem, close, zsample
 
 KEY = "freshmix.gaussian"
@@ -63,7 +63,7 @@ def checks() -> list[Check]:
     for est in ("unbiased", "mle"):
         for N in (2, 3, 10, 100):
             for n in (1, 2, 10, 1000):
-                A, _ = _mix_matrix(Gaussian(estimator=est), N, n)
+                A, _ = mix_matrix(Gaussian(estimator=est), N, n)
                 radius = max(radius, float(np.max(np.abs(np.linalg.eigvals(A[:2, :2])))))
     rows.append(Check(KEY, "spectral radius of the recursion < 1 (N, n over a grid)",
                       "numpy eigvals", f"max {radius:.4f}", "< 1", radius < 1))

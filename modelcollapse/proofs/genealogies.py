@@ -45,7 +45,7 @@ import sympy as sp
 from .. import montecarlo, theory
 from ..models import Categorical
 from ..regimes import Accumulate, AccumulateSubsample, MostRecent, RandomlySampled, Replace
-from ..theory.genealogy import (
+from ..theory import (
     genealogy_homozygosity,
     most_recent_effective_size,
     noncoalescence,

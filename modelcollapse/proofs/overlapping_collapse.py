@@ -34,8 +34,7 @@ import numpy as np
 from .. import montecarlo, theory
 from ..models import Categorical
 from ..regimes import Accumulate, AccumulateSubsample, MostRecent, RandomlySampled, Replace
-from ..theory import overlapping as ov
-from ..theory.categorical import littler_rate
+from ..theory.categorical.diffusion import littler_rate
 from ._registry import Check, Theorem, close, fmt, within, zcheck, zreject
 
 KEY = "overlapping.exact-chain"
@@ -69,7 +68,7 @@ def checks() -> list[Check]:
     three = Categorical([0.5, 0.3, 0.2])
     # 1. the lumped window chain against plain enumeration
     ref = _fraction_cdf(8)
-    cdf = ov.overlapping_collapse_time(bar, MostRecent(4, 2)).cdf(np.arange(1, 9))
+    cdf = theory.overlapping_collapse_time(bar, MostRecent(4, 2)).cdf(np.arange(1, 9))
     err = max(abs(float(r) - c) for r, c in zip(ref, cdf, strict=True))
     rows.append(Check(KEY, "P(T <= m), m = 1..8, MostRecent(4, 2), p = (.6, .4)",
                       "lumped window chain vs Fraction enumeration", fmt(cdf[-1]),
@@ -78,7 +77,7 @@ def checks() -> list[Check]:
     ms = np.array([1, 2, 3, 5, 10])
     for reg in (MostRecent(8, 2), MostRecent(7, 3), RandomlySampled(4), Accumulate(4),
                 AccumulateSubsample(4)):
-        a = ov.overlapping_homozygosity(three, reg, ms)
+        a = theory.overlapping_homozygosity(three, reg, ms)
         b = theory.homozygosity(three, reg, ms)
         rows.append(close(KEY, f"E sum p_i^2 at m = 1..10, {reg!r}, p = (.5, .3, .2)",
                           "exact chain vs two-lineage genealogy", a[-1], b[-1], atol=1e-12,
@@ -86,16 +85,16 @@ def checks() -> list[Check]:
     # 3. K = 1 is Replace
     rows.append(close(KEY, "E[T], MostRecent(10, 1) = Replace(10), p = (.5, .3, .2)",
                       "window chain vs coalescent solver",
-                      ov.overlapping_expected_collapse_time(three, MostRecent(10, 1)),
+                      theory.overlapping_expected_collapse_time(three, MostRecent(10, 1)),
                       theory.expected_collapse_time(three, Replace(10)), rtol=1e-11))
     # 4. fixation: a token is never lost for good with probability p_i
     for i, p in enumerate(three.p):
-        d = ov.overlapping_token_loss(three, MostRecent(8, 2), i, permanent=True).defect
+        d = theory.overlapping_token_loss(three, MostRecent(8, 2), i, permanent=True).defect
         rows.append(close(KEY, f"P(token {i} never lost for good), MostRecent(8, 2)",
                           "killed window chain", d, p, atol=1e-12))
     # 5. Accumulate: the support never changes after generation 1
     rows.append(close(KEY, "P(p^(6) Dirac), Accumulate(4), p = (.5, .3, .2)",
-                      "pool chain vs sum p_i^n", ov.dirac_probability(three, Accumulate(4), 6),
+                      "pool chain vs sum p_i^n", theory.dirac_probability(three, Accumulate(4), 6),
                       float(np.sum(three.p**4)), rtol=1e-12))
     # 6. simulation, with the exact variance, and a negative control
     R, G = 10_000, 200
@@ -103,7 +102,7 @@ def checks() -> list[Check]:
     res = montecarlo.simulate(bar, reg, G, replicates=R, seed=20242, statistics=(),
                               backend="numba")
     sample = res.collapse_time.astype(np.float64)
-    mean, var = ov.overlapping_collapse_moments(bar, reg)
+    mean, var = theory.overlapping_collapse_moments(bar, reg)
     rows.append(zcheck(KEY, "E[T], MostRecent(6, 2), p = (.6, .4)", f"numba simulation R={R}",
                        sample.mean(), mean, math.sqrt(var / R)))
     law = theory.collapse_time(bar, Replace(6))
@@ -114,8 +113,8 @@ def checks() -> list[Check]:
     h = littler_rate(bar.p)
     for n in (20, 40):
         reg = MostRecent(n, 2)
-        ea = ov.overlapping_absorption_moments(bar, reg)[0]
-        et = ov.overlapping_collapse_moments(bar, reg)[0]
+        ea = theory.overlapping_absorption_moments(bar, reg)[0]
+        et = theory.overlapping_collapse_moments(bar, reg)[0]
         diff = h * theory.most_recent_effective_size(n, 2)
         rows.append(within(KEY, f"E[A] / (N_e diffusion time), MostRecent({n}, 2), p = (.6, .4)",
                            "window chain", ea / diff, 0.96, 1.0,

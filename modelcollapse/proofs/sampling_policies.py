@@ -41,11 +41,10 @@ from fractions import Fraction
 import numpy as np
 from scipy import stats
 
-from .. import montecarlo
+from .. import montecarlo, theory
 from ..models import Categorical
 from ..regimes import MostRecent, RandomlySampled, Replace
-from ..theory import overlapping as ov
-from ..theory import policies as pol
+from ..theory.categorical import policy_chain
 from ._registry import Check, Theorem, close, within, zcheck, zreject, zsample
 
 KEY = "policies.exact-chain"
@@ -53,7 +52,7 @@ KEY = "policies.exact-chain"
 
 def count_chain_moments(p0: float, n: int, T: float) -> tuple[float, float]:
     """(E[T], Var T) on the plain (n+1)-state count chain of token 0 of two tokens,
-    written out independently of :mod:`modelcollapse.theory.policies`:
+    written out independently of :mod:`modelcollapse.theory.categorical.policy_chain`:
     X1 ~ Bin(n, p0), X' ~ Bin(n, x^(1/T) / (x^(1/T) + (1-x)^(1/T))), x = X/n."""
     x = np.arange(n + 1) / n
     with np.errstate(divide="ignore"):
@@ -75,21 +74,21 @@ def checks() -> list[Check]:
     frac = [Fraction(3, 5), Fraction(2, 5)]
     for reg in (Replace(10, temperature=0.5), Replace(10, top_p=0.7)):
         rows.append(close(KEY, f"E[T], p=(.6,.4), {reg!r}", "float chain vs Fraction chain",
-                          float(pol.policy_expected_collapse_time(bar, reg)),
-                          float(pol.policy_expected_collapse_time(frac, reg, exact=True)),
+                          float(theory.policy_expected_collapse_time(bar, reg)),
+                          float(theory.policy_expected_collapse_time(frac, reg, exact=True)),
                           rtol=1e-12))
     three = Categorical([0.5, 0.3, 0.2])
     f3 = [Fraction(1, 2), Fraction(3, 10), Fraction(1, 5)]
     for reg in (Replace(8, top_k=2), Replace(8, top_p=0.8), Replace(8, temperature=0.5,
                                                                       top_k=2)):
         rows.append(close(KEY, f"E[T], p=(.5,.3,.2), {reg!r}", "float chain vs Fraction chain",
-                          float(pol.policy_expected_collapse_time(three, reg)),
-                          float(pol.policy_expected_collapse_time(f3, reg, exact=True)),
+                          float(theory.policy_expected_collapse_time(three, reg)),
+                          float(theory.policy_expected_collapse_time(f3, reg, exact=True)),
                           rtol=1e-12))
     for T in (0.5, 2.0):
         reg = Replace(10, temperature=T)
         rows.append(close(KEY, f"E[T], p=(.6,.4), {reg!r}", "lumped chain vs count chain",
-                          float(pol.policy_expected_collapse_time(bar, reg)),
+                          float(theory.policy_expected_collapse_time(bar, reg)),
                           count_chain_moments(0.6, 10, T)[0], rtol=1e-10))
     # seeded simulation with the exact variance, and a negative control
     R = 20_000
@@ -97,52 +96,52 @@ def checks() -> list[Check]:
     res = montecarlo.simulate(bar, reg, None, replicates=R, seed=20240, statistics=(),
                               record="last")
     sample = res.collapse_time.astype(np.float64)
-    mean, var = pol.policy_collapse_moments(bar, reg)
+    mean, var = theory.policy_collapse_moments(bar, reg)
     rows.append(zcheck(KEY, "E[T], p=(.6,.4), Replace(10, T=0.5)", f"numba simulation R={R}",
                        sample.mean(), mean, math.sqrt(var / R)))
-    m1, v1 = pol.policy_collapse_moments(bar, Replace(10))
+    m1, v1 = theory.policy_collapse_moments(bar, Replace(10))
     rows.append(zreject(KEY, "negative control: the T=1 value at T=0.5 is rejected",
                         f"same z-test, R={R}", sample.mean(), m1, math.sqrt(v1 / R)))
     # the other regimes: the window chain (a second exact method under Replace), then
     # MostRecent and RandomlySampled against simulation
     for reg in (Replace(10, temperature=0.5), Replace(8, top_p=0.7)):
         rows.append(close(KEY, f"E[T], p=(.6,.4), {reg!r}", "window chain vs partition chain",
-                          ov.overlapping_collapse_moments(bar, reg)[0],
-                          float(pol.policy_expected_collapse_time(bar, reg)), rtol=1e-10))
+                          theory.overlapping_collapse_moments(bar, reg)[0],
+                          float(theory.policy_expected_collapse_time(bar, reg)), rtol=1e-10))
     reg = MostRecent(6, 2, temperature=0.7)
     res = montecarlo.simulate(three, reg, 400, replicates=R, seed=20241, statistics=(),
                               record="last")
     sample = res.collapse_time.astype(np.float64)
-    mean, var = ov.overlapping_collapse_moments(three, reg)
+    mean, var = theory.overlapping_collapse_moments(three, reg)
     rows.append(zcheck(KEY, f"E[T], p=(.5,.3,.2), {reg!r}", f"numba simulation R={R}",
                        sample.mean(), mean, math.sqrt(var / R)))
-    m1, v1 = ov.overlapping_collapse_moments(three, MostRecent(6, 2))
+    m1, v1 = theory.overlapping_collapse_moments(three, MostRecent(6, 2))
     rows.append(zreject(KEY, "negative control: the plain MostRecent(6, 2) value is rejected",
                         f"same z-test, R={R}", sample.mean(), m1, math.sqrt(v1 / R)))
     reg = RandomlySampled(4, temperature=0.7)
     res = montecarlo.simulate(three, reg, 5, replicates=R, seed=20242,
                               statistics=("homozygosity",), record="last")
     rows.append(zsample(KEY, f"S_5, p=(.5,.3,.2), {reg!r}", f"numba simulation R={R}",
-                        res["homozygosity"][:, -1], ov.overlapping_homozygosity(three, reg, 5)))
+                        res["homozygosity"][:, -1], theory.overlapping_homozygosity(three, reg, 5)))
     # T > 1: exponential growth at the large-deviation rate
-    c = pol.policy_ld_rate(2.0)
-    lo = math.log(pol.policy_collapse_moments(bar, Replace(300, temperature=2.0))[0])
-    hi = math.log(pol.policy_collapse_moments(bar, Replace(400, temperature=2.0))[0])
+    c = theory.policy_ld_rate(2.0)
+    lo = math.log(theory.policy_collapse_moments(bar, Replace(300, temperature=2.0))[0])
+    hi = math.log(theory.policy_collapse_moments(bar, Replace(400, temperature=2.0))[0])
     rows.append(close(KEY, "T=2: d ln E[T]/dn between n=300 and 400", "Freidlin-Wentzell c(2)",
                       (hi - lo) / 100, c, rtol=2e-3))
     # T < 1: log log n growth
     for n in (20, 200, 1000):
         reg = Replace(n, temperature=0.5)
-        ex = float(pol.policy_expected_collapse_time(bar, reg))
-        lead = float(pol.policy_collapse_time_asymptotic(bar, reg, form="leading"))
-        plain = float(pol.policy_expected_collapse_time(bar, Replace(n)))
+        ex = float(theory.policy_expected_collapse_time(bar, reg))
+        lead = float(theory.policy_collapse_time_asymptotic(bar, reg, form="leading"))
+        plain = float(theory.policy_expected_collapse_time(bar, Replace(n)))
         rows.append(within(KEY, f"T=0.5, n={n}: E[T] - (1 + log2(ln(n/ln2)/l0))",
                            "exact chain", ex - lead, 0.0, 1.0,
                            note=f"E[T]={ex:.4f} vs plain {plain:.1f}"))
     # Marchi et al.: near-uniform for an exponentially long time, collapse still certain
     n, M = 40, 200
     reg = Replace(n, temperature=2.0)
-    chain = pol._float_chain(bar, reg, "check")
+    chain = policy_chain.float_chain(bar, reg, "check")
     law = chain.pi1.copy()
     for _ in range(M - 1):
         law = law @ chain.P
@@ -152,7 +151,7 @@ def checks() -> list[Check]:
     rows.append(within(KEY, f"T=2, n={n}: P(minority >= 0.3 | T > {M})",
                        "quasi-stationary law of the exact chain", near_uniform, 0.9, 1.0,
                        note=f"P(T <= {M}) = {law[0]:.2e}; E[T] = "
-                            f"{float(pol.policy_expected_collapse_time(bar, reg)):.3e} < inf"))
+                            f"{float(theory.policy_expected_collapse_time(bar, reg)):.3e} < inf"))
     return rows
 
 

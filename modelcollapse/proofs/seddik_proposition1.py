@@ -19,7 +19,7 @@ import numpy as np
 from .. import montecarlo
 from ..models import Categorical
 from ..regimes import Replace
-from ..theory import _marginal
+from ..theory.categorical import marginal
 from ._registry import Check, Theorem, close, zcheck
 
 KEY = "seddik2024.prop1"
@@ -29,10 +29,10 @@ def checks() -> list[Check]:
     rows: list[Check] = []
     model = Categorical.zipf(5, 1.0)
     n = 30
-    P = _marginal.wf_matrix(n)
+    P = marginal.wf_matrix(n)
     R = P[1:n, n]  # one-step absorption at n from transient states
-    fix_from = _marginal.fundamental_solve(n, R)  # P(absorbed at n | start x)
-    B = _marginal.binomial_rows(n, model.p)
+    fix_from = marginal.fundamental_solve(n, R)  # P(absorbed at n | start x)
+    B = marginal.binomial_rows(n, model.p)
     for i in range(model.size):
         prob = B[i, n] + B[i, 1:n] @ fix_from
         rows.append(close(KEY, f"P(collapse onto token {i}), zipf(5,1), n={n}",

@@ -31,7 +31,7 @@ import sympy as sp
 from .. import montecarlo, theory
 from ..models import Categorical
 from ..regimes import Replace
-from ..theory import _exact, _marginal
+from ..theory.categorical import marginal, rational
 from ._registry import Check, Theorem, close, equal, within, zcheck
 
 KEY = "seddik2024.thm1"
@@ -66,7 +66,7 @@ def checks() -> list[Check]:
     # (6) exact rational chain
     p = [Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]
     n = 4
-    exact_S = _exact.homozygosity(p, n, 5)
+    exact_S = rational.homozygosity(p, n, 5)
     for m in (1, 3, 5):
         rows.append(equal(KEY, f"(6) S_{m}, p=(1/2,1/3,1/6), n={n}", "multinomial chain (Fraction)",
                           theory.homozygosity(p, Replace(n), m, exact=True),
@@ -75,8 +75,8 @@ def checks() -> list[Check]:
     # (6) per-token binomial chains, floating point
     model = Categorical.zipf(20, 1.2)
     n = 40
-    P = _marginal.wf_matrix(n)
-    B = _marginal.binomial_rows(n, model.p)  # generation 1 laws
+    P = marginal.wf_matrix(n)
+    B = marginal.binomial_rows(n, model.p)  # generation 1 laws
     sq = (np.arange(n + 1) / n) ** 2
     law = B.copy()
     for m in range(1, 31):
@@ -99,13 +99,13 @@ def checks() -> list[Check]:
     # (7), (8) in exact arithmetic on a tiny case
     p = [Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]
     n = 4
-    rho = _exact.collapse_cdf(p, n, 8)
+    rho = rational.collapse_cdf(p, n, 8)
     for m in (1, 2, 4, 8):
         lo, hi = theory.seddik_collapse_probability_bounds(p, n, m, exact=True)
         rows.append(within(KEY, f"(7) rho_{m}, p=(1/2,1/3,1/6), n={n}",
                            "multinomial chain (Fraction)", rho[m], lo, hi,
                            "exact rational comparison"))
-    ET = _exact.expected_collapse_time(p, n)
+    ET = rational.expected_collapse_time(p, n)
     lo, hi = theory.seddik_expected_collapse_time_bounds(p, n, exact=True)
     rows.append(within(KEY, f"(8) E[T]={ET}, p=(1/2,1/3,1/6), n={n}",
                        "multinomial chain (Fraction)", ET, lo, hi, "exact rational comparison"))

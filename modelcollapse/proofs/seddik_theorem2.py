@@ -37,7 +37,7 @@ import sympy as sp
 from .. import montecarlo, theory
 from ..models import Categorical
 from ..regimes import Mix
-from ..theory import _exact
+from ..theory.categorical import rational
 from ._registry import Check, Theorem, equal, fmt, zcheck
 
 KEY = "seddik2024.thm2"
@@ -108,7 +108,7 @@ def checks() -> list[Check]:
     # exact rational enumeration, tiny case
     p = [Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]
     N, n = 2, 3
-    exact = _exact.mix_homozygosity(p, N, n, 4)
+    exact = rational.mix_homozygosity(p, N, n, 4)
     S0 = sum(x * x for x in p)
     for m in (1, 2, 3, 4):
         ours = theory.homozygosity(p, Mix(N, n), m, exact=True)

@@ -32,7 +32,7 @@ What is checked here:
   logarithmic (e.g. ``s = 10``, ``N = 10^6``, ``eps = 0.1``: 6,095 synthetic samples,
   where eq. (11) gives 6).
 
-Theorem 4 (:func:`modelcollapse.theory.bounds.seddik_theorem4_bound`) replaces the 2 of
+Theorem 4 (:func:`modelcollapse.theory.seddik_theorem4_bound`) replaces the 2 of
 Theorem 3 by :math:`\varphi(\zeta) \ge 2`, :math:`\zeta = \frac12 - (\frac12 -
 2\bar v)(\frac{N}{N+n})^2`, :math:`\bar v = E\max_A p^{(1)}(A)p^{(1)}(A^c)`
 (computed exactly). Checked here: it holds against exact enumeration (``s = 2`` and
@@ -58,8 +58,8 @@ import sympy as sp
 from .. import montecarlo, theory
 from ..models import Categorical
 from ..regimes import Mix
-from ..theory import _exact, bounds
-from ..theory.bounds import MARDIA_C0
+from ..theory.bounds.seddik import MARDIA_C0
+from ..theory.categorical import rational
 from ._registry import Check, Theorem, fmt, mean_se, zcheck
 
 KEY = "seddik2024.thm3"
@@ -91,8 +91,8 @@ def derive() -> dict:
 
 
 def _l1_moments_exact(p, N, n, M):
-    mean = _exact.mix_l1_first(p, N, n, M)
-    second = _exact.mix_expectations(
+    mean = rational.mix_l1_first(p, N, n, M)
+    second = rational.mix_expectations(
         p, N, n, M, lambda pm, p1: sum(abs(a - b) for a, b in zip(pm, p1, strict=True)) ** 2)
     return mean, second
 
@@ -111,8 +111,8 @@ def _theorem4_exact_rows(p, N, n, M, exact_l1) -> list[Check]:
     label = "(" + ",".join(str(x) for x in p) + f"), N={N}, n={n}"
     model = [float(x) for x in p]
     b3 = theory.seddik_deviation_bound(model, Mix(N, n))
-    b4 = bounds.seddik_theorem4_bound(model, Mix(N, n), method="exact")
-    b4d = bounds.seddik_theorem4_bound(model, Mix(N, n), form="derived", method="exact")
+    b4 = theory.seddik_theorem4_bound(model, Mix(N, n), method="exact")
+    b4d = theory.seddik_theorem4_bound(model, Mix(N, n), form="derived", method="exact")
     worst = max(float(x) for x in exact_l1[1:])
     rows.append(Check(KEY, f"Thm 4: E||p^(m) - p^(1)||_1 < bound, m=2..{M}, p={label}",
                       "exact enumeration (Fraction)", fmt(worst), f"< {fmt(b4)}",
@@ -122,8 +122,8 @@ def _theorem4_exact_rows(p, N, n, M, exact_l1) -> list[Check]:
                       "theory.bounds", f"{fmt(b4)} (derived zeta: {fmt(b4d)})",
                       f"<= {fmt(b3)}", b4d <= b4 <= b3 and worst < b4d,
                       "derived form also above the exact value"))
-    vbar = bounds.seddik_split_expectation(model, N, method="exact").value
-    ev = _exact.mix_expectations(p, N, n, M, lambda pm, p1: _max_split_fraction(pm))
+    vbar = theory.seddik_split_expectation(model, N, method="exact").value
+    ev = rational.mix_expectations(p, N, n, M, lambda pm, p1: _max_split_fraction(pm))
     alpha = Fraction(n, N + n)
     claim = Fraction(1, 4) - (1 - alpha) ** 2 * (Fraction(1, 4) - ev[0])
     rows.append(Check(KEY, f"Thm 4 zeta: E max_A p^(1)(A)p^(1)(A^c), p={label}",
@@ -151,7 +151,7 @@ def checks() -> list[Check]:
     # Theorem 3 against exact enumeration, s = 2 (the bound is tightest there)
     p = [Fraction(1, 3), Fraction(2, 3)]
     N, n, M = 8, 4, 4
-    exact = _exact.mix_l1_first(p, N, n, M)
+    exact = rational.mix_l1_first(p, N, n, M)
     bound = theory.seddik_deviation_bound(p, Mix(N, n))
     for m in (2, 4):
         value = float(exact[m - 1])
@@ -161,7 +161,7 @@ def checks() -> list[Check]:
     rows += _theorem4_exact_rows(p, N, n, M, exact)
     # negative control: the exact comparison rejects a bound below the exact value
     worst = max(float(x) for x in exact[1:])
-    b4 = bounds.seddik_theorem4_bound([1 / 3, 2 / 3], Mix(N, n), method="exact")
+    b4 = theory.seddik_theorem4_bound([1 / 3, 2 / 3], Mix(N, n), method="exact")
     factor = 0.9 * worst / b4
     scaled = factor * b4
     rows.append(Check(KEY, "NEGATIVE CONTROL: Thm 4 scaled down to 0.9 x exact is rejected",
@@ -170,7 +170,7 @@ def checks() -> list[Check]:
     # a skewed p, small alpha: where zeta is well below 1/2 and Thm 4 gains most
     p = [Fraction(1, 10), Fraction(9, 10)]
     N, n, M = 10, 1, 3
-    rows += _theorem4_exact_rows(p, N, n, M, _exact.mix_l1_first(p, N, n, M))
+    rows += _theorem4_exact_rows(p, N, n, M, rational.mix_l1_first(p, N, n, M))
     # the step exchanges E and max_A: false for the fixed p^(1) = (1/3,1/3,1/3), N=3, n=1
     alpha, third = Fraction(1, 4), Fraction(1, 3)
     after = [_max_split_fraction([(1 - alpha) * third + alpha * (i == j) for i in range(3)])
@@ -185,7 +185,7 @@ def checks() -> list[Check]:
     model = Categorical([0.5, 0.3, 0.2])
     N, n, R = 1000, 100, 20_000
     bound = theory.seddik_deviation_bound(model, Mix(N, n))
-    b4 = bounds.seddik_theorem4_bound(model, Mix(N, n), method="exact", max_states=10**6)
+    b4 = theory.seddik_theorem4_bound(model, Mix(N, n), method="exact", max_states=10**6)
     sim = montecarlo.simulate(model, Mix(N, n), 20, replicates=R, backend="numba", seed=31,
                               statistics=("l1_first",), progress=False)
     for m in (2, 20):

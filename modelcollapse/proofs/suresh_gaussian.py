@@ -19,7 +19,7 @@ rate is nearly sharp: the exact marginal decays like :math:`\rho^k` with
 Checks: :math:`c_4(n) e^{1/(4n-1)} \le 1`; the bound against the exact marginal
 :math:`P(\sigma_k > \varepsilon\sigma_0)` (Gil-Pelaez inversion of the exact
 characteristic function of :math:`\log\sigma_k^2`) and against the exact survival of the
-collapse time (:func:`modelcollapse.theory.gaussian_collapse.gaussian_collapse_time`, grid
+collapse time (:func:`modelcollapse.theory.gaussian_collapse_time`, grid
 with a reported cdf error below 1e-6); the collapse-time law against a seeded
 simulation.
 """
@@ -34,8 +34,9 @@ from scipy import integrate
 
 from ..models import Gaussian
 from ..regimes import Replace
+from ..theory import gaussian_collapse_time
 from ..theory.bounds import suresh_gaussian_bound
-from ..theory.gaussian_collapse import _step_cf, gaussian_collapse_time
+from ..theory.gaussian.passage import step_cf
 from ._registry import Check, Theorem, within, zcheck
 
 KEY = "suresh2025.gaussian"
@@ -48,7 +49,7 @@ def marginal_sf(n: int, eps: float, k: int) -> float:
     a = 2.0 * math.log(eps)
 
     def integrand(u):
-        phi = _step_cf(np.array([u]), n, 1, float(n - 1))[0] ** k
+        phi = step_cf(np.array([u]), n, 1, float(n - 1))[0] ** k
         return (np.exp(-1j * u * a) * phi).imag / u
 
     val, _ = integrate.quad(integrand, 0.0, np.inf, limit=400, epsabs=1e-13, epsrel=1e-11)

@@ -25,6 +25,7 @@ Conventions, the same in every function:
   :class:`~modelcollapse.errors.TooLargeError` (a ``ValueError``), before any work.
 """
 
+from ._results import Estimate, Moments
 from .bounds import (
     mardia_G,
     seddik_collapse_probability_bounds,
@@ -41,45 +42,21 @@ from .bounds import (
     suresh_unigram_bounds,
 )
 from .categorical import (
-    Estimate,
     ForgettingTime,
-    Moments,
     collapse_time,
     diffusion_collapse_time,
     diffusion_loss_time,
+    dirac_probability,
     expected_collapse_time,
     expected_surviving_tokens,
+    first_loss_probability,
     forgetting_time,
-    homozygosity,
-    token_loss,
-)
-from .distributions import GenerationDistribution
-from .gaussian import (
-    StationaryPoint,
-    expected_det_ratio,
-    expected_mean_error,
-    expected_std,
-    expected_trace_ratio,
-    expected_variance,
-    expected_w2sq,
-    gaussian_schedule,
-    log_det_moments,
-    schedule_bounded,
-    stationary_point,
-    variance_moment,
-)
-from .gaussian_collapse import GaussianCollapseTime, gaussian_collapse_time, log_chi2_step
-from .genealogy import (
     genealogy_homozygosity,
     genealogy_homozygosity_from_S0,
+    homozygosity,
     most_recent_effective_size,
     most_recent_transfer_matrix,
     noncoalescence,
-    stationary_homozygosity,
-)
-from .overlapping import (
-    dirac_probability,
-    first_loss_probability,
     overlapping_absorption_moments,
     overlapping_absorption_time,
     overlapping_collapse_moments,
@@ -89,8 +66,6 @@ from .overlapping import (
     overlapping_state_count,
     overlapping_surviving_tokens,
     overlapping_token_loss,
-)
-from .policies import (
     policy_collapse_moments,
     policy_collapse_time,
     policy_collapse_time_asymptotic,
@@ -99,6 +74,26 @@ from .policies import (
     policy_sampling_distribution,
     policy_state_count,
     policy_surviving_tokens,
+    stationary_homozygosity,
+    token_loss,
+)
+from .distributions import GenerationDistribution
+from .gaussian import (
+    GaussianCollapseTime,
+    StationaryPoint,
+    expected_det_ratio,
+    expected_mean_error,
+    expected_std,
+    expected_trace_ratio,
+    expected_variance,
+    expected_w2sq,
+    gaussian_collapse_time,
+    gaussian_schedule,
+    log_chi2_step,
+    log_det_moments,
+    schedule_bounded,
+    stationary_point,
+    variance_moment,
 )
 from .regression import (
     accumulate_error_bound,

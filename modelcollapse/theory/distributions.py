@@ -6,6 +6,10 @@ import math
 
 import numpy as np
 
+__all__ = [
+    "GenerationDistribution",
+]
+
 __all__ = ["GenerationDistribution"]
 
 

@@ -25,6 +25,18 @@ import math
 import numpy as np
 from numba import njit
 
+__all__ = [
+    "Checkpoints",
+    "build_row_cache",
+    "coefficients",
+    "collapse_functionals",
+    "forward",
+    "green",
+    "log_eigenvalues",
+    "occupancy_block",
+    "spectral_tail",
+]
+
 #: Entries of an occupancy row below this value are dropped at the window's edges.
 CUT = 1e-30
 

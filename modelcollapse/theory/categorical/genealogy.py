@@ -86,16 +86,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
-from ..models import check_categorical, exact_probabilities
-from ..regimes import as_regime, require_plain_sampling
-from .categorical import _check_generations
+from ...errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
+from ...models import check_categorical, exact_probabilities
+from ...regimes import as_regime, require_plain_sampling
+from .._results import check_flag, check_generations, check_method
 
 __all__ = [
     "genealogy_homozygosity",
     "genealogy_homozygosity_from_S0",
-    "most_recent_effective_size",
-    "most_recent_transfer_matrix",
     "noncoalescence",
     "stationary_homozygosity",
 ]
@@ -132,21 +130,9 @@ def _genealogy(regime) -> tuple:
 
 
 def _check_m(m) -> np.ndarray:
-    return _check_generations(m, MAX_GENERATIONS).astype(np.int64)
+    return check_generations(m, MAX_GENERATIONS).astype(np.int64)
 
 
-def _check_flag(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise WrongTypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _check_method(method) -> str:
-    if not isinstance(method, str):
-        raise WrongTypeError(f"method must be a string, got {method!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    return method
 
 
 # ---------------------------------------------------------------------- closed forms
@@ -338,8 +324,8 @@ def noncoalescence(regime, m, *, exact: bool = False, method: str = "auto"):
     """
     kind, n, K = _genealogy(regime)
     ms = _check_m(m)
-    exact = _check_flag(exact, "exact")
-    method = _check_method(method)
+    exact = check_flag(exact, "exact")
+    method = check_method(method, METHODS)
     M = int(ms.max()) if ms.size else 0
     if exact and ms.ndim:
         raise ValueError("exact=True takes a scalar m")
@@ -447,7 +433,7 @@ def genealogy_homozygosity(model, regime, m, *, exact: bool = False, method: str
     ----------
     .. [1] The theory chapter, docs/theory/regimes.md ("Genealogies and homozygosity").
     """
-    exact = _check_flag(exact, "exact")
+    exact = check_flag(exact, "exact")
     if exact:
         p = exact_probabilities(model) if not isinstance(model, (str, bytes)) else None
         if p is None:
@@ -516,7 +502,7 @@ def stationary_homozygosity(model, regime, *, exact: bool = False):
     .. [2] The theory chapter, docs/theory/regimes.md ("Stationary homozygosity").
     """
     kind, n, _ = _genealogy(regime)
-    exact = _check_flag(exact, "exact")
+    exact = check_flag(exact, "exact")
     if exact:
         p = exact_probabilities(model)
         S0 = sum(x * x for x in p)
@@ -538,129 +524,3 @@ def stationary_homozygosity(model, regime, *, exact: bool = False):
         D = (1 - 1 / n) * math.exp(math.lgamma(2 - 1 / n) - math.lgamma(2 - a)
                                    - math.lgamma(2 - b))
     return 1.0 - (1.0 - S0) * D
-
-
-# ---------------------------------------------------------------------- MostRecent N_e
-def most_recent_transfer_matrix(n: int, window: int, *, exact: bool = False):
-    r"""The stationary (:math:`s > K`) transfer matrix of the banded recursion of
-    ``MostRecent(n, K)``: with :math:`X_s = (E(s, s-d))_{d<K}` and
-    :math:`Z_s = (X_{s-1}, \dots, X_{s-K})` (length :math:`K^2`),
-    :math:`Z_{s+1} = T Z_s`. Returns a ``K^2 x K^2`` float64 array, or (``exact=True``)
-    a list of lists of ``Fraction``.
-
-    Parameters
-    ----------
-    n : int
-        Samples per generation, ``>= 1``.
-    window : int
-        The window ``K``, ``1 <= K <= n``.
-    exact : bool, default False
-        Build the matrix in ``Fraction`` arithmetic and return it unrounded.
-
-    Returns
-    -------
-    numpy.ndarray or list of list of Fraction
-        The ``K^2 x K^2`` matrix ``T``: a float64 array, or with ``exact=True`` a list of
-        rows of ``Fraction``.
-
-    Raises
-    ------
-    WrongTypeError
-        ``n`` or ``window`` not an integer, or ``exact`` not a bool.
-    ValueError
-        ``n < 1``, ``window < 1`` or ``window > n``.
-
-    References
-    ----------
-    .. [1] The theory chapter, docs/theory/regimes.md ("MostRecent: a banded pair recursion").
-    .. [2] The theory chapter, docs/theory/regimes.md ("The effective size of MostRecent").
-    """
-    reg = as_regime(_most_recent(n, window))
-    n, K = reg.n, reg.window
-    exact = _check_flag(exact, "exact")
-    one = Fraction(1)  # built exactly, rounded once at the end
-    zero = one * 0
-    b = n // K
-    N = K * b
-    size = K * K
-
-    def idx(lag, d):  # position of E(s-lag, s-lag-d) in Z_s (lag = 1..K)
-        return (lag - 1) * K + d
-
-    T = [[zero] * size for _ in range(size)]
-
-    def add(row, a1, a2, w):  # E(a1, a2) with a_i = s - lag_i (s is the new generation)
-        lag = min(a1, a2)
-        d = abs(a1 - a2)
-        T[row][idx(lag, d)] += w
-
-    # new X_s, expressed through Z_s = (X_{s-1}, ..., X_{s-K}); lags count back from s
-    for d in range(1, K):
-        for j in range(1, K + 1):
-            add(d, j, d, one / K)
-    for j1 in range(1, K + 1):
-        for j2 in range(1, K + 1):
-            if N == 1:  # n = 1: one sample per generation, no pair of distinct ones
-                continue
-            w = (b - 1 if j1 == j2 else b) * one / (N - 1) / K * (1 - one / N)
-            add(0, j1, j2, w)
-    # shift: X_{s-1}, ..., X_{s-K+1} move down one lag
-    for lag in range(1, K):
-        for d in range(K):
-            T[idx(lag + 1, d)][idx(lag, d)] = one
-    if exact:
-        return T
-    return np.array([[float(x) for x in row] for row in T])
-
-
-def _most_recent(n, window):
-    from ..regimes import MostRecent
-
-    return MostRecent(n, window)
-
-
-def most_recent_effective_size(n: int, window: int) -> float:
-    r"""Effective population size of ``MostRecent(n, K)`` on the diffusion scale.
-
-    For :math:`m > K`, :math:`1 - S_m = (1-S_0) D_m` and :math:`D_m` obeys the
-    stationary banded recursion (:func:`most_recent_transfer_matrix`), so
-    :math:`D_m \approx C\lambda^m` with :math:`\lambda` the largest root of its
-    characteristic polynomial (the Perron root of the non-negative transfer matrix);
-    :math:`N_e = 1/(1-\lambda)`. With :math:`N = K\lfloor n/K\rfloor` samples per fit,
-
-    .. math:: N_e = N\Big(\frac{K+1}{2}\Big)^2 + O(K^2) \quad (n \to \infty),
-
-    the overlapping-generations law: a lineage steps back a uniform
-    :math:`j \in \{1..K\}` generations (mean :math:`\bar T = (K+1)/2`), two lineages
-    are in the same generation a fraction :math:`1/\bar T` of the time, and each
-    generation they share they meet with probability :math:`\approx 1/(N \bar T)`.
-    ``K = 1`` gives :math:`N_e = n` exactly.
-
-    Parameters
-    ----------
-    n : int
-        Samples per generation, ``>= 1``.
-    window : int
-        The window ``K``, ``1 <= K <= n``.
-
-    Returns
-    -------
-    float
-        :math:`N_e`; ``math.inf`` when the Perron root is 1 or more.
-
-    Raises
-    ------
-    WrongTypeError
-        ``n`` or ``window`` not an integer.
-    ValueError
-        ``n < 1``, ``window < 1`` or ``window > n``.
-
-    References
-    ----------
-    .. [1] J. Felsenstein (1971). *Inbreeding and variance effective numbers in populations with
-       overlapping generations.* Genetics 68, 581–597.
-    .. [2] The theory chapter, docs/theory/regimes.md ("The effective size of MostRecent").
-    """
-    T = most_recent_transfer_matrix(n, window)
-    lam = float(np.max(np.abs(np.linalg.eigvals(T))))
-    return math.inf if lam >= 1.0 else 1.0 / (1.0 - lam)

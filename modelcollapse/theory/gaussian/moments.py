@@ -94,17 +94,33 @@ an exact recursion. The derivations are in :mod:`modelcollapse.proofs`.
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import gammaln, hyp1f1, polygamma, psi, roots_genlaguerre, zeta
 
-from ..errors import UnsupportedRegimeError, WrongTypeError
-from ..models import Gaussian, _check_positive_int, check_real
-from ..regimes import Accumulate, Mix, Regime, Replace, accepts_regime_spec, require_plain_sampling
-from .categorical import Moments
+from ...regimes import Mix, accepts_regime_spec
+from ._common import _check_model, _check_t, _den, _power, _regime_kind, _replace_log_moment, _ret
+from .accumulate import (
+    _acc_sum,
+    _accumulate_e,
+    _accumulate_e_limit,
+    _accumulate_v,
+    _accumulate_v_limit,
+)
+
+__all__ = [
+    "StationaryPoint",
+    "expected_det_ratio",
+    "expected_mean_error",
+    "expected_std",
+    "expected_trace_ratio",
+    "expected_variance",
+    "expected_w2sq",
+    "mix_matrix",
+    "stationary_point",
+    "variance_moment",
+]
 
 
 class StationaryPoint(NamedTuple):
@@ -122,356 +138,7 @@ class StationaryPoint(NamedTuple):
     mean_error: float
 
 
-__all__ = [
-    "StationaryPoint",
-    "expected_det_ratio",
-    "expected_mean_error",
-    "expected_std",
-    "expected_trace_ratio",
-    "expected_variance",
-    "expected_w2sq",
-    "gaussian_schedule",
-    "log_det_moments",
-    "schedule_bounded",
-    "stationary_point",
-    "variance_moment",
-]
-
-
-# ---------------------------------------------------------------------- validation
-def _check_model(model) -> Gaussian:
-    if not isinstance(model, Gaussian):
-        raise WrongTypeError(f"model must be a Gaussian, got {type(model).__name__}")
-    return model
-
-
-def _den(model, K):
-    return K - 1 if model.estimator == "unbiased" else K
-
-
-def _check_t(m):
-    ts = np.asarray(m, dtype=np.float64)
-    if np.any(np.isnan(ts)) or np.any(ts < 0) or np.any(
-            np.isfinite(ts) & (ts != np.floor(ts))):
-        raise ValueError(f"m must be a non-negative integer (or numpy.inf), got {m!r}")
-    return ts
-
-
-def _ret(arr, t):
-    arr = np.asarray(arr, dtype=np.float64)
-    return float(arr) if np.ndim(t) == 0 else arr
-
-
-def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix"),
-                 singular_ok=False):
-    """The regime's kind; the sample size must give a non-singular fit (``n >= d + 1``),
-    or, with ``singular_ok`` (formulas linear in the fit: its mean and trace are defined
-    for a singular fit too), at least 2 samples."""
-    require_plain_sampling(regime, what)
-    need = 2 if singular_ok else model.dim + 1
-    why = "for a fit" if singular_ok else "for a non-singular fit"
-    if isinstance(regime, Replace):
-        kind = "replace"
-        if regime.n < need:
-            raise ValueError(f"Replace(n) needs n >= {need} {why}, got n={regime.n}")
-    elif isinstance(regime, Accumulate):
-        kind = "accumulate"
-        if regime.n < need:
-            raise ValueError(f"Accumulate(n) needs n >= {need} {why}, got n={regime.n}")
-    elif isinstance(regime, Mix):
-        if not regime.fresh:
-            raise UnsupportedRegimeError(
-                f"{what} is exact for Mix(..., fresh=True) (new real data each "
-                "generation); with the same real data every generation, simulate it "
-                "with modelcollapse.montecarlo", _supported(allowed))
-        kind = "mix"
-        if regime.real < need:
-            raise ValueError(f"Mix needs real >= {need} {why}, got real={regime.real}")
-    elif isinstance(regime, Regime):
-        raise UnsupportedRegimeError(
-            f"{what} is exact for Replace, Accumulate and Mix(fresh=True); simulate "
-            f"{type(regime).__name__} with modelcollapse.montecarlo", _supported(allowed))
-    else:
-        raise ValueError(f"regime must be a Regime such as Replace(n), got {regime!r}")
-    if kind not in allowed:
-        if kind == "mix":
-            why = ("the fresh real points enter additively, sigma_m^2 = A_m sigma_{m-1}^2 "
-                   "+ B_m (a perpetuity), so sigma_m^2 is not a product of independent "
-                   "factors and its non-integer moments have no product form")
-        else:
-            why = "the variance is not a product of independent factors there"
-        raise UnsupportedRegimeError(
-            f"{what} has no exact finite-m form under {type(regime).__name__}: {why}; "
-            "simulate it with modelcollapse.montecarlo (or use expected_variance / "
-            "expected_mean_error)", _supported(allowed))
-    return kind
-
-
-def _supported(kinds) -> tuple[str, ...]:
-    names = {"replace": "Replace", "accumulate": "Accumulate", "mix": "Mix(fresh=True)"}
-    return tuple(names[k] for k in kinds)
-
-
-# ---------------------------------------------------------------------- Replace
-_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156,
-             -3617 / 122400)
-
-
-def _log_gamma_ratio(a, s):
-    """log Gamma(a+s)/Gamma(a) to ~1e-16 absolute (gammaln(a+s) - gammaln(a) loses
-    ~eps*log Gamma(a), 1e-12 at a = 500): Stirling's series for a, a + s >= 10."""
-    if min(a, a + s) < 10:
-        return float(gammaln(a + s) - gammaln(a))
-    b = a + s
-    corr = sum(c * (b ** -(2 * n + 1) - a ** -(2 * n + 1)) for n, c in enumerate(_STIRLING))
-    return (a - 0.5) * math.log1p(s / a) + s * math.log(b) - s + corr
-
-
-def _replace_log_moment(model, M, s):
-    """log E (det ratio of one generation)^s."""
-    den = _den(model, M)
-    j = np.arange(1, model.dim + 1)
-    a = (M - j) / 2.0
-    if np.any(a + s <= 0):
-        raise ValueError(f"the moment of order s={s} is infinite (needs s > -(M-d)/2)")
-    return float(sum(_log_gamma_ratio(float(aj), s) for aj in a) + len(a) * s * math.log(2.0 / den))
-
-
-def _power(log_factor, ts):
-    """exp(t * log_factor), with the t = inf limits."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.exp(np.where(np.isfinite(ts), ts, 0.0) * log_factor)
-    if log_factor < 0:
-        lim = 0.0
-    elif log_factor > 0:
-        lim = np.inf
-    else:
-        lim = 1.0
-    return np.where(np.isfinite(ts), out, lim)
-
-
-# ---------------------------------------------------------------------- accumulate / mix
-def _accumulate_v(model, M, tmax):
-    """v_k = E sigma_k^2/sigma_0^2 (trace ratio) for k = 0..tmax under Accumulate(M)."""
-    k = np.arange(2, tmax + 1, dtype=np.float64)
-    if model.estimator == "mle":
-        v1 = (M - 1) / M
-        drop = 1.0 / (k * k * M)
-    else:
-        v1 = 1.0
-        drop = 1.0 / (k * (k * M - 1.0))
-    v = np.empty(tmax + 1)
-    v[0] = 1.0
-    if tmax >= 1:
-        v[1] = v1
-        # prod (1 - drop) as exp(sum log1p(-drop)): a cumprod of the rounded 1 - drop
-        # drifts by ~1e-12 over 10^5 generations
-        v[2:] = v1 * np.exp(np.cumsum(np.log1p(-drop)))
-    return v
-
-
-def _accumulate_v_limit(model, M):
-    if model.estimator == "mle":
-        x = 1.0 / math.sqrt(M)
-        return math.sin(math.pi * x) / (math.pi * x)
-    disc = math.sqrt(1.0 + 4.0 * M)
-    a, b = (1 + disc) / (2 * M), (1 - disc) / (2 * M)
-    return math.exp(math.lgamma(2 - 1 / M) - math.lgamma(2 - a) - math.lgamma(2 - b))
-
-
-def _accumulate_e(model, M, tmax):
-    """e_k = E (mu_k - mu_0)^2/sigma_0^2 for k = 0..tmax."""
-    v = _accumulate_v(model, M, tmax)
-    k = np.arange(1, tmax + 1, dtype=np.float64)
-    e = np.zeros(tmax + 1)
-    e[1:] = np.cumsum(v[:-1] / (k * k * M))
-    return e
-
-
-def _accumulate_e_limit(model, M, tol=1e-15):
-    # sum_k v_{k-1}/(k^2 M): v converges, so sum the first 10^6 terms exactly and the
-    # rest with the limit of v (error < (v_K - v_inf)/(K M) < 1e-12)
-    K = 1_000_000
-    e = _accumulate_e(model, M, K)[-1]
-    vinf = _accumulate_v_limit(model, M)
-    tail = vinf * float(polygamma(1, K + 1)) / M  # sum_{k > K} 1/k^2 = psi'(K+1)
-    return e + tail
-
-
-# ---------------------------------------------------------------------- accumulate factors
-# sigma_t^2/sigma_0^2 = prod_{k<=t} F_k with independent F_1 = chi2_{M-1}/(M - delta) and
-# F_k = 1 + U_k, U_k = (Y_k - M)/D_k, D_k = kM - delta, Y_k = chi2_{M-1} + c_k Z^2,
-# c_k = (k-1)/k (k >= 2). The law of Y_k is the chi2_M law tilted by a 1F1 factor:
-#     f_Y(y) = c_k^{-1/2} f_{chi2_M}(y) 1F1(1/2; M/2; -y/(2(k-1)))
-# (sum of Gamma((M-1)/2, 2) and Gamma(1/2, 2c_k)). Per factor we need
-#     "pow": E F^s - 1,  "log": E log F,  "var": Var log F.
-# Small k: Gauss-Laguerre quadrature against chi2_M (nodes y = 2x, weight x^{M/2-1}e^{-x})
-# times the 1F1 tilt. Large k: Taylor series of (1+u)^s, log(1+u), log^2(1+u) in u to
-# order J-1, with the exact moments E U^j from the cumulants of Y, and a rigorous bound on
-# the Lagrange remainder (u >= -M/D, so 1 + xi >= a/D, a = D - M):
-#     pow:  |binom(s,J)| (D/a)^{J-s} E U^J       (J > s; zero for integer 0 <= s < J)
-#     log:  (D/a)^J E U^J / J
-#     log^2: 2 (H_{J-1} + log(D/a)) (D/a)^J E U^J / J,
-# J even so that E U^J = E|U|^J. The series is used from the first k after which every
-# bound is below _ACC_TOL; t = inf adds the tail sum_{k>K} g(k), g analytic in 1/k,
-# by interpolating k^2 g(k) in 1/k at K, 2K, ..., 32K and summing with Hurwitz zetas.
-_ACC_J = 20
-_ACC_TOL = 1e-17
-_ACC_NODES = 160
-_ACC_KQUAD_MAX = 20_000
-_ACC_KTAIL = 4096
-
-
-def _delta(model):
-    return 1.0 if model.estimator == "unbiased" else 0.0
-
-
-@functools.lru_cache(maxsize=64)
-def _chi2_rule(M, n=_ACC_NODES):
-    """Gauss rule for E g(chi2_M): nodes y and weights summing to 1."""
-    x, w = roots_genlaguerre(n, M / 2.0 - 1.0)
-    return 2.0 * x, w / math.exp(gammaln(M / 2.0))
-
-
-def _acc_g(kind, u, s):
-    lu = np.log1p(u)
-    if kind == "pow":
-        return np.expm1(s * lu)
-    if kind == "log":
-        return lu
-    return lu * lu  # "log2"
-
-
-def _acc_quad(M, delta, ks, kind, s):
-    """E g(U_k) by quadrature for k >= 2 (kind: "pow", "log", "log2")."""
-    y, w = _chi2_rule(M)
-    out = np.empty(len(ks))
-    for lo in range(0, len(ks), 512):
-        k = np.asarray(ks[lo:lo + 512], dtype=np.float64)[:, None]
-        tilt = hyp1f1(0.5, M / 2.0, -y / (2.0 * (k - 1.0))) * np.sqrt(k / (k - 1.0))
-        u = (y - M) / (k * M - delta)
-        out[lo:lo + 512] = (w * tilt * _acc_g(kind, u, s)).sum(axis=1)
-    return out
-
-
-def _acc_u_moments(M, delta, k, J):
-    """E U_k^n, n = 0..J, for an array of k >= 2 (exact, from the cumulants of Y_k:
-    kappa_n = 2^{n-1}(n-1)! (M - 1 + c^n), and E Y = M - 1/k)."""
-    k = np.asarray(k, dtype=np.float64)
-    c = (k - 1.0) / k
-    D = k * M - delta
-    kap = [None, -1.0 / k / D]  # cumulants of U = (Y - M)/D
-    for n in range(2, J + 1):
-        kap.append(2.0 ** (n - 1) * math.factorial(n - 1) * (M - 1.0 + c**n) / D**n)
-    m = [np.ones_like(k)]
-    for n in range(1, J + 1):
-        m.append(sum(math.comb(n - 1, i - 1) * kap[i] * m[n - i] for i in range(1, n + 1)))
-    return np.stack(m, axis=-1)
-
-
-def _acc_series(M, delta, k, kind, s, J=_ACC_J):
-    """(value, truncation bound) of E g(U_k) by the order-(J-1) Taylor series."""
-    k = np.asarray(k, dtype=np.float64)
-    mu = _acc_u_moments(M, delta, k, J)
-    j = np.arange(1, J)
-    logr = np.log(k * M - delta) - np.log((k - 1.0) * M - delta)
-    if kind == "pow":
-        # binom(s, j) for j = 0..J (scipy's binom is nan at negative integer s)
-        bin_ = np.concatenate([[1.0], np.cumprod((s - np.arange(J)) / np.arange(1, J + 1))])
-        coef = bin_[1:J]
-        bound = abs(bin_[J]) * np.exp((J - s) * logr) * mu[..., J]
-    elif kind == "log":
-        coef = (-1.0) ** (j + 1) / j
-        bound = np.exp(J * logr) * mu[..., J] / J
-    else:
-        harm = np.concatenate([[0.0], np.cumsum(1.0 / j)])  # H_0..H_{J-1}
-        coef = (-1.0) ** j * 2.0 * harm[j - 1] / j
-        bound = 2.0 * (harm[J - 1] + logr) * np.exp(J * logr) * mu[..., J] / J
-    return mu[..., 1:J] @ coef, bound
-
-
-def _acc_series_from(M, delta, kind, s, J):
-    """First k >= 2 from which every series bound is below _ACC_TOL (ValueError if
-    beyond _ACC_KQUAD_MAX)."""
-    lo = 2
-    for hi in (257, 4097, _ACC_KQUAD_MAX + 1):  # the bound decreases in k: scan in blocks
-        k = np.arange(lo, hi, dtype=np.float64)
-        bad = np.nonzero(~(_acc_series(M, delta, k, kind, s, J)[1] <= _ACC_TOL))[0]
-        if bad.size == 0:
-            return lo
-        if bad[-1] < k.size - 1:
-            return int(k[bad[-1]]) + 1
-        lo = hi
-    raise ValueError(f"the moment of order s={s} needs too many quadrature steps")
-
-
-def _acc_kinds(kind):
-    return ("log", "log2") if kind == "var" else (kind,)
-
-
-def _acc_term(M, delta, k, kind, s, k0, J):
-    """Per-generation term for an array of k >= 2 (series of order J-1 where k >= k0)."""
-    k = np.asarray(k, dtype=np.float64)
-    vals = {}
-    for kd in _acc_kinds(kind):
-        v = np.empty(k.shape)
-        small = k < k0
-        if np.any(small):
-            v[small] = _acc_quad(M, delta, k[small], kd, s)
-        for lo in range(0, k.size, 1 << 16):  # blocks: the moments take (J+1) arrays
-            blk = slice(lo, lo + (1 << 16))
-            big = ~small[blk]
-            if np.any(big):
-                v[blk][big] = _acc_series(M, delta, k[blk][big], kd, s, J)[0]
-        vals[kd] = v
-    if kind == "pow":
-        return np.log1p(vals["pow"])  # log E F_k^s
-    if kind == "log":
-        return vals["log"]
-    return vals["log2"] - vals["log"] ** 2
-
-
-def _acc_first(M, delta, kind, s):
-    """The k = 1 term: F_1 = chi2_{M-1}/(M - delta)."""
-    a = (M - 1) / 2.0
-    if kind == "pow":
-        if a + s <= 0:
-            raise ValueError(f"the moment of order s={s} is infinite (needs s > "
-                             f"-(M-1)/2 = {-a})")
-        return _log_gamma_ratio(a, s) + s * math.log(2.0 / (M - delta))
-    if kind == "log":
-        return float(psi(a) + math.log(2.0 / (M - delta)))
-    return float(polygamma(1, a))
-
-
-def _acc_sum(model, M, ts, kind, s=0.0):
-    """sum_{k<=t} of the per-generation term at each t (t = inf: the convergent limit):
-    log E F_k^s ("pow"), E log F_k ("log") or Var log F_k ("var")."""
-    delta = _delta(model)
-    # J even and > s (for an integer 0 <= s < J the binomial series is finite: exact)
-    J = max(_ACC_J, 2 * (int(max(s, 0.0)) // 2) + 4) if kind == "pow" else _ACC_J
-    first = _acc_first(M, delta, kind, s)
-    k0 = max(_acc_series_from(M, delta, kd, s, J) for kd in _acc_kinds(kind))
-    finite = ts[np.isfinite(ts)]
-    tmax = int(finite.max()) if finite.size else 0
-    need_inf = bool(np.any(~np.isfinite(ts)))
-    K = max(tmax, k0, _ACC_KTAIL) if need_inf else tmax
-    cum = np.zeros(K + 1)
-    if K >= 1:
-        cum[1] = first
-    if K >= 2:
-        cum[2:] = first + np.cumsum(_acc_term(M, delta, np.arange(2, K + 1), kind, s, k0, J))
-    lim = np.nan
-    if need_inf:
-        kk = K * 2.0 ** np.arange(6)
-        g = _acc_term(M, delta, kk, kind, s, k0, J) * kk**2
-        p = np.polynomial.polynomial.polyfit(1.0 / kk, g, 5)
-        lim = cum[K] + sum(p[m] * float(zeta(m + 2, K + 1)) for m in range(6))
-    idx = np.where(np.isfinite(ts), ts, 0).astype(np.int64)
-    return np.where(np.isfinite(ts), cum[idx], lim)
-
-
-def _mix_matrix(model, N, n):
+def mix_matrix(model, N, n):
     """(v, e, 1) -> next (v, e, 1) under Mix(N, n, fresh=True), sigma_0 = 1."""
     delta = 1.0 if model.estimator == "unbiased" else 0.0
     D = N + n - delta
@@ -486,7 +153,7 @@ def _mix_matrix(model, N, n):
 
 
 def _mix_path(model, regime, tmax):
-    A, x = _mix_matrix(model, regime.real, regime.synthetic)
+    A, x = mix_matrix(model, regime.real, regime.synthetic)
     out = np.empty((tmax + 1, 2))
     out[0] = (1.0, 0.0)
     for k in range(1, tmax + 1):
@@ -538,7 +205,7 @@ def stationary_point(model, regime) -> StationaryPoint:
         raise ValueError("stationary_point needs Mix(real, synthetic, fresh=True): "
                          "Replace collapses and Accumulate converges without fresh data")
     _regime_kind(model, regime, "stationary_point", allowed=("mix",), singular_ok=True)
-    A, _ = _mix_matrix(model, regime.real, regime.synthetic)
+    A, _ = mix_matrix(model, regime.real, regime.synthetic)
     B = A[:2, :2]
     c = A[:2, 2]
     v, e = np.linalg.solve(np.eye(2) - B, c)
@@ -877,117 +544,6 @@ def expected_std(model, regime, m):
     return _ret(np.asarray(variance_moment(model, regime, m, 0.5)) * model.std, m)
 
 
-def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> Moments:
-    r"""Mean and variance of the step :math:`Y = \sum_{j=1}^d\log(\chi^2_{M-j}/\mathrm{den})`.
-
-    :math:`E[Y] = \sum_j [\psi((M-j)/2) + \log(2/\mathrm{den})]`,
-    :math:`\mathrm{Var}\,Y = \sum_j \psi'((M-j)/2)`.
-
-    Parameters
-    ----------
-    M : int
-        Sample size per generation, ``M >= d + 1``.
-    d : int, default 1
-        Dimension, ``1 <= d <= 10**6``.
-    estimator : {"unbiased", "mle"}, default "unbiased"
-        The divisor of the fitted covariance: ``den = M - 1`` or ``M``.
-
-    Returns
-    -------
-    tuple of float
-        ``(mean, var)`` of ``Y``, a plain tuple.
-
-    Raises
-    ------
-    WrongTypeError
-        ``M`` or ``d`` not an integer.
-    ValueError
-        ``d < 1``, ``d > 10**6``, ``M < d + 1``, or an unknown ``estimator``.
-
-    References
-    ----------
-    .. [1] W. G. Cochran (1934). *The distribution of quadratic forms in a normal system.*
-       Mathematical Proceedings of the Cambridge Philosophical Society 30, 178–191.
-    .. [2] The theory chapter, docs/theory/gaussian.md ("The collapse-time law").
-    """
-    d = _check_positive_int(d, "d")
-    M = _check_positive_int(M, "M", minimum=d + 1)  # chi-square degrees of freedom M - j
-    if estimator not in ("unbiased", "mle"):
-        raise ValueError(f"estimator must be 'unbiased' or 'mle', got {estimator!r}")
-    if d > 10**6:
-        raise ValueError(f"d must be <= 10**6, got {d}")
-    den = float(M - 1 if estimator == "unbiased" else M)
-    ks = (float(M) - np.arange(1, d + 1)) / 2.0  # float: any M, no int64 overflow
-    mean = float(np.sum(psi(ks)) + d * math.log(2.0 / den))
-    var = float(np.sum(polygamma(1, ks)))
-    return Moments(mean, var)
-
-
-@accepts_regime_spec
-def log_det_moments(model, regime, m):
-    r"""Mean and variance of :math:`\log(\det\Sigma_m/\det\Sigma_0)` (1-D: of
-    :math:`\log\sigma_m^2/\sigma_0^2`). Returns ``(mean, var)``.
-
-    ``Replace(M)``: ``m`` times :math:`\sum_j[\psi(\frac{M-j}2) + \log\frac2{\mathrm{den}}]`
-    and :math:`\sum_j\psi'(\frac{M-j}2)` (a random walk: mean and variance grow linearly).
-
-    ``Accumulate(M)``, 1-D only: :math:`\sum_{k\le m} E\log F_k` and
-    :math:`\sum_{k\le m}\mathrm{Var}\log F_k` over the independent step factors (the
-    ``k = 1`` terms are :math:`\psi(\frac{M-1}2) + \log\frac{2}{M-\delta}` and
-    :math:`\psi'(\frac{M-1}2)`); both converge as ``m -> inf`` (terms
-    :math:`O(1/k^2)`): :math:`\log\sigma_m^2` has a non-degenerate limit law.
-
-    Parameters
-    ----------
-    model : Gaussian
-        The real distribution, any dimension under ``Replace`` and 1-D under
-        ``Accumulate``; its ``estimator`` (``"unbiased"`` or ``"mle"``) sets the divisor
-        ``den``.
-    regime : Replace or Accumulate
-        ``Replace(M)`` or ``Accumulate(M)`` with plain sampling and ``M >= d + 1`` (a
-        non-singular fit). A spec string is not accepted here.
-    m : int or array_like of int
-        Generations, ``>= 0`` (``m = 0`` is the real distribution); integer-valued floats
-        and ``numpy.inf`` (the limit) are accepted.
-
-    Returns
-    -------
-    tuple
-        ``(mean, var)``, a plain tuple: each a float for a scalar ``m`` and a float64 array
-        of the shape of ``m`` for an array. Under ``Replace`` the limit ``m = inf`` is
-        ``-inf`` or ``inf`` (the sign of the drift) for the mean and ``inf`` for the
-        variance.
-
-    Raises
-    ------
-    WrongTypeError
-        ``model`` is not a ``Gaussian``.
-    ValueError
-        ``m`` not a non-negative whole number (or ``inf``), ``M < d + 1``, ``Accumulate`` with
-        ``d > 1``, or ``regime`` not a :class:`~modelcollapse.regimes.Regime`.
-    UnsupportedRegimeError
-        ``Mix`` (no product form), another regime, or a sampling policy.
-
-    References
-    ----------
-    .. [1] The theory chapter, docs/theory/gaussian.md ("Replace: the variance recursion").
-    .. [2] The theory chapter, docs/theory/gaussian.md ("Accumulating data: the pi^2/6 ceiling").
-    """
-    model = _check_model(model)
-    kind = _regime_kind(model, regime, "log_det_moments", allowed=("replace", "accumulate"))
-    ts = _check_t(m)
-    M = regime.n
-    if kind == "accumulate":
-        _acc_1d(model, "log_det_moments")
-        return (_ret(_acc_sum(model, M, ts, "log"), m),
-                _ret(_acc_sum(model, M, ts, "var"), m))
-    drift, var = log_chi2_step(M, model.dim, model.estimator)  # one generation's step
-    with np.errstate(invalid="ignore"):
-        mean = np.where(np.isfinite(ts), ts * drift, -np.inf if drift < 0 else np.inf)
-        v = np.where(np.isfinite(ts), ts * var, np.inf)
-    return Moments(_ret(mean, m), _ret(v, m))
-
-
 @accepts_regime_spec
 def expected_w2sq(model, regime, m):
     r""":math:`E W_2^2(N(\mu_0,\sigma_0^2), N(\mu_m,\sigma_m^2)) = E(\mu_m-\mu_0)^2 +
@@ -1041,101 +597,3 @@ def expected_w2sq(model, regime, m):
            + np.asarray(expected_variance(model, regime, m))
            - 2 * s0 * np.asarray(expected_std(model, regime, m)) + s0 * s0)
     return _ret(out, m)
-
-
-# ---------------------------------------------------------------------- schedules
-def gaussian_schedule(model, sizes) -> dict:
-    r"""A 1-D Gaussian refitted under ``Replace`` with sample size ``sizes[i-1]`` at
-    generation ``i`` (Shumailov et al.: growing sample sizes). Returns arrays over
-    ``m = 0..len(sizes)`` of ``variance`` :math:`E\sigma_m^2`, ``std`` :math:`E\sigma_m`,
-    ``mean_error`` :math:`E(\mu_m-\mu_0)^2 = \sum_{i\le m} E\sigma_{i-1}^2/M_i` and
-    ``w2sq`` :math:`E W_2^2`. With the unbiased estimator ``mean_error`` is
-    :math:`\sigma_0^2\sum_i 1/M_i`: :math:`E W_2^2` stays bounded iff
-    :math:`\sum_i 1/M_i < \infty` (see :func:`schedule_bounded`).
-
-    Parameters
-    ----------
-    model : Gaussian
-        A 1-D real distribution; its ``estimator`` (``"unbiased"`` or ``"mle"``) sets the
-        divisor of the fitted variance.
-    sizes : sequence of int
-        The sample size of each generation, ``sizes[i-1]`` at generation ``i``, each
-        ``>= 2`` (integer-valued floats are accepted).
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        Keys ``"variance"``, ``"std"``, ``"mean_error"`` and ``"w2sq"``, each a float64
-        array of length ``len(sizes) + 1`` indexed by ``m`` (``m = 0``: the real model).
-
-    Raises
-    ------
-    WrongTypeError
-        ``model`` is not a ``Gaussian``, or a size is not a whole number.
-    ValueError
-        ``model`` is not 1-D, or a size is below 2.
-
-    References
-    ----------
-    .. [1] I. Shumailov, Z. Shumaylov, Y. Zhao, N. Papernot, R. Anderson, Y. Gal (2024). *AI models
-       collapse when trained on recursively generated data.* Nature 631, 755–759. Preprint: *The
-       Curse of Recursion: Training on Generated Data Makes Models Forget*, arXiv:2305.17493.
-    .. [2] The theory chapter, docs/theory/gaussian.md ("Shumailov et al. Theorem 3.1").
-    """
-    model = _check_model(model)
-    if model.dim != 1:
-        raise ValueError("gaussian_schedule is implemented for a 1-D Gaussian")
-    Ms = [_check_positive_int(int(m) if float(m).is_integer() else m, "sizes[i]",
-                              minimum=2) for m in sizes]
-    v = [1.0]
-    sd = [1.0]
-    e = [0.0]
-    for M in Ms:
-        den = _den(model, M)
-        e.append(e[-1] + v[-1] / M)
-        v.append(v[-1] * (M - 1) / den)
-        sd.append(sd[-1] * math.exp(0.5 * math.log(2.0 / den) + math.lgamma(M / 2)
-                                    - math.lgamma((M - 1) / 2)))
-    var0 = model.cov[0, 0]
-    v, sd, e = np.array(v) * var0, np.array(sd) * model.std, np.array(e) * var0
-    w2 = e + v - 2 * model.std * sd + var0
-    return {"variance": v, "std": sd, "mean_error": e, "w2sq": w2}
-
-
-def schedule_bounded(exponent: float) -> bool:
-    r"""Whether :math:`E W_2^2` stays bounded (unbiased estimator) for sample sizes
-    :math:`M_i \propto i^{p}`: iff :math:`\sum_i i^{-p}` converges, i.e. ``p > 1``
-    (decided by sympy's convergence test).
-
-    Parameters
-    ----------
-    exponent : float
-        The exponent ``p`` of the growth of the sample sizes, finite.
-
-    Returns
-    -------
-    bool
-        ``True`` iff the series converges (``p > 1``).
-
-    Raises
-    ------
-    WrongTypeError
-        ``exponent`` is not a real number.
-    ValueError
-        ``exponent`` is not finite.
-
-    References
-    ----------
-    .. [1] I. Shumailov, Z. Shumaylov, Y. Zhao, N. Papernot, R. Anderson, Y. Gal (2024). *AI models
-       collapse when trained on recursively generated data.* Nature 631, 755–759. Preprint: *The
-       Curse of Recursion: Training on Generated Data Makes Models Forget*, arXiv:2305.17493.
-    .. [2] The theory chapter, docs/theory/gaussian.md ("Shumailov et al. Theorem 3.1").
-    """
-    import sympy as sp
-
-    exponent = check_real(exponent, "exponent")
-    if not math.isfinite(exponent):
-        raise ValueError(f"exponent must be finite, got {exponent}")
-    p = sp.nsimplify(exponent)
-    i = sp.Symbol("i", positive=True, integer=True)
-    return bool(sp.Sum(i ** (-p), (i, 1, sp.oo)).is_convergent())

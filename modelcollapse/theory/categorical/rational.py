@@ -14,7 +14,19 @@ from math import comb, factorial
 
 import sympy
 
-from ..models import exact_probabilities
+from ...models import exact_probabilities
+
+__all__ = [
+    "collapse_cdf",
+    "compositions",
+    "expected_collapse_time",
+    "homozygosity",
+    "mix_expectations",
+    "mix_homozygosity",
+    "mix_l1_first",
+    "replace_chain",
+    "token_survival",
+]
 
 MAX_STATES = 400
 

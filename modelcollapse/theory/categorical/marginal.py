@@ -15,6 +15,20 @@ from functools import lru_cache
 import numpy as np
 from scipy import linalg, special, stats
 
+__all__ = [
+    "absorbed_green",
+    "binom_pmf",
+    "binomial_rows",
+    "check_n",
+    "collapse_functionals",
+    "first_generation_law",
+    "fundamental_solve",
+    "grouped",
+    "loss_functionals",
+    "propagate",
+    "wf_matrix",
+]
+
 #: Largest ``n`` accepted by the dense marginal method.
 MAX_N = 3000
 

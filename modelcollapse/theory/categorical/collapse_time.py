@@ -1,0 +1,202 @@
+r"""The collapse time :math:`T = \inf\{m \ge 1 : p^{(m)} \text{ is a Dirac mass}\}` of a
+categorical model, under every regime and sampling policy: its law
+(:func:`collapse_time`) and its mean (:func:`expected_collapse_time`). Each dispatches
+(:mod:`._dispatch`) to the exact solver of the regime: the coalescent dual of ``Replace``
+(:mod:`.replace_chain`), the partition chain of a sampling policy (:mod:`.policy_chain`),
+the window chain of ``MostRecent`` (:mod:`.window_chain`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...errors import TooLargeError
+from ...models import (
+    Categorical,
+    _check_positive_int,
+    check_categorical,
+)
+from ...regimes import (
+    MostRecent,
+    Regime,
+    accepts_regime_spec,
+)
+from .._results import Estimate, check_method, check_tol
+from ..distributions import GenerationDistribution
+from . import marginal, rational
+from ._dispatch import _not_absorbing, _overlapping_exact, _policy_replace, _replace_n
+from .diffusion import diffusion_collapse_time
+from .policy_laws import policy_collapse_time, policy_expected_collapse_time
+from .replace_chain import (
+    CHAIN_MAX_STATES,
+    DEFAULT_TOL,
+    MAX_EXACT_N,
+    _collapse_functionals,
+    _distribution,
+    _max_generations,
+    _propagate,
+    collapse_moments,
+)
+from .window_laws import overlapping_collapse_time, overlapping_expected_collapse_time
+
+__all__ = [
+    "collapse_time",
+    "expected_collapse_time",
+]
+
+
+# ---------------------------------------------------------------------- collapse time
+@accepts_regime_spec
+def collapse_time(
+    model: Categorical,
+    regime: Regime,
+    *,
+    method: str = "auto",
+    tol: float = DEFAULT_TOL,
+    max_generations: int | None = None,
+    progress: bool = False,
+) -> GenerationDistribution:
+    r"""Law of the total-collapse time ``T`` under ``Replace(n)``.
+
+    :math:`T = \inf\{m \ge 1 : p^{(m)} \text{ is a Dirac mass}\}`, indexed as in
+    Seddik et al. 2024 (:math:`p^{(1)}` is the first fitted model). With the coalescent
+    dual (docs/theory/coalescent.md),
+
+    .. math:: P(T > m) = E\,f(A_{m-1}), \quad f(j) = 1 - \sum_i p_i^j,
+
+    where :math:`A_k` is the number of distinct generation-1 ancestors of the ``n``
+    samples of generation ``k+1`` (:math:`A_0 = n`).
+
+    Parameters
+    ----------
+    model : Categorical
+        The real distribution :math:`p^{(0)}`.
+    regime : Replace
+        With a sampling policy (``temperature``, ``top_k``, ``top_p``) the law is that of
+        the exact chain on count partitions
+        (:func:`modelcollapse.theory.policy_collapse_time`).
+    method : {"auto", "coalescent", "marginal"}
+        Coalescent dual (any vocabulary, :math:`O(n^{1.5})` per pass; what ``"auto"``
+        uses for plain sampling) or per-token binomial chains (``n <= 3000``).
+    tol : float
+        The coalescent law is propagated explicitly until the ancestral chain has at
+        most ``SPECTRAL_STATES`` states, and continued exactly beyond (a finite sum of
+        geometric terms from its eigen-decomposition); it stops earlier if
+        :math:`P(T > M) <` ``tol``, and the marginal method always stops there. Past
+        such a stop the tail is extrapolated geometrically with rate :math:`1 - 1/n`.
+    max_generations : int, optional
+        Safety limit on ``M``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    GenerationDistribution
+        with ``pmf``, ``cdf``, ``sf``, ``mean``, ``var``, ``quantile``.
+
+    References
+    ----------
+    .. [1] M. E. A. Seddik, S.-W. Chen, S. Hayou, P. Youssef, M. Debbah (2024). *How Bad is Training
+       on Synthetic Data? A Statistical Analysis of Language Model Collapse.* COLM 2024.
+       arXiv:2404.05090.
+    .. [2] The theory chapter, docs/theory/coalescent.md ("The duality formula").
+    """
+    model = check_categorical(model)
+    if _policy_replace(regime, method):
+
+        kw = {} if max_generations is None else {"max_generations": max_generations}
+        return policy_collapse_time(model, regime, tol=tol, **kw)
+    if _overlapping_exact(regime, method, "collapse_time"):
+        if not isinstance(regime, MostRecent):
+            raise _not_absorbing(regime, "collapse_time")
+
+        kw = {} if max_generations is None else {"max_generations": max_generations}
+        return overlapping_collapse_time(model, regime, tol=tol, **kw)
+    n = _replace_n(regime, "collapse_time")
+    tol = check_tol(tol)
+    method = check_method(method, ("auto", "coalescent", "marginal"))
+    method = "coalescent" if method == "auto" else method
+    max_gen = _max_generations(max_generations, n, tol)
+    if model.is_dirac:
+        return GenerationDistribution([0.0, 1.0], [1.0, 0.0], method=method)
+    if method == "coalescent":
+        f, q = _collapse_functionals(model.p, n)
+        vals, _, terms, _ = _propagate(n, np.stack([q, f]), tol, max_gen,
+                                       progress=progress, desc="collapse law", tail_row=1)
+        return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "coalescent", terms)
+    marginal.check_n(n)
+    B = marginal.first_generation_law(n, model.p)
+    fixed, u = marginal.collapse_functionals(n)  # p_i - P(fixed) = E[X/n - 1{X=n}]
+    vals = marginal.propagate(n, B, [fixed, u], tol, max_gen)
+    return _distribution(vals[:, 0], vals[:, 1], 1.0, 0.0, n, 1, "marginal")
+
+
+@accepts_regime_spec
+def expected_collapse_time(
+    model: Categorical,
+    regime: Regime,
+    *,
+    method: str = "auto",
+    max_exact_n: int = MAX_EXACT_N,
+) -> Estimate:
+    r"""Expected total-collapse time :math:`E[T]` under ``Replace(n)``.
+
+    .. math:: E[T] = 1 + \sum_{k\ge0} E f(A_k) = 1 + \big[(I-Q)^{-1} f\big](n)
+
+    solved by forward substitution on the lower-triangular ancestral chain, one banded
+    occupancy row at a time (:math:`O(n^{1.5})` time, :math:`O(n)` memory).
+
+    Under a sampling policy (``Replace(n, temperature=..., top_k=..., top_p=...)``) the
+    chain is not the neutral one: ``"auto"`` then solves the exact chain on count
+    partitions (:func:`modelcollapse.theory.policy_expected_collapse_time`).
+
+    Parameters
+    ----------
+    method : {"auto", "coalescent", "marginal", "chain", "diffusion"}
+        ``"auto"`` uses ``"coalescent"`` when ``n <= max_exact_n`` and otherwise falls
+        back to ``"diffusion"``; the returned value's ``.method`` says which was used.
+        ``"chain"`` is the full multinomial chain in exact rational arithmetic
+        (tiny ``n`` and vocabularies). ``"diffusion"`` is Littler's
+        :math:`-2n\sum_i (1-p_i)\ln(1-p_i)`, biased upward by O(1) at finite ``n``,
+        floored at 1 (:math:`T \ge 1`).
+
+    Returns
+    -------
+    Estimate
+        A float with attributes ``.method`` and ``.exact``.
+
+    References
+    ----------
+    .. [1] R. A. Littler (1975). *Loss of variability at one locus in a finite population.*
+       Mathematical Biosciences 25, 151–163.
+    .. [2] The theory chapter, docs/theory/coalescent.md ("The exact solvers").
+    """
+    model = check_categorical(model)
+    if _policy_replace(regime, method):
+
+        return policy_expected_collapse_time(model, regime)
+    if _overlapping_exact(regime, method, "expected_collapse_time"):
+        if not isinstance(regime, MostRecent):
+            raise _not_absorbing(regime, "expected_collapse_time")
+
+        return overlapping_expected_collapse_time(model, regime)
+    n = _replace_n(regime, "expected_collapse_time")
+    method = check_method(method, ("auto", "coalescent", "marginal", "chain", "diffusion"))
+    max_exact_n = _check_positive_int(max_exact_n, "max_exact_n")
+    if method == "auto":
+        method = "coalescent" if n <= max_exact_n else "diffusion"
+    if method == "diffusion":
+        return Estimate(diffusion_collapse_time(model, regime), "diffusion", False)
+    if method == "chain":
+        s = model.support_size
+        states = math.comb(n + s - 1, s - 1)  # compositions of n into s counts
+        if states > CHAIN_MAX_STATES:
+            raise TooLargeError(
+                f"method='chain' solves the full chain on {states} states in exact "
+                f"rational arithmetic (cost ~ states^3 with growing rationals); the limit "
+                f"is {CHAIN_MAX_STATES}: use "
+                "method='coalescent' (exact, float64) for this model")
+        return Estimate(float(rational.expected_collapse_time(model.p, n)), "chain", True)
+    mean, _ = collapse_moments(model, n, method)
+    return Estimate(mean, method, True)
