@@ -2,7 +2,9 @@
 
 Build: ``python -m sphinx -W -b html docs docs/_build/html`` (after ``pip install
 ".[docs]"``). Every code cell of the guides is executed during the build (myst-nb), so
-the numbers printed in the documentation are those of the current code.
+the numbers printed in the documentation are those of the current code. The math is
+typeset by a copy of MathJax bundled into the build (``sphinx-mathjax-offline``), so it
+renders offline; ``python docs/check_offline_math.py`` checks that.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 bundled into _static/mathjax (sets mathjax_path): the math renders
+    # offline, with no request to a CDN (docs/check_offline_math.py checks it)
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "myst_nb",
