@@ -32,7 +32,7 @@ import sys
 import time
 
 from . import __version__
-from ._io import check_output_file, write_text
+from ._io import check_output_path, write_text
 
 
 def _parse_p(text: str):
@@ -136,7 +136,7 @@ def _check_plot_path(path):
     if suffix not in PLOT_FORMATS:
         raise ValueError(f"--plot {path!r}: the file name must end in "
                          f"{', '.join('.' + f for f in PLOT_FORMATS)}")
-    check_output_file(path, "--plot")
+    check_output_path(path, "--plot")
 
 
 def _plot_law(law, path, title: str) -> None:
@@ -267,7 +267,7 @@ def _cmd_verify(args) -> int:
         return 0
     for path, opt in ((args.markdown, "--markdown"), (args.json, "--json")):
         if path:
-            check_output_file(path, opt)  # before the checks run
+            check_output_path(path, opt)  # before the checks run
     t0 = time.perf_counter()
     rows = proofs.run(args.only)  # Ctrl-C propagates: exit 130, no rows, no files
     header = ("theorem", "claim", "method", "value", "reference", "verdict")
@@ -369,7 +369,8 @@ def _cmd_simulate(args) -> int:
     if args.out:  # a bad path fails now, not after the simulation
         from .montecarlo._engine import npz_path
 
-        npz_path(args.out)
+        check_output_path(args.out, "--out")
+        npz_path(args.out)  # the name with .npz appended, as the result is saved
     gens = None if args.generations == "collapse" else _parse_int(args.generations,
                                                                   "--generations")
     stats = None if args.statistics is None else \
