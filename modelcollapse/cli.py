@@ -336,7 +336,20 @@ def _regime_from_args(args):
     regime = Regime.from_spec(text)
     sampling = {k: getattr(args, k) for k in ("temperature", "top_k", "top_p")
                 if getattr(args, k, None) is not None}
+    _refuse_twice(text, sampling)
     return dataclasses.replace(regime, **sampling) if sampling else regime
+
+
+def _refuse_twice(spec: str, options: dict) -> None:
+    """A sampling field set both in ``--regime``'s spec and by its own option is a
+    ``ValueError`` naming both (one of them would silently win)."""
+    from .regimes import spec_fields
+
+    twice = sorted(spec_fields(spec) & options.keys())
+    if twice:
+        k = twice[0]
+        raise ValueError(f"--{k.replace('_', '-')} {options[k]} and {k}= in --regime "
+                         f"{spec}: give it once")
 
 
 def _sim_model_from_args(args):

@@ -92,6 +92,14 @@ def test_collapse_time_wordfreq(capsys):
          "real must be >= 1"),
         (["max-synthetic", "--uniform", "5", "--real", "10", "--eps", "-1"],
          "eps must be finite and > 0"),
+        (["collapse-time", "--uniform", "3", "--regime", "replace:9:top_k=2:top_k=1"],
+         "the field 'top_k' is given twice"),
+        (["collapse-time", "--uniform", "3", "--regime", "replace:9:temperature=0.5",
+          "--temperature", "2"], "--temperature 2.0 and temperature= in --regime"),
+        (["simulate", "--uniform", "3", "--regime", "replace:9:top_p=0.5", "--top-p", "0.9"],
+         "--top-p 0.9 and top_p= in --regime"),
+        (["harness", "--regime", "replace:99:top_k=3", "--top-k", "2", "--out", "/nonexistent"],
+         "--top-k 2 and top_k= in --regime"),
     ],
 )
 def test_bad_arguments_exit_2_with_message(argv, message, capsys):
@@ -99,6 +107,13 @@ def test_bad_arguments_exit_2_with_message(argv, message, capsys):
         main(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_sampling_option_beside_another_field_of_the_spec_is_fine(capsys):
+    """The control of the refusals above: --top-k with a spec that sets the temperature."""
+    assert main(["collapse-time", "--uniform", "3", "--regime", "replace:9:temperature=0.5",
+                 "--top-k", "2", "--quantiles", "", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["regime"] == "replace:9:temperature=0.5:top_k=2"
 
 
 def test_max_synthetic(capsys):
