@@ -98,7 +98,7 @@ def test_collapse_time_wordfreq(capsys):
           "--temperature", "2"], "--temperature 2.0 and temperature= in --regime"),
         (["simulate", "--uniform", "3", "--regime", "replace:9:top_p=0.5", "--top-p", "0.9"],
          "--top-p 0.9 and top_p= in --regime"),
-        (["harness", "--regime", "replace:99:top_k=3", "--top-k", "2", "--out", "/nonexistent"],
+        (["harness", "--regime", "replace:99:top_k=3", "--top-k", "2", "--out", "/proc/h"],
          "--top-k 2 and top_k= in --regime"),
     ],
 )
