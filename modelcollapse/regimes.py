@@ -283,7 +283,8 @@ class Regime:
         ``randomly-sampled:N``     :class:`RandomlySampled` ``(N)``
         ========================== ==================================================
 
-        Sampling fields follow as ``key=value``: ``replace:1000:temperature=0.7:top_p=0.9``.
+        Sampling fields follow as ``key=value``: ``replace:1000:temperature=0.7:top_p=0.9``,
+        each at most once (a field given twice is a ``ValueError`` naming it).
         """
         if isinstance(text, Regime):
             return _check_subclass(cls, text)
