@@ -43,7 +43,7 @@ def fig3(args) -> int:
     config = CONFIGS[args.config]
     seeds = [int(s) for s in args.seeds.split(",")]
     regimes = [_setting(s, config) for s in args.settings.split(",")]
-    runs, t_all = [], time.perf_counter()
+    runs, paths, t_all = [], [], time.perf_counter()
     for seed in seeds:
         for regime in regimes:
             t0 = time.perf_counter()
@@ -54,9 +54,11 @@ def fig3(args) -> int:
                     "l1_to_gen1_std", "l1_to_gen0", "train_loss", "train_seconds",
                     "train_tokens_per_s", "model_flops_per_s", "sample_tokens_per_s",
                     "seconds")
-            runs.append({
+            paths.append(Path(res["results_path"]))
+            runs.append({  # the results file relative to --work: no path of this machine
                 "seed": seed, "regime": res["regime"], "init": res["init"],
-                "results_path": res["results_path"], "wall_seconds_this_call": wall,
+                "results_path": paths[-1].relative_to(args.work).as_posix(),
+                "wall_seconds_this_call": wall,
                 "generation_seconds": sum(g["seconds"] for g in res["generations"][1:]),
                 "gen0_train_seconds": res["generations"][0]["train_seconds"],
                 "generations": [{**{k: g.get(k) for k in keep},
@@ -74,7 +76,7 @@ def fig3(args) -> int:
            "compute_seconds_all_runs": None,
            "machine": {"cpu_count": os.cpu_count(), "machine": platform.machine(),
                        "python": platform.python_version()},
-           "dtype": json.loads(Path(runs[0]["results_path"]).read_text())
+           "dtype": json.loads(paths[0].read_text())
            ["environment"]["dtype"],
            "note": "seconds include other work sharing the machine; model FLOP/s as in "
                    "PaLM App. B (6 P + 12 L d T per trained token)",
@@ -120,7 +122,7 @@ def fig3(args) -> int:
     from modelcollapse.harness._model import make_model
     from modelcollapse.harness._train import model_flops_per_token
 
-    vocab = json.loads(Path(runs[0]["results_path"]).read_text())["data"]["vocab_size"]
+    vocab = json.loads(paths[0].read_text())["data"]["vocab_size"]
     fpt = model_flops_per_token(make_model(config, vocab, jax.random.key(0)), config)
     tps = float(np.median([g["train_tokens_per_s"] for r in runs
                            for g in r["generations"][1:]]))

@@ -32,7 +32,7 @@ import sys
 import time
 
 from . import __version__
-from ._io import check_output_file, write_text
+from ._io import check_output_path, write_text
 
 
 def _parse_p(text: str):
@@ -136,7 +136,7 @@ def _check_plot_path(path):
     if suffix not in PLOT_FORMATS:
         raise ValueError(f"--plot {path!r}: the file name must end in "
                          f"{', '.join('.' + f for f in PLOT_FORMATS)}")
-    check_output_file(path, "--plot")
+    check_output_path(path, "--plot")
 
 
 def _plot_law(law, path, title: str) -> None:
@@ -267,7 +267,7 @@ def _cmd_verify(args) -> int:
         return 0
     for path, opt in ((args.markdown, "--markdown"), (args.json, "--json")):
         if path:
-            check_output_file(path, opt)  # before the checks run
+            check_output_path(path, opt)  # before the checks run
     t0 = time.perf_counter()
     rows = proofs.run(args.only)  # Ctrl-C propagates: exit 130, no rows, no files
     header = ("theorem", "claim", "method", "value", "reference", "verdict")
@@ -336,7 +336,20 @@ def _regime_from_args(args):
     regime = Regime.from_spec(text)
     sampling = {k: getattr(args, k) for k in ("temperature", "top_k", "top_p")
                 if getattr(args, k, None) is not None}
+    _refuse_twice(text, sampling)
     return dataclasses.replace(regime, **sampling) if sampling else regime
+
+
+def _refuse_twice(spec: str, options: dict) -> None:
+    """A sampling field set both in ``--regime``'s spec and by its own option is a
+    ``ValueError`` naming both (one of them would silently win)."""
+    from .regimes import spec_fields
+
+    twice = sorted(spec_fields(spec) & options.keys())
+    if twice:
+        k = twice[0]
+        raise ValueError(f"--{k.replace('_', '-')} {options[k]} and {k}= in --regime "
+                         f"{spec}: give it once")
 
 
 def _sim_model_from_args(args):
@@ -369,7 +382,8 @@ def _cmd_simulate(args) -> int:
     if args.out:  # a bad path fails now, not after the simulation
         from .montecarlo._engine import npz_path
 
-        npz_path(args.out)
+        check_output_path(args.out, "--out")
+        npz_path(args.out)  # the name with .npz appended, as the result is saved
     gens = None if args.generations == "collapse" else _parse_int(args.generations,
                                                                   "--generations")
     stats = None if args.statistics is None else \

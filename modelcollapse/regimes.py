@@ -240,7 +240,8 @@ class Regime:
         ``randomly-sampled:N``     :class:`RandomlySampled` ``(N)``
         ========================== ==================================================
 
-        Sampling fields follow as ``key=value``: ``replace:1000:temperature=0.7:top_p=0.9``.
+        Sampling fields follow as ``key=value``: ``replace:1000:temperature=0.7:top_p=0.9``,
+        each at most once (a field given twice is a ``ValueError`` naming it).
         """
         if isinstance(text, Regime):
             return _check_subclass(cls, text)
@@ -257,7 +258,14 @@ class Regime:
         sizes = [f for f in target._size_fields() if f not in fixed]
         args = [a.strip() for a in rest.split(":")] if rest.strip() else []
         pos = [a for a in args if "=" not in a]
-        kw = dict(a.split("=", 1) for a in args if "=" in a)
+        kw = {}
+        for a in args:
+            if "=" in a:
+                k, v = (x.strip() for x in a.split("=", 1))
+                if k in kw:
+                    raise ValueError(f"{text!r}: the field {k!r} is given twice "
+                                     f"({k}={kw[k]} and {k}={v}); give it once")
+                kw[k] = v
         if len(pos) != len(sizes) or args[:len(pos)] != pos:
             raise ValueError(
                 f"{text!r}: {kind} takes {len(sizes)} size argument(s) "
@@ -267,7 +275,6 @@ class Regime:
         for name, a in zip(sizes, pos, strict=True):
             values[name] = _spec_int(a, name.upper(), text)
         for k, v in kw.items():
-            k = k.strip()
             if k not in _SAMPLING:
                 raise ValueError(f"{text!r}: unknown field {k!r}; sampling fields are "
                                  f"{', '.join(_SAMPLING)}")
@@ -287,6 +294,14 @@ class Regime:
 
 
 _DEFAULTS = {"temperature": 1.0, "top_k": None, "top_p": None}
+
+
+def spec_fields(text) -> set[str]:
+    """The ``key=value`` field names a regime spec string sets (``{"temperature"}`` for
+    ``"replace:100:temperature=0.5"``); empty for anything but a string."""
+    if not isinstance(text, str):
+        return set()
+    return {a.split("=", 1)[0].strip() for a in text.split(":") if "=" in a}
 
 
 def _check_subclass(cls, obj):

@@ -1,5 +1,6 @@
 import json
 import math
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -91,6 +92,14 @@ def test_collapse_time_wordfreq(capsys):
          "real must be >= 1"),
         (["max-synthetic", "--uniform", "5", "--real", "10", "--eps", "-1"],
          "eps must be finite and > 0"),
+        (["collapse-time", "--uniform", "3", "--regime", "replace:9:top_k=2:top_k=1"],
+         "the field 'top_k' is given twice"),
+        (["collapse-time", "--uniform", "3", "--regime", "replace:9:temperature=0.5",
+          "--temperature", "2"], "--temperature 2.0 and temperature= in --regime"),
+        (["simulate", "--uniform", "3", "--regime", "replace:9:top_p=0.5", "--top-p", "0.9"],
+         "--top-p 0.9 and top_p= in --regime"),
+        (["harness", "--regime", "replace:99:top_k=3", "--top-k", "2", "--out", "/proc/h"],
+         "--top-k 2 and top_k= in --regime"),
     ],
 )
 def test_bad_arguments_exit_2_with_message(argv, message, capsys):
@@ -98,6 +107,13 @@ def test_bad_arguments_exit_2_with_message(argv, message, capsys):
         main(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_sampling_option_beside_another_field_of_the_spec_is_fine(capsys):
+    """The control of the refusals above: --top-k with a spec that sets the temperature."""
+    assert main(["collapse-time", "--uniform", "3", "--regime", "replace:9:temperature=0.5",
+                 "--top-k", "2", "--quantiles", "", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["regime"] == "replace:9:temperature=0.5:top_k=2"
 
 
 def test_max_synthetic(capsys):
@@ -344,3 +360,121 @@ def test_bad_paths_and_languages_are_one_line_errors(argv, match, tmp_path, caps
     err = capsys.readouterr().err
     assert exc.value.code == 2 and match in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------- output paths
+# /proc exists, is a folder, and os.access says root may write there; no file can be
+# created in it. The one path check must see that, for every verb, before any work.
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="no /proc here")
+
+SWEEP_TOML = ('[task]\nfunction = "montecarlo.simulate"\ngenerations = 3\nreplicates = 5\n'
+              'backend = "numpy"\n\n[grid]\nmodel = ["uniform:4"]\nregime = ["replace:8"]\n')
+
+
+def _forbid_work(monkeypatch):
+    """Every verb's work fails the test if it starts."""
+    from modelcollapse import cli, harness, montecarlo, plotting, proofs, sweep
+
+    def never(*a, **k):
+        raise AssertionError("work started although the output path is bad")
+
+    monkeypatch.setattr(cli, "_collapse_estimate", never)
+    monkeypatch.setattr(montecarlo, "simulate", never)
+    monkeypatch.setattr(proofs, "run", never)
+    monkeypatch.setattr(harness, "run_harness", never)
+    monkeypatch.setattr(plotting, "make_figure", never)
+    monkeypatch.setattr(sweep, "sweep", never)
+
+
+BAD_OUTPUTS = [  # (argv, the option named in the error)
+    (["collapse-time", "--uniform", "3", "--n", "10", "--plot", "/proc/law.png"], "--plot"),
+    (["forget", "--count", "2", "--n", "10", "--plot", "/proc/law.png"], "--plot"),
+    (["simulate", "--uniform", "3", "--n", "5", "--out", "/proc/x.npz"], "--out"),
+    (["verify", "--markdown", "/proc/x.md"], "--markdown"),
+    (["verify", "--json", "/proc/x.json"], "--json"),
+    (["harness", "--out", "/proc/h"], "--out"),
+    (["harness", "--out", "{tmp}/h", "--figure", "/proc/h.png"], "--figure"),
+    (["figures", "fig1", "--quick", "--out", "/proc/figs"], "--out"),
+    (["figures", "fig1", "--quick", "--out", "/proc/a/b"], "--out"),
+    (["sweep", "{toml}", "--serial", "--store", "/proc/st"], "--store"),
+    (["sweep", "{toml}", "--serial", "--out", "/proc/t.csv"], "--out"),
+]
+
+
+@needs_proc
+@pytest.mark.parametrize("argv,option", BAD_OUTPUTS,
+                         ids=[f"{a[0]}-{o}-{i}" for i, (a, o) in enumerate(BAD_OUTPUTS)])
+def test_unwritable_output_folders_are_one_line_errors_before_any_work(
+        argv, option, tmp_path, capsys, monkeypatch):
+    toml = tmp_path / "s.toml"
+    toml.write_text(SWEEP_TOML)
+    before = sorted(tmp_path.iterdir())
+    _forbid_work(monkeypatch)
+    with pytest.raises(SystemExit) as exc:
+        main([a.format(tmp=tmp_path, toml=toml) for a in argv])
+    err = capsys.readouterr().err
+    bad = next(a for a in argv if a.startswith("/proc"))
+    assert exc.value.code == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert f"{option} {bad!r}" in err and "not writable" in err
+    assert sorted(tmp_path.iterdir()) == before  # nothing created, no probe left
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["sweep", "{toml}", "--serial", "--store", "{file}"], "--store '{file}' is a file"),
+    (["sweep", "{toml}", "--serial", "--store", "{file}/st"], "'{file}' is not a folder"),
+    (["sweep", "{toml}", "--serial", "--out", "{tmp}"], "--out '{tmp}' is a folder"),
+    (["simulate", "--uniform", "3", "--n", "5", "--out", "{file}/x"], "is not a folder"),
+    (["verify", "--json", "{tmp}"], "--json '{tmp}' is a folder"),
+])
+def test_files_and_folders_in_the_wrong_place_are_one_line_errors(
+        argv, match, tmp_path, capsys, monkeypatch):
+    toml, f = tmp_path / "s.toml", tmp_path / "a-file"
+    toml.write_text(SWEEP_TOML)
+    f.write_text("x")
+    _forbid_work(monkeypatch)
+    with pytest.raises(SystemExit) as exc:
+        main([a.format(tmp=tmp_path, toml=toml, file=f) for a in argv])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "Traceback" not in err
+    assert match.format(tmp=tmp_path, file=f) in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "s.toml"]
+
+
+def test_the_output_check_tries_a_write(tmp_path, monkeypatch):
+    """``check_output_path`` accepts what can be written (negative controls: a writable
+    folder, a folder still to be made, a new file) and refuses a folder where creating a
+    file fails even though ``os.access`` says it may be written."""
+    from modelcollapse._io import check_output_path
+
+    assert check_output_path(tmp_path / "f.txt", "--x") == tmp_path / "f.txt"
+    assert check_output_path(tmp_path / "a" / "b", "--x", folder=True) == tmp_path / "a" / "b"
+    assert check_output_path(tmp_path / "a" / "f.png", "--x", parents=True)
+    with pytest.raises(ValueError, match="does not exist"):  # without parents=True
+        check_output_path(tmp_path / "a" / "f.png", "--x")
+    assert sorted(tmp_path.iterdir()) == []  # nothing made, no probe left
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "access", lambda *a, **k: True)  # what root is told
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    for path, kw in ((tmp_path / "f.txt", {}), (tmp_path / "a" / "b", {"folder": True})):
+        with pytest.raises(ValueError, match=r"--x .* is not writable .*Permission denied"):
+            check_output_path(path, "--x", **kw)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root writes in a read-only folder")
+def test_a_read_only_folder_is_refused(tmp_path):
+    from modelcollapse._io import check_output_path
+
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o500)
+    try:
+        with pytest.raises(ValueError, match="is not writable"):
+            check_output_path(ro / "f.txt", "--out")
+        with pytest.raises(ValueError, match="is not writable"):
+            check_output_path(ro / "sub", "--out", folder=True)
+    finally:
+        ro.chmod(0o700)

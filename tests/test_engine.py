@@ -7,6 +7,8 @@ Distribution checks are seeded two-sample Kolmogorov--Smirnov tests at significa
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -348,11 +350,25 @@ def test_load_names_the_file_and_the_problem(tmp_path):
     np.savez(foreign, x=np.arange(3))
     text = tmp_path / "text.npz"
     text.write_text("hello")
-    for p, what in ((cut, "not a readable"), (foreign, "no 'meta' entry"),
-                    (text, "not a readable"), (tmp_path / "missing.npz", "no such file")):
+    scalar = tmp_path / "scalar.npz"
+    np.savez(scalar, a=1)
+    with np.load(good) as f:  # a result's meta without its model
+        meta = json.loads(str(f["meta"]))
+    del meta["model"]
+    no_model = tmp_path / "no_model.npz"
+    np.savez(no_model, meta=np.array(json.dumps(meta)))
+    meta["model"] = {"type": "no-such-model"}
+    odd_model = tmp_path / "odd_model.npz"
+    np.savez(odd_model, meta=np.array(json.dumps(meta)))
+    for p, what in ((cut, "not an .npz"), (foreign, "no 'meta' entry .*entries: x"),
+                    (scalar, "no 'meta' entry .*entries: a"),
+                    (no_model, "'meta' entry has no 'model'$"),
+                    (odd_model, "unknown model type 'no-such-model'"),
+                    (text, "not an .npz"), (tmp_path, "not a file"),
+                    (tmp_path / "missing.npz", "no such file")):
         with pytest.raises(ValueError, match=what) as exc:
             montecarlo.load(p)
-        assert str(p) in str(exc.value)
+        assert str(p) in str(exc.value) and type(exc.value) is ValueError
     assert montecarlo.load(good).generations == 3
 
 

@@ -204,7 +204,8 @@ def test_fig8_reads_harness_results(tmp_path):
             gens = [{"generation": k, "l1_to_gen1": 0.1 * (k - 1) * f + 0.01 * seed,
                      "heldout_loss": 1.5 + 0.05 * k * f,
                      "theory": {"observed_distinct": 6 - k // 2}} for k in range(6)]
-            (run / "results.json").write_text(json.dumps({
+            (run / "results.json").write_text(json.dumps({  # as the harness writes it:
+                "results_path": (run / "results.json").relative_to(hd).as_posix(),
                 "schema": SCHEMA, "config": {"name": "tiny"},
                 "regime": {"name": name, "spec": specs[name], "label": name},
                 "init": "scratch", "seed": seed, "real_unigram": {"counts": counts},
@@ -226,3 +227,13 @@ def test_fig8_reads_harness_results(tmp_path):
     # the categorical drift from generation 1 starts at 0 and grows under Replace
     th = data[f"r{r}_theory_l1_mean"]
     assert abs(th[0]) < 1e-12 and np.all(np.diff(th) > 0)
+    # the data name the results files relative to the harness folder (no absolute path
+    # of this machine), and they are the files read; the figure replots from the data
+    files = data["params"]["results_files"]
+    assert data["params"]["harness_dir"] == "harness" and len(files) == 4
+    assert all(not f.startswith("/") and (hd / f).is_file() for f in files)
+    assert sorted(files) == sorted(p.relative_to(hd).as_posix()
+                                   for p in hd.rglob("results.json"))
+    (out / "fig8_harness.pdf").unlink()
+    again = make_figure("fig8", out, replot=True)
+    assert again.skipped is None and (out / "fig8_harness.pdf").exists()

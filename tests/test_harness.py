@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 
 import pytest
 
@@ -40,6 +41,12 @@ def test_results_json_is_complete(runs):
     res = runs["replace"]
     on_disk = json.loads(open(res["results_path"]).read())
     assert on_disk["generations"] == res["generations"]
+    # on disk the path is relative to the output folder (no absolute path of this
+    # machine); the caller gets one it can open
+    path = pathlib.Path(res["results_path"])
+    assert path.is_absolute() and path.is_file()  # tmp_path is absolute
+    assert on_disk["results_path"] == f"micro-seed0/{path.parent.name}/results.json"
+    assert (runs["out"] / on_disk["results_path"]).samefile(path)
     for k in ("schema", "definitions", "config", "regime", "seed", "init", "data",
               "real_unigram", "environment", "invocations", "summary"):
         assert k in on_disk, k
@@ -59,8 +66,6 @@ def test_results_json_is_complete(runs):
     assert 0 < th["expected_distinct"] <= on_disk["real_unigram"]["distinct"]
     assert res["summary"]["token_loss_statement"]
     # the dtype recorded is the one the saved parameters have (read back from the file)
-    import pathlib
-
     import equinox as eqx
     import jax
     import numpy as np

@@ -51,6 +51,18 @@ def test_spec_strings_as_documented():
     assert Regime.from_dict({"type": "MostRecent", "n": 4, "window": 2}) == MostRecent(4, 2)
 
 
+def test_a_field_given_twice_is_refused():
+    for text in ("replace:100:temperature=0.5:temperature=2",
+                 "replace:100:temperature=0.5: temperature = 2",
+                 "mix:4:4:top_k=3:top_p=0.5:top_k=none"):
+        key = "top_k" if "top_k" in text else "temperature"
+        with pytest.raises(ValueError, match=f"the field '{key}' is given twice"):
+            Regime.from_spec(text)
+    # controls: each field once parses, whatever the order
+    assert Regime.from_spec("replace:100:temperature=0.5") == Replace(100, temperature=0.5)
+    assert Regime.from_spec("mix:4:4:top_p=0.5:top_k=3") == Mix(4, 4, top_k=3, top_p=0.5)
+
+
 @pytest.mark.parametrize("text,match", [
     ("replace", "takes 1 size argument"),
     ("replace:x", "N in 'replace:x' must be an integer"),

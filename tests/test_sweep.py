@@ -308,6 +308,7 @@ def test_cli_runs_a_toml_config(tmp_path, capsys):
     assert "4 computed now" in text
     table = pd.read_csv(out)
     assert len(table) == 4 and (tmp_path / "store" / "sweep.json").exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # written whole
     direct = sweep(functools.partial(montecarlo.simulate, generations=5, replicates=10,
                                      backend="numpy"),
                    {"model": ["uniform:4", "zipf:6:1.1"], "regime": ["replace:8", "mix:4:4"]},
@@ -354,3 +355,53 @@ def test_a_corrupt_cell_file_is_recomputed_with_a_warning(tmp_path, serial_table
         again = sweep(task(log), GRID, client="serial", store=store, seed=7, progress=False)
     assert again.attrs["computed"] == 1 and again.attrs["reused"] == len(first) - 1
     pd.testing.assert_frame_equal(results(again), results(first))
+
+
+def test_a_bad_store_is_refused_before_any_cell(tmp_path):
+    """sweep(store=...) names a store that is a file, or lies in one, before any cell
+    runs (the task would fail the test); a good store is the control."""
+    f = tmp_path / "a-file"
+    f.write_text("x")
+
+    def never(x):
+        raise AssertionError("a cell ran")
+
+    for bad, match in ((f, "is a file, not a folder"), (f / "st", "is not a folder")):
+        with pytest.raises(ValueError, match=match):
+            sweep(never, {"x": [1]}, client="serial", store=bad, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+    table = sweep(lambda x: x + 1, {"x": [1]}, client="serial", store=tmp_path / "ok",
+                  progress=False)
+    assert table["value"].tolist() == [2] and (tmp_path / "ok" / "sweep.json").exists()
+
+
+def test_an_unreachable_scheduler_is_a_quick_one_line_error(tmp_path, capsys, monkeypatch):
+    """Nothing listens on port 1: a one-line error naming the address after the (short)
+    connect timeout, and no store made; a scheduler that listens (the module's cluster,
+    given by its address) is the control."""
+    from modelcollapse.cli import main
+    from modelcollapse.sweep import _core
+
+    monkeypatch.setattr(_core, "SCHEDULER_TIMEOUT", 0.5)
+    cfg = tmp_path / "t.toml"
+    cfg.write_text('[task]\nfunction = "theory.expected_collapse_time"\n'
+                   '[grid]\nmodel = ["uniform:2"]\nregime = ["replace:4"]\n')
+    t0 = time.perf_counter()
+    with pytest.raises(SystemExit) as exc:
+        main(["sweep", str(cfg), "--scheduler", "tcp://127.0.0.1:1", "--store",
+              str(tmp_path / "store"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert time.perf_counter() - t0 < 10
+    assert exc.value.code == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "'tcp://127.0.0.1:1'" in err, err
+    assert not (tmp_path / "store").exists()
+
+
+def test_a_scheduler_address_connects_before_the_store(tmp_path, client):
+    log = _mk(tmp_path / "log")
+    table = sweep(task(log), {"x": [0.0], "y": [1, 2]}, client=client.scheduler.address,
+                  store=tmp_path / "store", seed=7, progress=False)
+    assert table.attrs["computed"] == 2 and len(read_store(tmp_path / "store")) == 2
+    again = sweep(task(log), {"x": [0.0], "y": [1, 2]}, client=client.scheduler.address,
+                  store=tmp_path / "store", seed=7, progress=False)  # all stored
+    assert again.attrs["reused"] == 2 and client.status == "running"

@@ -404,8 +404,11 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
             f"(theory {exp_s}), {rec['seconds']:.1f}s")
     inv["finished_at"] = _now()
     res["summary"] = _summary(res)
-    res["results_path"] = str(rpath)
+    # on disk relative to out_dir (no absolute path of this machine in the results);
+    # the caller gets the path it can open
+    res["results_path"] = rpath.relative_to(out_dir).as_posix()
     _write_json(rpath, res)
+    res["results_path"] = str(rpath)
     if not math.isfinite(res["generations"][-1]["heldout_loss"]):
         raise FloatingPointError("non-finite held-out loss")
     return res

@@ -53,15 +53,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     import dataclasses
 
-    from .._io import check_output_dir
+    from .._io import check_output_path
     from . import CONFIGS, compare_regimes, plot_results, resolve_regime, run_harness
 
-    check_output_dir(args.out, "--out")  # before any training
     regime = resolve_regime(args.regime, CONFIGS[args.config], args.real_fraction)
     policy = {k: v for k, v in (("temperature", args.temperature), ("top_k", args.top_k),
                                 ("top_p", args.top_p)) if v is not None}
     if policy:
+        from ..cli import _refuse_twice
+
+        _refuse_twice(args.regime, policy)
         regime = dataclasses.replace(regime, **policy)
+    check_output_path(args.out, "--out", folder=True)  # before any training
+    if args.figure:
+        check_output_path(args.figure, "--figure", parents=True)
     res = run_harness(args.config, regime, args.generations, out_dir=args.out,
                       seed=args.seed, init=args.init, progress=args.progress)
     out = {"results": res["results_path"], "summary": res["summary"],

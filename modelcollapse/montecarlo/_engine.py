@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -312,32 +313,54 @@ def npz_path(path) -> Path:
     return check_output_file(p)
 
 
+#: the ``meta`` entries every saved result has (``SimulationResult.save``)
+_META_KEYS = ("model", "regime", "backend", "seed", "replicates", "generations", "tokens",
+              "eps", "interrupted", "elapsed")
+
+
 def load(path) -> SimulationResult:
     """Read a result written by :meth:`SimulationResult.save` (``ValueError`` naming the
-    file and what is wrong for a missing, truncated or foreign file)."""
+    file and what is wrong for a missing, truncated, corrupt or foreign file)."""
     import zipfile
 
+    def bad(why):
+        return ValueError(f"{path} is not a readable modelcollapse simulation result "
+                          f"(npz written by SimulationResult.save): {why}")
+
+    if isinstance(path, (str, bytes, os.PathLike)):
+        if not os.path.exists(path):
+            raise ValueError(f"{path}: no such file")
+        if not os.path.isfile(path):
+            raise bad("it is not a file")
     try:
+        if not zipfile.is_zipfile(path):  # np.load would try to unpickle it
+            raise bad("it is not an .npz (zip) file")
         with np.load(path, allow_pickle=False) as f:
             if "meta" not in f.files:
-                raise ValueError("it has no 'meta' entry")
+                raise ValueError(f"it has no 'meta' entry (its entries: "
+                                 f"{', '.join(f.files[:10]) or 'none'})")
             meta = json.loads(str(f["meta"]))
             if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, FORMAT_V1):
                 raise ValueError("its 'meta' entry is not a modelcollapse result's")
+            missing = [k for k in _META_KEYS if k not in meta]
+            if missing:
+                raise ValueError(f"its 'meta' entry has no {', '.join(map(repr, missing))}")
             if meta["format"] == FORMAT_V1:  # the temperature was a run option
                 meta["regime"]["temperature"] = meta.pop("temperature", 1.0)
             stats = {k[5:]: f[k] for k in f.files if k.startswith("stat_")}
             ct = f["collapse_time"] if "collapse_time" in f.files else None
             lt = f["token_loss_time"] if "token_loss_time" in f.files else None
             rec = f["recorded"] if "recorded" in f.files else None
+        model, regime = Model.from_dict(meta["model"]), Regime.from_dict(meta["regime"])
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile,
+    except (ValueError, TypeError, OSError, EOFError, KeyError, zipfile.BadZipFile,
             json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not a readable modelcollapse simulation result "
-                         f"(npz written by SimulationResult.save): {exc}") from None
+        if str(exc).startswith(f"{path} is not a readable"):
+            raise
+        raise bad(exc) from None
     return SimulationResult(
-        model=Model.from_dict(meta["model"]), regime=Regime.from_dict(meta["regime"]),
+        model=model, regime=regime,
         backend=meta["backend"], seed=meta["seed"], replicates=meta["replicates"],
         generations=meta["generations"], statistics=stats, collapse_time=ct,
         token_loss_time=lt, tokens=tuple(meta["tokens"]), recorded=rec,

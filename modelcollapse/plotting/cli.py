@@ -36,13 +36,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from .._io import check_output_dir
+    from .._io import check_output_path
     from . import NAMES, make_figure, resolve
 
     names = list(NAMES) if not args.names or "all" in args.names else \
         [resolve(n) for n in args.names]
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
-    check_output_dir(args.out, "--out")  # before any figure is computed
+    check_output_path(args.out, "--out", folder=True)  # before any figure is computed
     status = 0
     for name in names:
         opts = {"harness_dir": args.harness} if name == "fig8_harness" and not args.replot \

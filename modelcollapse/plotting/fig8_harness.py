@@ -76,7 +76,7 @@ def compute(quick: bool = False, harness_dir=None, config: str | None = None) ->
         names.append(f"{cfg}: {rs[0]['regime']['label']}"
                      + (", fine-tuned" if init == "finetune" else ""))
         seeds.append(sorted(r["seed"] for r in rs))
-        files.extend(r["_path"] for r in rs)
+        files.extend(Path(os.path.relpath(r["_path"], d)).as_posix() for r in rs)
         gens = [r["generations"][1:g + 1] for r in rs]
         out[f"r{i}_generation"] = np.arange(1, g + 1, dtype=np.int64)
         for key, field in (("drift", "l1_to_gen1"), ("loss", "heldout_loss")):
@@ -87,7 +87,9 @@ def compute(quick: bool = False, harness_dir=None, config: str | None = None) ->
         th = _theory(rs[0], g, quick)
         for k, v in th.items():
             out[f"r{i}_theory_{k}"] = np.asarray(v, dtype=np.float64)
-    out["params"] = {"harness_dir": str(Path(d).resolve()), "settings": names,
+    # no absolute path of this machine in the data: the folder's name, and the results
+    # files relative to it
+    out["params"] = {"harness_dir": Path(d).resolve().name, "settings": names,
                      "seeds": seeds, "results_files": files,
                      "theory_replicates": 200 if quick else REPLICATES,
                      "theory": "categorical chain, p^(0) = unigram law of the real corpus, "

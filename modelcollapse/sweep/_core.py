@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from .._io import check_output_path
 from ._canon import canonical_json
 from ._results import flatten_result, param_columns
 from ._store import Store
@@ -20,6 +21,11 @@ __all__ = ["SweepError", "run_cell", "sweep"]
 _INSTALL_HINT = ('modelcollapse.sweep needs dask.distributed for parallel sweeps: '
                  'pip install "modelcollapse[sweep]" (or pip install "distributed>=2024.1" '
                  'pandas pyarrow); client="serial" runs without it')
+
+
+#: seconds to wait for the scheduler at a given address (``client="tcp://..."``) before
+#: giving up with a ``ValueError``; pass a connected ``distributed.Client`` to wait longer
+SCHEDULER_TIMEOUT = 5.0
 
 
 class SweepError(RuntimeError):
@@ -115,7 +121,15 @@ def _connect(client, workers, dashboard):
         client = distributed.Client(cluster)
         owned = [client, cluster]
     elif isinstance(client, str):
-        client = distributed.Client(client)
+        address = client
+        try:
+            client = distributed.Client(address, timeout=SCHEDULER_TIMEOUT)
+        except OSError as exc:  # nothing listening, unknown host, timed out
+            raise ValueError(
+                f"no Dask scheduler answered at {address!r} within {SCHEDULER_TIMEOUT:g} s "
+                f"({exc}); start one (dask scheduler) or check the address") from None
+        except ValueError as exc:  # e.g. an unknown scheme
+            raise ValueError(f"Dask scheduler address {address!r}: {exc}") from None
         owned = [client]
     elif not isinstance(client, distributed.Client):
         if hasattr(client, "scheduler_address"):  # a Cluster: LocalCluster, SLURMCluster...
@@ -134,6 +148,12 @@ def _connect(client, workers, dashboard):
         if importlib.util.find_spec("bokeh") is None:  # no dashboard served without bokeh
             link = None
     return client, owned, link
+
+
+def _close(owned) -> None:
+    for thing in owned:
+        with contextlib.suppress(Exception):
+            thing.close()
 
 
 def sweep(task, grid, *, client=None, store=None, seed: int = 0, workers: int | None = None,
@@ -209,11 +229,20 @@ def sweep(task, grid, *, client=None, store=None, seed: int = 0, workers: int | 
         if client is None and workers is not None and workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
     if store is not None:
-        sink = Store(store)
-        sink.open(task.identity, seed, _grid_json(grid), repr(task))
-    else:
-        sink = _Memory()
-    done = sink.done_keys()
+        check_output_path(store, "store", folder=True)
+    owned = []
+    if not serial and isinstance(client, str):  # an unreachable scheduler fails now,
+        client, owned, link = _connect(client, None, dashboard)  # before the store is made
+    try:
+        if store is not None:
+            sink = Store(store)
+            sink.open(task.identity, seed, _grid_json(grid), repr(task))
+        else:
+            sink = _Memory()
+        done = sink.done_keys()
+    except BaseException:
+        _close(owned)
+        raise
     todo = [c for c in cells if c.key not in done]
     reused = len(cells) - len(todo)
     if max_cells is not None:
@@ -237,7 +266,6 @@ def sweep(task, grid, *, client=None, store=None, seed: int = 0, workers: int | 
         if on_cell is not None:
             on_cell(row)
 
-    owned = []
     try:
         if todo and serial:
             for cell in todo:
@@ -250,7 +278,8 @@ def sweep(task, grid, *, client=None, store=None, seed: int = 0, workers: int | 
         elif todo:
             distributed = _require_distributed()
             n = min(workers or os.cpu_count() or 1, len(todo))
-            client, owned, link = _connect(client, n, dashboard)
+            if not owned:  # (a scheduler address is connected above)
+                client, owned, link = _connect(client, n, dashboard)
             if link:
                 say(f"sweep: Dask dashboard at {link}")
             futures = {}
@@ -284,9 +313,7 @@ def sweep(task, grid, *, client=None, store=None, seed: int = 0, workers: int | 
         raise
     finally:
         bar.close()
-        for thing in owned:
-            with contextlib.suppress(Exception):
-                thing.close()
+        _close(owned)
     table = _tidy(sink.read([c.key for c in cells]))
     table.attrs.update(computed=computed, reused=reused,
                        missing=len(cells) - reused - computed,

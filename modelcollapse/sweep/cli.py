@@ -52,6 +52,7 @@ def add_arguments(s) -> None:
 
 
 def run(args) -> int:
+    from .._io import check_output_path
     from . import SweepError, sweep
     from ._config import load_config
 
@@ -63,6 +64,11 @@ def run(args) -> int:
     workers = args.workers or cfg.workers
     store = args.store or cfg.store
     seed = cfg.seed if args.seed is None else args.seed
+    if store is not None:  # before any cell runs
+        check_output_path(store, "--store" if args.store else f"store (of {args.config})",
+                          folder=True)
+    if args.out:
+        check_output_path(args.out, "--out")
     t0 = time.perf_counter()
     status = 0
     try:
@@ -79,11 +85,16 @@ def run(args) -> int:
 
         table, status = read_store(store), 1
     secs = time.perf_counter() - t0
-    if args.out:
-        if str(args.out).endswith(".parquet"):
-            table.to_parquet(args.out, index=False)
-        else:
-            table.to_csv(args.out, index=False)
+    if args.out:  # written whole; the temporary name keeps the suffix pandas reads
+        from pathlib import Path
+
+        from .._io import atomic_path
+
+        with atomic_path(args.out, suffix=".tmp" + "".join(Path(args.out).suffixes[-2:])) as tmp:
+            if str(args.out).endswith(".parquet"):
+                table.to_parquet(tmp, index=False)
+            else:
+                table.to_csv(tmp, index=False)
     summary = {"task": repr(cfg.task), "cells": len(table),
                "computed": table.attrs.get("computed"), "reused": table.attrs.get("reused"),
                "missing": table.attrs.get("missing"),
