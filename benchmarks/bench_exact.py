@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 from modelcollapse import Categorical, Replace, __version__, theory
-from modelcollapse._io import write_text
+from modelcollapse.files import write_text
 
 
 def timed(fn, repeat=1):

@@ -26,7 +26,7 @@ import platform
 import time
 from pathlib import Path
 
-from modelcollapse._io import write_text
+from modelcollapse.files import write_text
 from modelcollapse.harness import CONFIGS, resolve_regime, run_harness
 
 RESULTS = Path(__file__).parent / "results"

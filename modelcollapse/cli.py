@@ -32,7 +32,7 @@ import sys
 import time
 
 from . import __version__
-from ._io import check_output_path, write_text
+from .files import check_output_path, write_text
 
 
 def _parse_p(text: str):
@@ -143,7 +143,7 @@ def _plot_law(law, path, title: str) -> None:
     """The law's pmf and survival function side by side, written whole to ``path``."""
     from matplotlib.figure import Figure
 
-    from ._io import atomic_path
+    from .files import atomic_path
 
     fig = Figure(figsize=(9, 3.4), layout="constrained")
     left, right = fig.subplots(1, 2)
@@ -336,20 +336,11 @@ def _regime_from_args(args):
     regime = Regime.from_spec(text)
     sampling = {k: getattr(args, k) for k in ("temperature", "top_k", "top_p")
                 if getattr(args, k, None) is not None}
-    _refuse_twice(text, sampling)
+    from .regimes import refuse_twice
+
+    refuse_twice(text, sampling)
     return dataclasses.replace(regime, **sampling) if sampling else regime
 
-
-def _refuse_twice(spec: str, options: dict) -> None:
-    """A sampling field set both in ``--regime``'s spec and by its own option is a
-    ``ValueError`` naming both (one of them would silently win)."""
-    from .regimes import spec_fields
-
-    twice = sorted(spec_fields(spec) & options.keys())
-    if twice:
-        k = twice[0]
-        raise ValueError(f"--{k.replace('_', '-')} {options[k]} and {k}= in --regime "
-                         f"{spec}: give it once")
 
 
 def _sim_model_from_args(args):
@@ -380,7 +371,7 @@ def _cmd_simulate(args) -> int:
     model, desc = _sim_model_from_args(args)
     regime = _regime_from_args(args)
     if args.out:  # a bad path fails now, not after the simulation
-        from .montecarlo._engine import npz_path
+        from .files import npz_path
 
         check_output_path(args.out, "--out")
         npz_path(args.out)  # the name with .npz appended, as the result is saved

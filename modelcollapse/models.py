@@ -43,7 +43,7 @@ def _as_probability_vector(p, name: str = "p") -> np.ndarray:
     return arr / total
 
 
-def _check_positive_int(value, name: str, minimum: int = 1) -> int:
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise WrongTypeError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
@@ -231,7 +231,7 @@ def _parse_model_spec(spec: str) -> Model:
         dim = _spec_int(a[0], "dim", spec)
         var = _spec_float(a[1], "variance", spec) if len(a) > 1 else 1.0
         est = a[2] if len(a) > 2 else "unbiased"
-        return Gaussian([0.0] * _check_positive_int(dim, "dim"), var, estimator=est)
+        return Gaussian([0.0] * check_positive_int(dim, "dim"), var, estimator=est)
     if kind == "mixture":
         comps = _spec_int(a[1], "components", spec) if len(a) > 1 else 2
         return GaussianMixture.blob(_spec_int(a[0], "dim", spec), components=comps)
@@ -301,13 +301,13 @@ class Categorical(Model):
     @classmethod
     def uniform(cls, k: int) -> Categorical:
         """Uniform distribution on ``k`` tokens."""
-        k = _check_positive_int(k, "k")
+        k = check_positive_int(k, "k")
         return cls(np.full(k, 1.0 / k))
 
     @classmethod
     def geometric(cls, k: int, ratio: float) -> Categorical:
         r"""Truncated geometric law :math:`p_i \propto \mathrm{ratio}^i`, ``0 < ratio <= 1``."""
-        k = _check_positive_int(k, "k")
+        k = check_positive_int(k, "k")
         ratio = float(ratio)
         if not (0.0 < ratio <= 1.0) or not np.isfinite(ratio):
             raise ValueError(f"ratio must be in (0, 1], got {ratio}")
@@ -318,7 +318,7 @@ class Categorical(Model):
     @classmethod
     def zipf(cls, k: int, exponent: float = 1.0) -> Categorical:
         r"""Truncated Zipf law :math:`p_i \propto i^{-\mathrm{exponent}}`, ``i = 1..k``."""
-        k = _check_positive_int(k, "k")
+        k = check_positive_int(k, "k")
         exponent = float(exponent)
         if not np.isfinite(exponent) or exponent < 0:
             raise ValueError(f"exponent must be finite and >= 0, got {exponent}")
@@ -335,7 +335,7 @@ class Categorical(Model):
         ``wordfreq`` extra); frequencies are renormalised over the ``top`` words and the
         words are kept as :attr:`labels`.
         """
-        top = _check_positive_int(top, "top")
+        top = check_positive_int(top, "top")
         try:
             import wordfreq
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -565,8 +565,8 @@ class GaussianMixture(Model):
         object.__setattr__(self, "means", _frozen(np.array([m for m, _ in checked])))
         object.__setattr__(self, "covs", _frozen(np.array([c for _, c in checked])))
         comps = K if self.components is None else self.components
-        object.__setattr__(self, "components", _check_positive_int(comps, "components"))
-        object.__setattr__(self, "max_iter", _check_positive_int(self.max_iter, "max_iter"))
+        object.__setattr__(self, "components", check_positive_int(comps, "components"))
+        object.__setattr__(self, "max_iter", check_positive_int(self.max_iter, "max_iter"))
         for name in ("tol", "reg_covar"):
             v = float(getattr(self, name))
             if not np.isfinite(v) or v < 0:
@@ -577,7 +577,7 @@ class GaussianMixture(Model):
     def blob(cls, dim: int = 2, components: int = 2, **kwargs) -> GaussianMixture:
         """One standard Gaussian blob in ``dim`` dimensions, fitted with ``components``
         components (Shumailov et al.'s GMM experiment)."""
-        dim = _check_positive_int(dim, "dim")
+        dim = check_positive_int(dim, "dim")
         return cls([1.0], np.zeros((1, dim)), np.eye(dim)[None], components=components,
                    **kwargs)
 
@@ -650,7 +650,7 @@ class LinearRegression(Model):
     @classmethod
     def isotropic(cls, dim: int, noise: float = 1.0, design: str = "fixed"):
         """True weights :math:`w = (1, \\dots, 1)/\\sqrt d` (unit norm)."""
-        dim = _check_positive_int(dim, "dim")
+        dim = check_positive_int(dim, "dim")
         return cls(np.full(dim, 1.0 / np.sqrt(dim)), noise=noise, design=design)
 
     @property

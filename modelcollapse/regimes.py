@@ -28,7 +28,7 @@ from typing import ClassVar
 import numpy as np
 
 from .errors import UnsupportedRegimeError, WrongTypeError
-from .models import _check_positive_int, _spec_float, _spec_int, registry_lookup
+from .models import _spec_float, _spec_int, check_positive_int, registry_lookup
 from .sampling import SamplingPolicy
 
 __all__ = [
@@ -364,7 +364,7 @@ class Replace(Regime):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
+        object.__setattr__(self, "n", check_positive_int(self.n, "n"))
 
     def plan(self) -> Plan:
         return Plan(self.n, sampling=self.sampling)
@@ -391,9 +391,9 @@ class Mix(Regime):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "real", _check_positive_int(self.real, "real"))
+        object.__setattr__(self, "real", check_positive_int(self.real, "real"))
         object.__setattr__(
-            self, "synthetic", _check_positive_int(self.synthetic, "synthetic")
+            self, "synthetic", check_positive_int(self.synthetic, "synthetic")
         )
         if not isinstance(self.fresh, (bool, np.bool_)):
             raise ValueError(f"fresh must be True or False, got {self.fresh!r}")
@@ -421,8 +421,8 @@ class MostRecent(Regime):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
-        object.__setattr__(self, "window", _check_positive_int(self.window, "window"))
+        object.__setattr__(self, "n", check_positive_int(self.n, "n"))
+        object.__setattr__(self, "window", check_positive_int(self.window, "window"))
         if self.window > self.n:
             raise ValueError(
                 f"window must be <= n so that each model gives at least one sample; "
@@ -443,7 +443,7 @@ class RandomlySampled(Regime):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
+        object.__setattr__(self, "n", check_positive_int(self.n, "n"))
 
     def plan(self) -> Plan:
         return Plan(self.n, sources="uniform", sampling=self.sampling)
@@ -460,7 +460,7 @@ class Accumulate(Regime):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
+        object.__setattr__(self, "n", check_positive_int(self.n, "n"))
 
     def plan(self) -> Plan:
         return Plan(self.n, pool="accumulate", sampling=self.sampling)
@@ -478,7 +478,18 @@ class AccumulateSubsample(Regime):
 
     def __post_init__(self):
         super().__post_init__()
-        object.__setattr__(self, "n", _check_positive_int(self.n, "n"))
+        object.__setattr__(self, "n", check_positive_int(self.n, "n"))
 
     def plan(self) -> Plan:
         return Plan(self.n, pool="subsample", sampling=self.sampling)
+
+
+def refuse_twice(spec: str, options: dict) -> None:
+    """A sampling field set both in a spec string and by its own command-line option
+    (``options``: field -> value) is a ``ValueError`` naming both: one of them would
+    silently win. Used by every command-line verb that takes ``--regime``."""
+    twice = sorted(spec_fields(spec) & options.keys())
+    if twice:
+        k = twice[0]
+        raise ValueError(f"--{k.replace('_', '-')} {options[k]} and {k}= in --regime "
+                         f"{spec}: give it once")

@@ -29,7 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import WrongTypeError
-from .models import _check_positive_int
+from .models import check_positive_int
 
 __all__ = [
     "TOP_P_SLACK",
@@ -67,7 +67,7 @@ class SamplingPolicy:
             if isinstance(self.top_k, bool) or not isinstance(self.top_k, (int, np.integer)):
                 raise WrongTypeError(
                     f"top_k must be a positive integer or None, got {self.top_k!r}")
-            object.__setattr__(self, "top_k", _check_positive_int(self.top_k, "top_k"))
+            object.__setattr__(self, "top_k", check_positive_int(self.top_k, "top_k"))
         if self.top_p is not None:
             p = self.top_p
             if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from modelcollapse import Categorical, Mix, Replace, montecarlo, theory
 from modelcollapse.errors import TooLargeError
 from modelcollapse.proofs import seddik_theorem1, seddik_theorem2
-from modelcollapse.theory import _exact, bounds
+from modelcollapse.theory import bounds
+from modelcollapse.theory.categorical import rational as _exact
 from modelcollapse.theory.categorical.diversity import homozygosity_from_S0
 
 mpmath.mp.dps = 50

@@ -445,7 +445,7 @@ def test_the_output_check_tries_a_write(tmp_path, monkeypatch):
     """``check_output_path`` accepts what can be written (negative controls: a writable
     folder, a folder still to be made, a new file) and refuses a folder where creating a
     file fails even though ``os.access`` says it may be written."""
-    from modelcollapse._io import check_output_path
+    from modelcollapse.files import check_output_path
 
     assert check_output_path(tmp_path / "f.txt", "--x") == tmp_path / "f.txt"
     assert check_output_path(tmp_path / "a" / "b", "--x", folder=True) == tmp_path / "a" / "b"
@@ -467,7 +467,7 @@ def test_the_output_check_tries_a_write(tmp_path, monkeypatch):
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
                     reason="root writes in a read-only folder")
 def test_a_read_only_folder_is_refused(tmp_path):
-    from modelcollapse._io import check_output_path
+    from modelcollapse.files import check_output_path
 
     ro = tmp_path / "ro"
     ro.mkdir(mode=0o500)

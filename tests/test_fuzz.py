@@ -266,10 +266,10 @@ def test_surviving_tokens_after_collapse_cost_nothing_more(monkeypatch):
     """E|supp p^(m)| once every chain has collapsed is 1, reached without iterating to m
     (m = 10**8 used to take 14 s and 1.8 GB); m >= 2**63 does not wrap around; the
     values before collapse agree with the marginal method."""
-    from modelcollapse.theory import categorical
+    from modelcollapse.theory.categorical import diversity
 
     rows = []
-    original = categorical._propagate
+    original = diversity._propagate
 
     def counted(*args, **kwargs):
         out = original(*args, **kwargs)
@@ -278,7 +278,7 @@ def test_surviving_tokens_after_collapse_cost_nothing_more(monkeypatch):
 
     m = Categorical.uniform(20)
     with monkeypatch.context() as mp:
-        mp.setattr(categorical, "_propagate", counted)
+        mp.setattr(diversity, "_propagate", counted)
         assert theory.expected_surviving_tokens(m, Replace(50), 10**8) == 1.0
     assert rows and rows[0] < 10**5  # generations propagated: the chain's, not m
     big = theory.expected_surviving_tokens(m, Replace(50), np.array([3, 2**63], np.uint64))
@@ -297,10 +297,10 @@ def _never(*args, **kwargs):
 
 def test_the_rational_chain_refuses_big_state_spaces_at_once(monkeypatch):
     from modelcollapse.errors import TooLargeError
-    from modelcollapse.theory import _exact
+    from modelcollapse.theory.categorical import rational
 
     with monkeypatch.context() as mp:  # refused before the rational solve starts
-        mp.setattr(_exact, "expected_collapse_time", _never)
+        mp.setattr(rational, "expected_collapse_time", _never)
         with pytest.raises(TooLargeError, match=r"on 286 states.*use method='coalescent'"):
             theory.expected_collapse_time(Categorical([0.25] * 4), Replace(10),
                                           method="chain")
@@ -317,10 +317,10 @@ def test_more_reported_bad_inputs(monkeypatch):
         assert np.isfinite(Gaussian([0.0, 0.0], big).cov).all()
     with pytest.raises(ValueError, match="real >= 2"):
         theory.stationary_point(Gaussian(), Mix(1, 10, fresh=True))
-    from modelcollapse.theory import categorical
+    from modelcollapse.theory.categorical import collapse
 
     with monkeypatch.context() as mp:  # refused before the solver's work starts
-        mp.setattr(categorical, "_collapse_functionals", _never)
+        mp.setattr(collapse, "_collapse_functionals", _never)
         with pytest.raises(ValueError, match="max_generations must be >= 1"):
             theory.collapse_time(Categorical.uniform(50), Replace(2000), max_generations=-5)
 
@@ -365,11 +365,11 @@ def test_unsupported_regimes_say_what_is_supported(call, supported):
 def test_huge_sizes_are_refused_or_handled_at_once(monkeypatch):
     from modelcollapse import Gaussian
     from modelcollapse.errors import TooLargeError
-    from modelcollapse.theory import categorical
+    from modelcollapse.theory.categorical import loss, replace_chain
 
     with monkeypatch.context() as mp:  # refused before any O(n) array is built
-        mp.setattr(categorical, "_forgetting_functionals", _never)
-        mp.setattr(categorical, "_collapse_functionals", _never)
+        mp.setattr(loss, "_forgetting_functionals", _never)
+        mp.setattr(replace_chain, "_collapse_functionals", _never)
         with pytest.raises(TooLargeError, match="above 100000000"):
             theory.forgetting_time(1, 10**30)
         with pytest.raises(TooLargeError, match="diffusion"):

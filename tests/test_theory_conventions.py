@@ -66,7 +66,8 @@ def test_every_regime_taking_function_accepts_a_spec():
     """Every public function with a ``regime`` argument reads spec strings: it is wrapped
     by ``accepts_regime_spec``, or it is an overlapping / genealogy / policy solver,
     which reads them itself (checked on one call each)."""
-    readers = ("overlapping", "genealogy", "policies")
+    readers = ("window_laws", "pool_chain", "genealogy", "effective_size", "policy_laws",
+               "policy_chain", "policy_asymptotics")
     for name in theory.__all__:
         f = getattr(theory, name)
         if inspect.isfunction(f) and "regime" in inspect.signature(f).parameters:

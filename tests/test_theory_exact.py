@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from modelcollapse import Categorical, Mix, MostRecent, RandomlySampled, Replace, theory
-from modelcollapse.theory import GenerationDistribution, _exact
+from modelcollapse.theory import GenerationDistribution
+from modelcollapse.theory.categorical import rational as _exact
 from modelcollapse.theory.categorical.replace_chain import collapse_moments as _collapse_moments
 
 TINY = [
@@ -213,7 +214,7 @@ def test_errors_are_clear():
 
 @pytest.mark.parametrize("n", [12, 500, 10**6])
 def test_spectral_continuation_matches_matrix_powers(n):
-    from modelcollapse.theory import _coalescent
+    from modelcollapse.theory.categorical import _coalescent
 
     K = 8
     rng = np.random.default_rng(n)
@@ -263,7 +264,7 @@ def test_checkpointed_rows_give_the_same_laws(monkeypatch):
     the laws must equal the dense marginal method's, and the moments of
     forgetting_time (sums of the propagated row plus its spectral continuation) the
     Green's-function solve."""
-    from modelcollapse.theory import categorical
+    from modelcollapse.theory.categorical import replace_chain as categorical
 
     n = 300
     model = Categorical([0.5, 0.3, 0.15, 0.05])
@@ -307,7 +308,7 @@ def test_one_generation_from_checkpoints_against_dense_rows(offset):
     """One step of the forward kernel, with the law's lowest state at (offset 0) or just
     above a stored checkpoint, equals ``pi @ D`` with dense occupancy rows built by the
     plain recursion."""
-    from modelcollapse.theory import _coalescent as c
+    from modelcollapse.theory.categorical import _coalescent as c
 
     n = 400
     coef = c.coefficients(n)

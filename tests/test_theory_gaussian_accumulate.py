@@ -13,7 +13,7 @@ from scipy import integrate, stats
 from scipy.special import polygamma
 
 from modelcollapse import Accumulate, Gaussian, Mix, Replace, montecarlo, theory
-from modelcollapse.theory import gaussian as tg
+from modelcollapse.theory.gaussian import accumulate as tg
 
 G1 = Gaussian(0.5, 2.0)
 G1M = Gaussian(0.5, 2.0, estimator="mle")

@@ -1,7 +1,8 @@
 """Exact homozygosity under MostRecent, RandomlySampled, Accumulate, AccumulateSubsample.
 
 The reference here is organised differently from the genealogy in
-``modelcollapse.theory.categorical.genealogy`` (backward, two lineages): it runs *forward* in time on
+``modelcollapse.theory.categorical.genealogy`` (backward, two lineages): it runs *forward* in
+time on
 second moments of the fitted models, in exact rational arithmetic, straight from the
 engine's plan (multinomial draws of each block; a hypergeometric subsample of the pool).
 """

@@ -1,4 +1,5 @@
-"""Exact theory of the overlapping-generation regimes (modelcollapse.theory.categorical (window and pool chains))."""
+"""Exact theory of the overlapping-generation regimes (the window and pool chains of
+modelcollapse.theory.categorical)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from modelcollapse import theory
+from modelcollapse import theory as O
 from modelcollapse.errors import TooLargeError, UnsupportedRegimeError
 from modelcollapse.models import Categorical, Gaussian
 from modelcollapse.montecarlo import simulate
@@ -19,7 +21,6 @@ from modelcollapse.regimes import (
     RandomlySampled,
     Replace,
 )
-from modelcollapse.theory import overlapping as O
 
 BAR = Categorical([0.6, 0.4])
 THREE = Categorical([0.5, 0.3, 0.2])
@@ -130,7 +131,9 @@ def test_most_recent_4_2_moments_against_dense_chain():
 def test_solve_and_neumann_agree(monkeypatch):
     reg = MostRecent(12, 3)
     lu = O.overlapping_collapse_moments(BAR, reg)
-    monkeypatch.setattr(O, "SOLVE_MAX_STATES", 0)
+    from modelcollapse.theory.categorical import window_chain
+
+    monkeypatch.setattr(window_chain, "SOLVE_MAX_STATES", 0)
     neu = O.overlapping_collapse_moments(BAR, reg)
     np.testing.assert_allclose(neu, lu, rtol=1e-11)
     assert O.overlapping_state_count(BAR, reg) == 1099

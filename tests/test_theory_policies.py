@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from modelcollapse import theory
+from modelcollapse import theory as P
 from modelcollapse.errors import TooLargeError, UnsupportedRegimeError
 from modelcollapse.models import Categorical
 from modelcollapse.montecarlo import simulate
 from modelcollapse.proofs.sampling_policies import count_chain_moments
 from modelcollapse.regimes import Mix, Replace
-from modelcollapse.theory import policies as P
+from modelcollapse.theory.categorical import policy_chain
 
 BAR = Categorical([0.6, 0.4])
 
@@ -128,7 +129,7 @@ def test_law_matches_moments_and_exact_cdf():
     mean, var = P.policy_collapse_moments(BAR, reg)
     assert law.mean() == pytest.approx(mean, rel=1e-10)
     assert law.var() == pytest.approx(var, rel=1e-8)
-    chain = P._exact_chain([Fraction(3, 5), Fraction(2, 5)], reg, "test")
+    chain = policy_chain._exact_chain([Fraction(3, 5), Fraction(2, 5)], reg, "test")
     cdf = chain.cdf(6)
     assert [law.cdf(m) for m in range(7)] == pytest.approx([float(c) for c in cdf],
                                                              rel=1e-12, abs=1e-300)
@@ -208,8 +209,8 @@ def test_too_large_refused_before_work(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("work started")
 
-    monkeypatch.setattr(P, "_Chain", boom)
-    monkeypatch.setattr(P, "_ExactChain", boom)
+    monkeypatch.setattr(policy_chain, "_Chain", boom)
+    monkeypatch.setattr(policy_chain, "_ExactChain", boom)
     big = Categorical.uniform(30)
     with pytest.raises(TooLargeError):
         P.policy_expected_collapse_time(big, Replace(100, temperature=0.5))
@@ -217,7 +218,7 @@ def test_too_large_refused_before_work(monkeypatch):
         P.policy_collapse_time(BAR, Replace(10**6, temperature=0.5))
     with pytest.raises(TooLargeError):
         P.policy_expected_collapse_time(big, Replace(40, top_k=2), exact=True)
-    assert P.policy_state_count(big, Replace(100)) > P.MAX_STATES
+    assert P.policy_state_count(big, Replace(100)) > policy_chain.MAX_STATES
     assert P.policy_state_count(BAR, Replace(10)) == 6
 
 

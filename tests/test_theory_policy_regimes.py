@@ -1,7 +1,8 @@
 """Sampling policies under every regime: the exact chains of
-modelcollapse.theory.categorical (window and pool chains) against a plain enumeration written from the regimes'
-definitions (no lumping, no shared code; Fractions where the policy is rational), against
-the partition chain of modelcollapse.theory.categorical.policy_chain, and against the Numba simulator."""
+modelcollapse.theory.categorical (window and pool chains) against a plain enumeration
+written from the regimes' definitions (no lumping, no shared code; Fractions where the
+policy is rational), against the partition chain of
+modelcollapse.theory.categorical.policy_chain, and against the Numba simulator."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 from _oracles import policy_oracle
 
 from modelcollapse import theory
+from modelcollapse import theory as O
+from modelcollapse import theory as P
 from modelcollapse.errors import UnsupportedRegimeError
 from modelcollapse.models import Categorical
 from modelcollapse.montecarlo import simulate
@@ -26,8 +29,6 @@ from modelcollapse.regimes import (
     RandomlySampled,
     Replace,
 )
-from modelcollapse.theory import overlapping as O
-from modelcollapse.theory import policies as P
 
 P3 = (Fraction(1, 2), Fraction(1, 3), Fraction(1, 6))
 THREE = Categorical([float(x) for x in P3])

@@ -25,7 +25,7 @@ from ..errors import WrongTypeError
 from ._config import CONFIGS, HarnessConfig
 
 __all__ = ["CONFIGS", "REGIMES", "HarnessConfig", "check_dependencies", "compare_regimes",
-           "plot_results", "resolve_regime", "run_harness"]
+           "load_results", "plot_results", "resolve_regime", "run_harness"]
 
 REGIMES = ("replace", "mix", "mix-fresh", "accumulate", "most-recent", "randomly-sampled")
 """Regime kinds the harness runs (every :class:`~modelcollapse.regimes.Regime` but
@@ -181,6 +181,15 @@ def compare_regimes(results_dir) -> dict:
     from ._figure import compare_regimes as _c
 
     return _c(results_dir)
+
+
+def load_results(results_dir) -> list[dict]:
+    """Every harness result under ``results_dir`` (``results.json`` files of runs and
+    ``harness_*.json`` benchmark summaries), as dictionaries; files of another schema are
+    skipped. Needs no JAX."""
+    from ._figure import load_results as _load
+
+    return _load(results_dir)
 
 
 def plot_results(results_dir, out=None) -> list:

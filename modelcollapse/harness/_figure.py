@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .._io import atomic_path
+from ..files import atomic_path
 from ._loop import SCHEMA
 
 

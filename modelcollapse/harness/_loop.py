@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import write_text
+from ..files import write_text
 
 SCHEMA = "modelcollapse.harness/2"
 

@@ -53,16 +53,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     import dataclasses
 
-    from .._io import check_output_path
+    from ..files import check_output_path
     from . import CONFIGS, compare_regimes, plot_results, resolve_regime, run_harness
 
     regime = resolve_regime(args.regime, CONFIGS[args.config], args.real_fraction)
     policy = {k: v for k, v in (("temperature", args.temperature), ("top_k", args.top_k),
                                 ("top_p", args.top_p)) if v is not None}
     if policy:
-        from ..cli import _refuse_twice
+        from ..regimes import refuse_twice
 
-        _refuse_twice(args.regime, policy)
+        refuse_twice(args.regime, policy)
         regime = dataclasses.replace(regime, **policy)
     check_output_path(args.out, "--out", folder=True)  # before any training
     if args.figure:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_path, check_output_file
 from ..errors import WrongTypeError
-from ..models import Model, _check_positive_int
+from ..files import atomic_path, npz_path
+from ..models import Model, check_positive_int
 from ..regimes import Regime, as_regime
 from . import _memory, _stats
 from ._record import Recorder
@@ -302,15 +302,6 @@ def _jsonable_seed(seed):
     return repr(seed)
 
 
-def npz_path(path) -> Path:
-    """``path`` with ``.npz`` appended when missing, checked writable before any work
-    (``ValueError`` naming it: a folder, a missing or read-only folder)."""
-    p = Path(path)
-    if p.is_dir():
-        raise ValueError(f"output file {str(path)!r} is a folder; give a file name")
-    if p.suffix != ".npz":
-        p = p.with_name(p.name + ".npz")
-    return check_output_file(p)
 
 
 #: the ``meta`` entries every saved result has (``SimulationResult.save``)
@@ -449,7 +440,7 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if on_interrupt not in ("raise", "return"):
         raise ValueError(f"on_interrupt must be 'raise' or 'return', got {on_interrupt!r}")
-    replicates = _check_positive_int(replicates, "replicates")
+    replicates = check_positive_int(replicates, "replicates")
     problem = check_problem(model, regime, tokens, statistics, eps)
     model, regime = problem.model, problem.regime
     to_collapse = generations is None
@@ -458,10 +449,10 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
             raise ValueError(
                 "generations=None (run to collapse) needs a Categorical under Replace; "
                 "other regimes need a number of generations")
-        max_generations = _check_positive_int(max_generations, "max_generations")
+        max_generations = check_positive_int(max_generations, "max_generations")
         target = max_generations
     else:
-        target = _check_positive_int(generations, "generations", minimum=0)
+        target = check_positive_int(generations, "generations", minimum=0)
     if isinstance(seed, (bool, np.bool_)):
         raise WrongTypeError(f"seed must be None, a non-negative int, a sequence of them or "
                              f"a numpy.random.SeedSequence, got {seed!r}")
@@ -476,7 +467,7 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
     recorder = Recorder(record, to_collapse=to_collapse)
     if chunk is None:
         chunk = cls.chunk_for(problem, replicates, target)
-    chunk = _check_positive_int(chunk, "chunk")
+    chunk = check_positive_int(chunk, "chunk")
     limit = _memory.default_limit() if max_memory is None else \
         _memory.parse_bytes(max_memory)
     horizon = min(target, _memory_horizon(problem)) if to_collapse else target

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models import _check_positive_int
+from ..models import check_positive_int
 
 __all__ = ["MAX_COLUMNS", "Recorder", "check_record"]
 
@@ -48,7 +48,7 @@ def check_record(record):
             raise ValueError("record as a sequence must list generations (integers >= 0), "
                              f"got {record!r}")
         return tuple(sorted({int(g) for g in gens}))
-    return _check_positive_int(record, "record")
+    return check_positive_int(record, "record")
 
 
 class Recorder:

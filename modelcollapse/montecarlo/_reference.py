@@ -16,8 +16,8 @@ from ..models import (
     Gaussian,
     GaussianMixture,
     LinearRegression,
-    _check_positive_int,
     check_categorical,
+    check_positive_int,
 )
 from ..regimes import Mix, Replace
 from ..sampling import sampling_distribution
@@ -209,8 +209,8 @@ def categorical_paths(model, regime, generations: int, *, replicates: int, seed=
     ``seed`` is anything accepted by :func:`numpy.random.default_rng`.
     """
     p0 = check_categorical(model).p
-    generations = _check_positive_int(generations, "generations")
-    replicates = _check_positive_int(replicates, "replicates")
+    generations = check_positive_int(generations, "generations")
+    replicates = check_positive_int(replicates, "replicates")
     rng = np.random.default_rng(seed)
     out = np.empty((replicates, generations + 1, p0.size))
     out[:, 0] = p0
@@ -241,7 +241,7 @@ def collapse_times(model, regime, *, replicates: int, seed=None,
     p0 = check_categorical(model).p
     if not isinstance(regime, Replace):
         raise ValueError("collapse_times needs Replace(n): other regimes do not collapse")
-    replicates = _check_positive_int(replicates, "replicates")
+    replicates = check_positive_int(replicates, "replicates")
     n = regime.n
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(n, np.broadcast_to(p0, (replicates, p0.size)))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
-from .._io import atomic_path
+from ..files import atomic_path
 from ._io import FigureSkipped, data_paths, load_data, save_data
 
 #: The figures, in order; each is the module ``modelcollapse.plotting.<name>``. The

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_path, write_text
+from ..files import atomic_path, write_text
 
 
 class FigureSkipped(Exception):

@@ -36,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from .._io import check_output_path
+    from ..files import check_output_path
     from . import NAMES, make_figure, resolve
 
     names = list(NAMES) if not args.names or "all" in args.names else \

@@ -55,7 +55,7 @@ def _theory(r, generations: int, quick: bool) -> dict:
 
 def compute(quick: bool = False, harness_dir=None, config: str | None = None) -> dict:
     """``config``: only the runs of this harness configuration (default: every run)."""
-    from ..harness._figure import load_results
+    from ..harness import load_results
 
     d = harness_dir or os.environ.get(ENV)
     if not d:

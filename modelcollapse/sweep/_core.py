@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .._io import check_output_path
+from ..files import check_output_path
 from ._canon import canonical_json
 from ._results import flatten_result, param_columns
 from ._store import Store

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .._io import atomic_path, write_text
+from ..files import atomic_path, write_text
 
 __all__ = ["FORMAT", "Store", "read_store"]
 

@@ -52,7 +52,7 @@ def add_arguments(s) -> None:
 
 
 def run(args) -> int:
-    from .._io import check_output_path
+    from ..files import check_output_path
     from . import SweepError, sweep
     from ._config import load_config
 
@@ -88,7 +88,7 @@ def run(args) -> int:
     if args.out:  # written whole; the temporary name keeps the suffix pandas reads
         from pathlib import Path
 
-        from .._io import atomic_path
+        from ..files import atomic_path
 
         with atomic_path(args.out, suffix=".tmp" + "".join(Path(args.out).suffixes[-2:])) as tmp:
             if str(args.out).endswith(".parquet"):

@@ -54,7 +54,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import UnsupportedRegimeError, WrongTypeError
-from ..models import LinearRegression, _check_positive_int
+from ..models import LinearRegression, check_positive_int
 from ..regimes import Accumulate, Mix, Replace, accepts_regime_spec, require_plain_sampling
 
 __all__ = [
@@ -101,7 +101,7 @@ def _rows(regime, allowed=(Replace, Accumulate)) -> int:
     if isinstance(regime, allowed):
         return regime.n
     if isinstance(regime, (int, np.integer)) and not isinstance(regime, bool):
-        return _check_positive_int(regime, "regime (rows per generation)")
+        return check_positive_int(regime, "regime (rows per generation)")
     names = " or ".join(c.__name__ for c in allowed)
     raise ValueError(f"regime must be {names} (or an int number of rows), got {regime!r}")
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ...models import Categorical, _check_positive_int, check_real, exact_probabilities
+from ...models import Categorical, check_positive_int, check_real, exact_probabilities
 from ...regimes import Mix, Replace, accepts_regime_spec, require_plain_sampling
 
 __all__ = [
@@ -31,7 +31,7 @@ def _n_of(regime) -> int:
     if isinstance(regime, Replace):
         return regime.n
     if isinstance(regime, (int, np.integer)) and not isinstance(regime, bool):
-        return _check_positive_int(regime, "n")
+        return check_positive_int(regime, "n")
     raise ValueError(f"regime must be Replace(n) or an int n, got {regime!r}")
 
 
@@ -93,7 +93,7 @@ def seddik_collapse_probability_bounds(model, regime, m: int, *, exact: bool = F
     .. [2] The theory chapter, docs/theory/bounds.md ("Seddik et al. Theorem 1: total collapse").
     """
     n = _n_of(regime)
-    m = _check_positive_int(m, "m")
+    m = check_positive_int(m, "m")
     S0, st = _p_and_stats(model, exact)
     if st == 1:
         return (Fraction(1), Fraction(1)) if exact else (1.0, 1.0)
@@ -213,8 +213,8 @@ def mardia_G(n: int, s: int) -> float:
     .. [3] The theory chapter, docs/theory/bounds.md ("Seddik et al. Theorems 3 and 4: drift under
        Mix").
     """
-    n = _check_positive_int(n, "n")
-    s = _check_positive_int(s, "s")
+    n = check_positive_int(n, "n")
+    s = check_positive_int(s, "s")
     lg = _log_mardia_G(n, s)
     return math.inf if lg > 709.0 else math.exp(lg)  # beyond float64: unbounded
 
@@ -336,7 +336,7 @@ def seddik_max_synthetic(model, real: int, eps: float) -> int | float:
     .. [3] The theory chapter, docs/theory/bounds.md ("Seddik et al. eq. (11): how much synthetic
        data").
     """
-    real = _check_positive_int(real, "real")
+    real = check_positive_int(real, "real")
     eps = _check_eps(eps)
     s = _p_and_stats(model, exact=False)[1]
     if s == 1:
@@ -426,9 +426,9 @@ def seddik_eq11_max_synthetic(real: int, eps: float, s: int) -> float:
     .. [2] The theory chapter, docs/theory/bounds.md ("Seddik et al. eq. (11): how much synthetic
        data").
     """
-    real = _check_positive_int(real, "real")
+    real = check_positive_int(real, "real")
     eps = _check_eps(eps)
-    s = _check_positive_int(s, "s")
+    s = check_positive_int(s, "s")
     value = 2 * math.pi * math.exp(-2) * min(
         s - 2, math.log(math.sqrt(2 * math.pi) * real * eps / (6 * math.e * s)))
     return max(0.0, value)  # a negative right-hand side: no n satisfies the bound

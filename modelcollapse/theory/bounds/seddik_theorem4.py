@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from ...errors import TooLargeError
-from ...models import Categorical, _check_positive_int
+from ...models import Categorical, check_positive_int
 from ...regimes import accepts_regime_spec
 from .seddik import _exp, _log_mardia_G, _mix_sizes
 
@@ -109,12 +109,12 @@ def _split_values(model, real, method, samples, seed, max_states):
     """``(values, weights, method, points)``: :math:`\\max_A p^{(1)}(A)p^{(1)}(A^c)` on
     every count vector (weights: multinomial probabilities) or on Monte Carlo draws
     (weights ``1/samples``)."""
-    N = _check_positive_int(real, "real")
+    N = check_positive_int(real, "real")
     if not isinstance(method, str) or method not in _SPLIT_METHODS:
         raise ValueError(f"method must be one of {_SPLIT_METHODS}, got {method!r}")
-    samples = _check_positive_int(samples, "samples", minimum=2)
-    seed = _check_positive_int(seed, "seed", minimum=0)
-    max_states = _check_positive_int(max_states, "max_states")
+    samples = check_positive_int(samples, "samples", minimum=2)
+    seed = check_positive_int(seed, "seed", minimum=0)
+    max_states = check_positive_int(max_states, "max_states")
     p = model.p if isinstance(model, Categorical) else model
     p = np.asarray(p, dtype=np.float64)
     if p.ndim != 1 or p.size == 0 or not np.all(np.isfinite(p)) or np.any(p < 0) or abs(

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ...models import Categorical, _check_positive_int, check_real
+from ...models import Categorical, check_positive_int, check_real
 from ...regimes import accepts_regime_spec
 from .seddik import _n_of
 
@@ -62,7 +62,7 @@ def suresh_g(m: int) -> float:
        Recursive Training.* AISTATS 2025. arXiv:2412.17646.
     .. [2] The theory chapter, docs/theory/bounds.md ("Suresh et al.: rates of forgetting").
     """
-    m = _check_positive_int(m, "m")
+    m = check_positive_int(m, "m")
     g = 1.0
     for _ in range(min(m, SURESH_G_ITERATIONS) - 1):
         g = -math.expm1(-g)
@@ -122,8 +122,8 @@ def suresh_bernoulli_bounds(p0: float, n: int, m: int):
     p0 = check_real(p0, "p0")
     if not 0.0 <= p0 <= 1.0:
         raise ValueError(f"p0 must be in [0, 1], got {p0}")
-    n = _check_positive_int(n, "n")
-    m = _check_positive_int(m, "m")
+    n = check_positive_int(n, "n")
+    m = check_positive_int(m, "m")
     e = math.exp(-n * p0 * suresh_g(m))
     lower = 1.0 - e
     upper = 1.0 - max(0.0, 1.0 - 3 * n * p0 * p0 - 3 * m * p0) * e
@@ -164,8 +164,8 @@ def suresh_poisson_survival(lam0: float, n: int, m: int) -> float:
     lam0 = check_real(lam0, "lam0")
     if not lam0 >= 0 or not math.isfinite(lam0):
         raise ValueError(f"lam0 must be finite and >= 0, got {lam0}")
-    n = _check_positive_int(n, "n")
-    m = _check_positive_int(m, "m")
+    n = check_positive_int(n, "n")
+    m = check_positive_int(m, "m")
     return -math.expm1(-n * lam0 * suresh_g(m))
 
 
@@ -207,7 +207,7 @@ def suresh_unigram_bounds(model, regime, m: int):
     .. [2] The theory chapter, docs/theory/bounds.md ("Suresh et al.: rates of forgetting").
     """
     n = _n_of(regime)
-    m = _check_positive_int(m, "m")
+    m = check_positive_int(m, "m")
     p = model.p if isinstance(model, Categorical) else np.asarray(model, dtype=np.float64)
     p = p[p > 0]
     e = np.exp(-n * p * suresh_g(m))
@@ -254,8 +254,8 @@ def suresh_gaussian_bound(n: int, eps: float, m: int, sigma0: float = 1.0) -> fl
        Recursive Training.* AISTATS 2025. arXiv:2412.17646.
     .. [2] The theory chapter, docs/theory/bounds.md ("Suresh et al.: the Gaussian").
     """
-    n = _check_positive_int(n, "n", minimum=2)
-    m = _check_positive_int(m, "m", minimum=0)
+    n = check_positive_int(n, "n", minimum=2)
+    m = check_positive_int(m, "m", minimum=0)
     eps, sigma0 = check_real(eps, "eps"), check_real(sigma0, "sigma0")
     if not (eps > 0 and math.isfinite(eps)):
         raise ValueError(f"eps must be finite and > 0, got {eps}")

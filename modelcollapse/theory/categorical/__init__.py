@@ -7,9 +7,9 @@ it under your regime:
 ========================  ============================================================
 What                      Module
 ========================  ============================================================
-collapse time (law, mean) :mod:`.collapse_time` (``collapse_time``,
+collapse time (law, mean) :mod:`.collapse` (``collapse_time``,
                           ``expected_collapse_time``)
-one token's loss          :mod:`.token_loss` (``token_loss``, ``forgetting_time``)
+one token's loss          :mod:`.loss` (``token_loss``, ``forgetting_time``)
 surviving tokens,         :mod:`.diversity` (``expected_surviving_tokens``,
 homozygosity              ``homozygosity``)
 diffusion approximations  :mod:`.diffusion`
@@ -36,7 +36,7 @@ is made in one place, :mod:`._dispatch`):
   pool chains of :mod:`.pool_chain` (shared count-vector helpers in :mod:`._counts`).
 """
 
-from .collapse_time import (
+from .collapse import (
     collapse_time,
     expected_collapse_time,
 )
@@ -78,7 +78,7 @@ from .pool_chain import (
     overlapping_homozygosity,
     overlapping_surviving_tokens,
 )
-from .token_loss import (
+from .loss import (
     ForgettingTime,
     forgetting_time,
     token_loss,

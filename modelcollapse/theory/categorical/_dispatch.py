@@ -24,7 +24,8 @@ POLICY_METHODS = ("auto", "chain")
 def _policy_replace(regime, method) -> bool:
     """True for ``Replace(n)`` with a sampling policy (temperature, top-k, top-p): the
     chain is no longer the neutral one, and only the exact chain on count partitions
-    (:mod:`modelcollapse.theory.categorical.policy_chain`) applies; another ``method`` is a ValueError."""
+    (:mod:`modelcollapse.theory.categorical.policy_chain`) applies; another ``method`` is
+    a ValueError."""
     if not (isinstance(regime, Replace) and not regime.sampling.plain):
         return False
     if method not in POLICY_METHODS:
@@ -38,16 +39,17 @@ def _policy_replace(regime, method) -> bool:
 def _overlapping_exact(regime, method, what: str) -> bool:
     """True for the regimes with overlapping generations (``MostRecent``,
     ``RandomlySampled``, ``Accumulate``, ``AccumulateSubsample``), with any sampling
-    policy: their exact laws are the small-state chains of
-    :mod:`modelcollapse.theory.categorical.window_chain` (``TooLargeError`` beyond their caps); another
-    ``method`` than ``"auto"`` is a ValueError."""
+    policy: their exact laws are the small-state window and pool chains
+    (:mod:`modelcollapse.theory.categorical.window_chain`,
+    :mod:`modelcollapse.theory.categorical.pool_chain`; ``TooLargeError`` beyond their
+    caps); another ``method`` than ``"auto"`` is a ValueError."""
     if not (isinstance(regime, Regime) and not isinstance(regime, (Replace, Mix))):
         return False
     if method not in ("auto", "chain"):
         raise ValueError(
             f"{what} under {type(regime).__name__} has one exact method, the chain on the "
-            f"window or pool of counts (modelcollapse.theory.categorical (window and pool chains)); method={method!r} "
-            "is for Replace: use method='auto'")
+            "window or pool of counts (modelcollapse.theory.categorical.window_chain, "
+            f"pool_chain); method={method!r} is for Replace: use method='auto'")
     return True
 
 
@@ -68,7 +70,8 @@ def _not_absorbing(regime, what: str):
 
 def _mix_chain(method, what: str) -> bool:
     """``Mix`` quantities without a closed form come from the exact chain on (real
-    sample, synthetic block) of :mod:`modelcollapse.theory.categorical.window_chain` (small sizes)."""
+    sample, synthetic block) of :mod:`modelcollapse.theory.categorical.pool_chain` (small
+    sizes)."""
     if method not in ("auto", "chain"):
         raise ValueError(f"{what} under Mix has one exact method, the chain on the real "
                          f"and synthetic counts; method={method!r} is for Replace: use "

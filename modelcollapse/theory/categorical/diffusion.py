@@ -9,8 +9,8 @@ import numpy as np
 
 from ...models import (
     Categorical,
-    _check_positive_int,
     check_categorical,
+    check_positive_int,
     check_real,
 )
 from ...regimes import (
@@ -112,5 +112,5 @@ def diffusion_loss_time(x: float, n: int) -> float:
     x = check_real(x, "x")
     if not 0 < x < 1:
         raise ValueError(f"x must be in (0, 1), got {x}")
-    n = _check_positive_int(n, "n")
+    n = check_positive_int(n, "n")
     return -2.0 * n * x * math.log(x) / (1.0 - x)

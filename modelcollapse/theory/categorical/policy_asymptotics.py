@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from ...errors import UnsupportedRegimeError, WrongTypeError
-from ...models import Categorical, _check_positive_int, check_categorical
+from ...models import Categorical, check_categorical, check_positive_int
 from ...regimes import SamplingPolicy
 from ...sampling import sampling_distribution
 from .._results import Estimate
@@ -107,7 +107,7 @@ def policy_ld_rate(temperature: float, *, grid: int = 2000) -> float:
     if not (math.isfinite(T) and T >= 1):
         raise ValueError(f"temperature must be >= 1 (the large-deviation rate of T > 1), "
                          f"got {T}")
-    grid = _check_positive_int(grid, "grid", minimum=10)
+    grid = check_positive_int(grid, "grid", minimum=10)
     x = np.linspace(0.0, 0.5, grid + 1)
     w = x[1:] ** (1 / T)
     qx = np.concatenate([[0.0], w / (w + (1 - x[1:]) ** (1 / T))])

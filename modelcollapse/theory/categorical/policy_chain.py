@@ -164,8 +164,8 @@ def _check_size(n: int, s: int, policy: SamplingPolicy, exact: bool) -> None:
             f"the {'exact (Fraction)' if exact else 'float'} sampling-policy chain for "
             f"n={n}, support {s} has {states} lumped states and costs {max(work, first)} "
             f"multinomial terms; the limits are {max_states} states and {max_work} terms "
-            "(MAX_STATES/MAX_WORK in modelcollapse.theory.categorical.policy_chain): use a smaller n or "
-            "vocabulary, exact=False, or simulate with modelcollapse.montecarlo")
+            "(MAX_STATES/MAX_WORK in modelcollapse.theory.categorical.policy_chain): use a "
+            "smaller n or vocabulary, exact=False, or simulate with modelcollapse.montecarlo")
 
 
 # ---------------------------------------------------------------------- state spaces

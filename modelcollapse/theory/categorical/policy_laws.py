@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import TooLargeError, WrongTypeError
-from ...models import Categorical, _check_positive_int, check_categorical, exact_probabilities
+from ...models import Categorical, check_categorical, check_positive_int, exact_probabilities
 from ...regimes import SamplingPolicy
 from ...sampling import exact_sampling_distribution, sampling_distribution
 from .._results import Estimate, Moments, check_generations
@@ -248,7 +248,7 @@ def policy_collapse_time(model, regime, *, tol: float = DEFAULT_TOL,
     tol = float(tol)
     if not 0 < tol < 1:
         raise ValueError(f"tol must be in (0, 1), got {tol}")
-    max_generations = _check_positive_int(max_generations, "max_generations")
+    max_generations = check_positive_int(max_generations, "max_generations")
     model = check_categorical(model)
     if model.is_dirac:
         _policy_n(regime, "policy_collapse_time")

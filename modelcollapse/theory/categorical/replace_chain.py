@@ -31,7 +31,7 @@ import numpy as np
 from ...errors import TooLargeError
 from ...models import (
     Categorical,
-    _check_positive_int,
+    check_positive_int,
 )
 from ..distributions import GenerationDistribution
 from . import marginal
@@ -204,7 +204,7 @@ def _max_generations(max_generations, n: int, tol: float) -> int:
     _check_exact_n(n)
     if max_generations is None:
         return _default_max_generations(n, tol)
-    return _check_positive_int(max_generations, "max_generations")
+    return check_positive_int(max_generations, "max_generations")
 
 
 def _default_max_generations(n: int, tol: float) -> int:

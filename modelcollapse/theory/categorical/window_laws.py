@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...models import _check_positive_int, check_categorical
+from ...models import check_categorical, check_positive_int
 from .._results import Estimate, Moments, check_flag, check_tol
 from ..distributions import GenerationDistribution
 from ._counts import DEFAULT_MAX_GENERATIONS, DEFAULT_TOL, WINDOW_SUPPORTED, _regime_kind
@@ -121,7 +121,7 @@ def _window_passage(model, regime, target: str, what: str, tol, max_generations)
     """The law of the first passage of the window chain into ``target`` (arguments
     checked before any work)."""
     tol = check_tol(tol)
-    max_generations = _check_positive_int(max_generations, "max_generations")
+    max_generations = check_positive_int(max_generations, "max_generations")
     _, _, K = _regime_kind(regime, what, WINDOW_SUPPORTED)
     if check_categorical(model).is_dirac:
         return _certain_at(K if target == "absorbed" else 1)
@@ -368,7 +368,7 @@ def overlapping_token_loss(model, regime, token, *, permanent: bool = False,
     .. [2] The theory chapter, docs/theory/token-loss.md ("Under the other regimes").
     """
     tol = check_tol(tol)
-    max_generations = _check_positive_int(max_generations, "max_generations")
+    max_generations = check_positive_int(max_generations, "max_generations")
     permanent = check_flag(permanent, "permanent")
     kind, n, K = _regime_kind(regime, "overlapping_token_loss",
                               ("Replace", "MostRecent", "Accumulate"))

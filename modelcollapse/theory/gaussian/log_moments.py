@@ -9,7 +9,7 @@ import math
 import numpy as np
 from scipy.special import polygamma, psi
 
-from ...models import _check_positive_int
+from ...models import check_positive_int
 from ...regimes import accepts_regime_spec
 from .._results import Moments
 from ._common import _check_model, _check_t, _regime_kind, _ret
@@ -55,8 +55,8 @@ def log_chi2_step(M: int, d: int = 1, estimator: str = "unbiased") -> Moments:
        Mathematical Proceedings of the Cambridge Philosophical Society 30, 178–191.
     .. [2] The theory chapter, docs/theory/gaussian.md ("The collapse-time law").
     """
-    d = _check_positive_int(d, "d")
-    M = _check_positive_int(M, "M", minimum=d + 1)  # chi-square degrees of freedom M - j
+    d = check_positive_int(d, "d")
+    M = check_positive_int(M, "M", minimum=d + 1)  # chi-square degrees of freedom M - j
     if estimator not in ("unbiased", "mle"):
         raise ValueError(f"estimator must be 'unbiased' or 'mle', got {estimator!r}")
     if d > 10**6:

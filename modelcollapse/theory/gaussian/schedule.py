@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ...models import _check_positive_int, check_real
+from ...models import check_positive_int, check_real
 from ._common import _check_model, _den
 
 __all__ = [
@@ -58,7 +58,7 @@ def gaussian_schedule(model, sizes) -> dict:
     model = _check_model(model)
     if model.dim != 1:
         raise ValueError("gaussian_schedule is implemented for a 1-D Gaussian")
-    Ms = [_check_positive_int(int(m) if float(m).is_integer() else m, "sizes[i]",
+    Ms = [check_positive_int(int(m) if float(m).is_integer() else m, "sizes[i]",
                               minimum=2) for m in sizes]
     v = [1.0]
     sd = [1.0]

@@ -14,8 +14,8 @@ import numpy as np
 from ...errors import TooLargeError
 from ...models import (
     Categorical,
-    _check_positive_int,
     check_categorical,
+    check_positive_int,
 )
 from ...regimes import (
     MostRecent,
@@ -183,7 +183,7 @@ def expected_collapse_time(
         return overlapping_expected_collapse_time(model, regime)
     n = _replace_n(regime, "expected_collapse_time")
     method = check_method(method, ("auto", "coalescent", "marginal", "chain", "diffusion"))
-    max_exact_n = _check_positive_int(max_exact_n, "max_exact_n")
+    max_exact_n = check_positive_int(max_exact_n, "max_exact_n")
     if method == "auto":
         method = "coalescent" if n <= max_exact_n else "diffusion"
     if method == "diffusion":

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 __all__ = ["atomic_path", "check_output_dir", "check_output_file", "check_output_path",
-           "write_text"]
+           "npz_path", "write_text"]
 
 
 def check_output_path(path, what: str = "output", *, folder: bool = False,
@@ -89,3 +89,14 @@ def write_text(path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def npz_path(path) -> Path:
+    """``path`` with ``.npz`` appended when missing, checked writable before any work
+    (``ValueError`` naming it: a folder, a missing or read-only folder)."""
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"output file {str(path)!r} is a folder; give a file name")
+    if p.suffix != ".npz":
+        p = p.with_name(p.name + ".npz")
+    return check_output_file(p)

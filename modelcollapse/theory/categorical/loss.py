@@ -269,10 +269,10 @@ def forgetting_time(
        functions.* Bulletin de la Société Mathématique de France 85, 431–458.
     .. [2] The theory chapter, docs/theory/token-loss.md ("Forgetting time: the conditioned chain").
     """
-    from ...models import _check_positive_int
+    from ...models import check_positive_int
 
-    n = _check_positive_int(n, "n", minimum=2)
-    count = _check_positive_int(count, "count")
+    n = check_positive_int(n, "n", minimum=2)
+    count = check_positive_int(count, "count")
     if count >= n:
         raise ValueError(f"count must be < n (a token with count n is never lost); got "
                          f"count={count}, n={n}")
