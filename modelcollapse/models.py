@@ -7,6 +7,7 @@ experiment everywhere.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -52,12 +53,17 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
 
 
 def check_real(value, name: str) -> float:
-    """``value`` as a float; ``WrongTypeError`` (a ``TypeError`` and ``ValueError``) for
-    anything but a real number (strings, ``None`` and booleans included)."""
+    """``value`` as a float: the one check of a real argument. ``WrongTypeError`` (a
+    ``TypeError`` and ``ValueError``) for anything but a real number (strings, ``None``
+    and booleans included); ``ValueError`` for NaN, which no argument accepts (ranges,
+    infinities included, are the caller's to check)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(
             value, (int, float, np.integer, np.floating)):
         raise WrongTypeError(f"{name} must be a real number, got {value!r}")
-    return float(value)
+    x = float(value)
+    if math.isnan(x):
+        raise ValueError(f"{name} must be a number, got nan")
+    return x
 
 
 def exact_probabilities(p) -> list[Fraction]:

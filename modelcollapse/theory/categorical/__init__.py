@@ -58,6 +58,11 @@ from .genealogy import (
     noncoalescence,
     stationary_homozygosity,
 )
+from .loss import (
+    ForgettingTime,
+    forgetting_time,
+    token_loss,
+)
 from .policy_asymptotics import (
     policy_collapse_time_asymptotic,
     policy_ld_rate,
@@ -77,11 +82,6 @@ from .pool_chain import (
     first_loss_probability,
     overlapping_homozygosity,
     overlapping_surviving_tokens,
-)
-from .loss import (
-    ForgettingTime,
-    forgetting_time,
-    token_loss,
 )
 from .window_laws import (
     overlapping_absorption_moments,

@@ -99,6 +99,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ...models import check_real
 from ...regimes import Mix, accepts_regime_spec
 from ._common import _check_model, _check_t, _den, _power, _regime_kind, _replace_log_moment, _ret
 from .accumulate import (
@@ -449,7 +450,7 @@ def variance_moment(model, regime, m, s=1.0):
     model = _check_model(model)
     kind = _regime_kind(model, regime, "variance_moment", allowed=("replace", "accumulate"))
     ts = _check_t(m)
-    s = float(s)
+    s = check_real(s, "s")
     if kind == "accumulate":
         _acc_1d(model, "variance_moment")
         return _ret(np.exp(_acc_sum(model, regime.n, ts, "pow", s)), m)
