@@ -52,15 +52,17 @@ def check_positive_int(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_real(value, name: str) -> float:
+def check_real(value, name: str, *, finite: bool = False) -> float:
     """``value`` as a float: the one check of a real argument. ``WrongTypeError`` (a
     ``TypeError`` and ``ValueError``) for anything but a real number (strings, ``None``
-    and booleans included); ``ValueError`` for NaN, which no argument accepts (ranges,
-    infinities included, are the caller's to check)."""
+    and booleans included); ``ValueError`` for NaN, which no argument accepts, and, with
+    ``finite=True``, for an infinity (other ranges are the caller's to check)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(
             value, (int, float, np.integer, np.floating)):
         raise WrongTypeError(f"{name} must be a real number, got {value!r}")
     x = float(value)
+    if finite and not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}")
     if math.isnan(x):
         raise ValueError(f"{name} must be a number, got nan")
     return x

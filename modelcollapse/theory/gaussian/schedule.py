@@ -106,9 +106,7 @@ def schedule_bounded(exponent: float) -> bool:
     """
     import sympy as sp
 
-    exponent = check_real(exponent, "exponent")
-    if not math.isfinite(exponent):
-        raise ValueError(f"exponent must be finite, got {exponent}")
+    exponent = check_real(exponent, "exponent", finite=True)
     p = sp.nsimplify(exponent)
     i = sp.Symbol("i", positive=True, integer=True)
     return bool(sp.Sum(i ** (-p), (i, 1, sp.oo)).is_convergent())
