@@ -458,9 +458,10 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         _memory.parse_bytes(max_memory)
     horizon = min(target, _memory_horizon(problem)) if to_collapse else target
     parts = _memory.estimate(problem, kernel_names(problem), replicates, horizon,
-                             recorder.columns_for(horizon), chunk, backend)
+                             recorder.columns_for(horizon), chunk, backend,
+                             cls.scratch_bytes(problem, replicates))
     _memory.check(parts, limit, f"simulate({replicates} replicates x {horizon} "
-                  f"generations{' (expected)' if to_collapse else ''})")
+                  f"generations{' (expected)' if to_collapse else ''})", problem)
     kernel = cls(problem, replicates, seed_seq)
 
     recorder.add([0], kernel.initial())

@@ -5,6 +5,7 @@ families ``"categorical"``, ``"gaussian"``, ``"mixture"`` and ``"regression"``. 
 engine drives a kernel chunk by chunk (progress bar, Ctrl-C between chunks)::
 
     chunk = KernelClass.chunk_for(problem, replicates, target)
+    scratch = KernelClass.scratch_bytes(problem, replicates)   # memory preflight
     k = KernelClass(problem, replicates, seed_seq)   # problem: _engine.Problem
     parts = [k.initial()]                            # generation 0 (the real model)
     parts += [k.advance(g0, g1, keep)]               # generations g0+1 .. g1
@@ -56,6 +57,13 @@ class Kernel:
     def chunk_for(cls, problem, replicates: int, target: int) -> int:
         """Generations per :meth:`advance` call, before the kernel exists."""
         return max(1, min(target, 100))
+
+    @classmethod
+    def scratch_bytes(cls, problem, replicates: int) -> float:
+        """Working memory of one :meth:`advance` call beyond the per-replicate state
+        (bytes; samplers' temporaries), before the kernel exists: the memory preflight
+        adds it. ``0`` unless a kernel allocates something that grows with ``n``."""
+        return 0.0
 
     @staticmethod
     def select(out: dict, g0: int, keep) -> dict:

@@ -69,13 +69,18 @@ class Threaded(Kernel):
             self._rng_list = lst
         return self._rng_list
 
+    @classmethod
+    def threads_for(cls, replicates: int) -> int:
+        """Worker threads that run ``replicates`` replicates (one block each)."""
+        W = cls.workers if cls.workers is not None else numba.get_num_threads()
+        return max(1, min(int(W), replicates))
+
     def _parallel(self, fn) -> None:
         """``fn(idx)`` on the replicates ``idx`` (int64 array), one block per thread.
         Ctrl-C in the calling thread waits for the blocks in flight (each ends with its
         chunk) before the ``KeyboardInterrupt`` propagates."""
         R = self.R
-        W = self.workers if self.workers is not None else numba.get_num_threads()
-        W = max(1, min(int(W), R))
+        W = self.threads_for(R)
         self.rng_list  # noqa: B018 (build the typed list before the threads start)
         if W == 1:
             fn(np.arange(R, dtype=np.int64))
