@@ -237,6 +237,72 @@ def test_oversized_requests_are_refused_before_any_work(monkeypatch):
     assert ok["homozygosity"].shape == (200, 2)
 
 
+HUGE_N = 10**12
+
+
+def _replace_deviation_ok(res, n):
+    """Whether ``res`` (token_prob of every token, plain Replace) is within |z| < 5 of
+    the exact law of ``Replace(n)``: each p_i^(m) is a martingale with variance
+    p_i(1 - p_i)(1 - (1 - 1/n)^m); per generation and token, the replicates' mean
+    deviation (|z| < 5) and their variance (ratio to the exact one within 5 standard
+    errors of a chi-square, sqrt(2 / R))."""
+    p = res.model.p
+    R = res.replicates
+    for m in range(1, res.generations + 1):
+        var = p * (1 - p) * -np.expm1(m * np.log1p(-1 / n))
+        dev = res.at("token_prob", m) - p
+        if np.any(np.abs(dev.mean(axis=0) / np.sqrt(var / R)) >= 5):
+            return False
+        ratio = (dev**2).mean(axis=0) / var
+        if np.any(np.abs(ratio - 1) >= 5 * np.sqrt(2 / R)):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy",
+                                     pytest.param("jax", marks=pytest.mark.slow)])
+def test_counts_runs_need_no_memory_proportional_to_n(backend, monkeypatch):
+    """n = 10**12 on counts: runs under a 64 MB limit (nothing the size of n is
+    allocated, nor counted by the preflight) and follows the exact law; the same check
+    rejects a run of n / 100 (negative control)."""
+    if backend == "jax":
+        pytest.importorskip("jax")
+    model = Categorical([0.5, 0.3, 0.2])
+    kw = {"replicates": 400, "backend": backend, "seed": 3, "tokens": [0, 1, 2],
+          "statistics": ("token_prob",), "max_memory": "64MB"}
+    res = simulate(model, Replace(HUGE_N), 5, **kw)
+    assert res.generations == 5 and res["token_prob"].shape == (400, 6, 3)
+    assert _replace_deviation_ok(res, HUGE_N)
+    small = simulate(model, Replace(HUGE_N // 100), 5, **kw)
+    assert not _replace_deviation_ok(small, HUGE_N)  # 100 times the variance: seen
+    assert _replace_deviation_ok(small, HUGE_N // 100)
+
+
+def test_sample_size_memory_is_refused_naming_n(monkeypatch):
+    """What does grow with n (a subsample of the pool: Floyd's set; parents drawn while
+    most tokens survive) is in the preflight: refused before any kernel exists, the
+    message naming the regime's n."""
+    from modelcollapse.errors import TooLargeError
+    from modelcollapse.montecarlo import _kernel
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a kernel was built for a request that must be refused")
+
+    monkeypatch.setattr(_kernel.Kernel, "__init__", no_kernel)
+    with pytest.raises(TooLargeError, match=r"scratch .*smaller n than 1000000000 in "
+                                             r"AccumulateSubsample"):
+        simulate(CAT, AccumulateSubsample(10**9), 3, replicates=2, backend="numba")
+    with pytest.raises(TooLargeError, match="scratch"):  # numpy parents: 4 x R x n int64
+        simulate(Categorical.uniform(10**5), Replace(5 * 10**5), 3, replicates=100,
+                 backend="numpy", max_memory="1GB")
+    # a small vocabulary never draws parents: the same n costs no scratch
+    pr = check_problem(CAT, Replace(10**6))
+    assert _numpy.ReplaceCountsKernel.scratch_bytes(pr, 100) == 0
+    from modelcollapse.montecarlo._numba import ReplaceCountsKernel
+
+    assert ReplaceCountsKernel.scratch_bytes(pr, 100) == 0
+
+
 def test_memory_sizes_parse():
     from modelcollapse.montecarlo._memory import parse_bytes
 

@@ -339,6 +339,118 @@ def test_chunking_does_not_change_results():
     assert np.array_equal(a["l1_real"], b["l1_real"])
 
 
+class _Bar:
+    """A stand-in for ``tqdm``: counts the engine's updates (whole chunks) and ticks
+    (blocks of replicates within a chunk), and raises ``KeyboardInterrupt`` at the
+    ``update_at``-th update or ``tick_at``-th tick, as a Ctrl-C during the run would."""
+
+    updates: tuple | list = ()
+    ticks = 0
+    update_at = tick_at = None
+
+    def __init__(self, *args, **kwargs):
+        type(self).updates, type(self).ticks = [], 0
+
+    def update(self, k):
+        type(self).updates.append(k)
+        if len(self.updates) == self.update_at:
+            raise KeyboardInterrupt
+
+    def set_postfix_str(self, text, refresh=True):
+        if not text:  # the engine clears the note when a chunk ends
+            return
+        type(self).ticks += 1
+        if self.ticks == self.tick_at:
+            raise KeyboardInterrupt
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def fake_bar(monkeypatch):
+    import tqdm.auto
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", _Bar)
+    monkeypatch.setattr(_Bar, "update_at", None)
+    monkeypatch.setattr(_Bar, "tick_at", None)
+    return _Bar
+
+
+def _same(a, b, upto=None):
+    cols = slice(None) if upto is None else slice(0, upto + 1)
+    for k in a.names:
+        assert np.array_equal(a[k], b[k][:, cols], equal_nan=True), k
+
+
+TIME_CASES = [(CAT, Replace(12), "numba"), (CAT, MostRecent(12, 3), "numba"),
+              (Gaussian([0, 0], 1.0), Mix(5, 8), "numba"), (CAT, Mix(6, 10), "numpy")]
+
+
+@pytest.mark.parametrize(("model", "regime", "backend"), TIME_CASES)
+def test_time_bounded_chunks_do_not_change_results(model, regime, backend, monkeypatch):
+    """Chunks sized from measured time (one generation and one replicate per block
+    under a tiny budget; growing chunks and blocks under a huge one) and one fixed
+    chunk give identical results for one seed (seeds are per replicate)."""
+    from modelcollapse.montecarlo import _engine
+
+    kw = {"replicates": 7, "backend": backend, "seed": 5}
+    if model is CAT:
+        kw["tokens"] = (4,)
+    whole = simulate(model, regime, 40, chunk=40, **kw)
+    for budget in (1e-9, 1e9):
+        monkeypatch.setattr(_engine, "CHUNK_SECONDS", budget)
+        res = simulate(model, regime, 40, **kw)
+        _same(res, whole)
+        for a, b in ((res.collapse_time, whole.collapse_time),
+                     (res.token_loss_time, whole.token_loss_time)):
+            assert (a is None and b is None) or np.array_equal(a, b)
+    other = simulate(model, regime, 40, chunk=40, **{**kw, "seed": 6})
+    assert not np.array_equal(other[other.names[0]], whole[whole.names[0]])  # control
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_chunks_adapt_to_the_time_budget(backend, fake_bar, monkeypatch):
+    """A tiny budget gives one generation per chunk (and, on numba, one replicate per
+    block, each a tick); a huge one grows the chunks (1, 4, 16, ..., at most the memory
+    bound) and shows fewer updates."""
+    from modelcollapse.montecarlo import _engine
+
+    monkeypatch.setattr(_engine, "CHUNK_SECONDS", 1e-9)
+    monkeypatch.setattr(_engine, "TICK_SECONDS", 0.0)  # every tick shown
+    simulate(CAT, Mix(6, 10), 30, replicates=5, backend=backend, seed=0, progress=True)
+    assert fake_bar.updates == [1] * 30
+    assert fake_bar.ticks == (30 * 5 if backend == "numba" else 0)
+    monkeypatch.setattr(_engine, "CHUNK_SECONDS", 1e9)
+    simulate(CAT, Mix(6, 10), 30, replicates=5, backend=backend, seed=0, progress=True)
+    assert fake_bar.updates == [1, 4, 16, 9]
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_interrupt_keeps_the_generations_that_ran(backend, fake_bar, monkeypatch):
+    """Ctrl-C raised by the progress bar after a few chunks (at its 4th update) or
+    within a chunk (at a block's tick) keeps every finished generation, equal to the
+    same generations of an uninterrupted run."""
+    from modelcollapse.montecarlo import _engine
+
+    kw = {"replicates": 6, "backend": backend, "seed": 2, "tokens": (4,),
+          "on_interrupt": "return"}
+    full = simulate(CAT, Mix(6, 10), 20, **kw)
+    monkeypatch.setattr(_engine, "CHUNK_SECONDS", 1e-9)
+    monkeypatch.setattr(fake_bar, "update_at", 4)
+    res = simulate(CAT, Mix(6, 10), 20, progress=True, **kw)
+    assert res.interrupted and res.generations == 4 == sum(fake_bar.updates)
+    _same(res, full, upto=4)
+    if backend == "numba":  # in the 3rd chunk's 2nd block: two chunks are kept
+        monkeypatch.setattr(fake_bar, "update_at", None)
+        monkeypatch.setattr(fake_bar, "tick_at", 2 * 6 + 2)
+        monkeypatch.setattr(_engine, "TICK_SECONDS", 0.0)
+        res = simulate(CAT, Mix(6, 10), 20, progress=True, **kw)
+        assert res.interrupted and res.generations == 2 == sum(fake_bar.updates)
+        _same(res, full, upto=2)
+        assert np.all(res.token_loss_time <= 2)
+
+
 def test_save_and_load_roundtrip(tmp_path):
     model = Categorical([0.5, 0.5], labels=["yes", "no"])
     res = simulate(model, Replace(10), 6, replicates=5, backend="numpy", seed=9,

@@ -26,6 +26,12 @@ BACKENDS = ("numpy", "numba", "jax")
 MAX_GENERATIONS = 10_000_000
 #: Largest sample size per generation: counts stay exact in float64.
 MAX_SAMPLE = 2**53
+#: Seconds of work between progress updates and interrupt checks: chunks of generations
+#: are sized from the measured time of the previous ones, and kernels that can run
+#: blocks of replicates within a chunk (numba) size those blocks to it.
+CHUNK_SECONDS = 1.0
+#: Least seconds between two refreshes of the progress bar's within-chunk note.
+TICK_SECONDS = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -414,7 +420,11 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
     progress : bool
         Show a progress bar (tqdm) over generations.
     chunk : int, optional
-        Generations per kernel call (the granularity of progress and of Ctrl-C).
+        Generations per kernel call. Default: sized from the measured time so that a
+        call takes about a second (at most a memory-bound number of generations), and
+        on ``"numba"`` a call's replicates run in blocks of about a second each, so
+        that progress shows and Ctrl-C is seen within about a second whatever the
+        replicates and vocabulary; the result does not depend on either.
     record : {"auto", "all", "last"}, int or sequence of int
         Which generations' statistics to keep: ``"all"``; an int ``k`` (generation 0,
         every ``k``-th and the last); ``"last"`` (generation 0 and the last); a sequence
@@ -465,6 +475,7 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
             f"numpy.random.SeedSequence, got {seed!r}") from None
     cls = _kernel_class(backend, problem)
     recorder = Recorder(record, to_collapse=to_collapse)
+    adaptive = chunk is None and cls.adaptive
     if chunk is None:
         chunk = cls.chunk_for(problem, replicates, target)
     chunk = check_positive_int(chunk, "chunk")
@@ -472,10 +483,13 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         _memory.parse_bytes(max_memory)
     horizon = min(target, _memory_horizon(problem)) if to_collapse else target
     parts = _memory.estimate(problem, kernel_names(problem), replicates, horizon,
-                             recorder.columns_for(horizon), chunk, backend)
+                             recorder.columns_for(horizon), chunk, backend,
+                             cls.scratch_bytes(problem, replicates))
     _memory.check(parts, limit, f"simulate({replicates} replicates x {horizon} "
-                  f"generations{' (expected)' if to_collapse else ''})")
+                  f"generations{' (expected)' if to_collapse else ''})", problem)
     kernel = cls(problem, replicates, seed_seq)
+    budget = float(CHUNK_SECONDS)
+    kernel.block_seconds = budget
 
     recorder.add([0], kernel.initial())
     done, interrupted = 0, False
@@ -484,17 +498,35 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         from tqdm.auto import tqdm
         bar = tqdm(total=None if to_collapse else target, unit="gen",
                    desc=f"simulate[{backend}]")
+
+        shown = [-math.inf]
+
+        def tick(fraction):  # within a chunk: the replicates done so far
+            now = time.perf_counter()
+            if now - shown[0] >= TICK_SECONDS:
+                shown[0] = now
+                gens = f"{done + 1}" if stop == done + 1 else f"s {done + 1}-{stop}"
+                bar.set_postfix_str(f"generation{gens}: {fraction:.0%} of replicates")
+
+        kernel.tick = tick
+    size = 1 if adaptive else chunk  # generations in the next chunk
+    stop = 0
     t0 = time.perf_counter()
     try:
         while done < target:
             if to_collapse and kernel.absorbed():
                 break
-            stop = min(done + chunk, target)
+            stop = min(done + size, target)
             keep = recorder.wanted(done, stop)
+            t = time.perf_counter()
             recorder.add(keep, kernel.advance(done, stop, keep))
+            ran, done = stop - done, stop  # kept, even if the bar's update is interrupted
+            if adaptive:
+                size = _next_chunk(size, ran, time.perf_counter() - t, budget, chunk)
             if bar is not None:
-                bar.update(stop - done)
-            done = stop
+                if kernel.tick is not None:
+                    bar.set_postfix_str("", refresh=False)  # the chunk's note is done
+                bar.update(ran)
     except KeyboardInterrupt:
         if on_interrupt == "raise":
             raise
@@ -507,8 +539,8 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         raise RuntimeError(
             f"{int((kernel.collapse_time < 0).sum())} replicates did not collapse within "
             f"max_generations={max_generations}")
-    if to_collapse and kernel.absorbed():  # the last chunk may overshoot the last collapse
-        done = int(kernel.collapse_time.max())
+    if to_collapse and kernel.absorbed() and kernel.collapse_time.max() <= done:
+        done = int(kernel.collapse_time.max())  # the last chunk may overshoot it
     recorded, stats = recorder.finish(done)
     for a, b in (("tv_real", "l1_real"), ("tv_first", "l1_first")):
         if a in problem.statistics:
@@ -523,6 +555,15 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         generations=done, statistics=stats, collapse_time=ct, token_loss_time=lt,
         tokens=problem.tokens, eps=problem.eps, interrupted=interrupted, elapsed=elapsed,
         recorded=recorded)
+
+
+def _next_chunk(size: int, ran: int, seconds: float, budget: float, cap: int) -> int:
+    """Generations of the next chunk: about ``budget`` seconds at the rate just
+    measured (``ran`` generations in ``seconds``), at least 1, at most ``cap`` and four
+    times the last size (a first chunk can be slow: compilation, caches)."""
+    per = seconds / ran
+    want = budget / per if per > 0 else math.inf
+    return int(max(1, min(cap, 4 * size, want)))
 
 
 def _memory_horizon(problem) -> int:

@@ -1,8 +1,10 @@
 """Memory a simulation needs, estimated before any work, and the limit it must fit.
 
 The estimate adds the recorded statistics (replicates x kept columns x entries), one
-chunk of kernel output, and the per-replicate state of the family and plan (fits,
-histories, pools, raw samples where a family keeps them). It is an estimate (within a
+chunk of kernel output, the per-replicate state of the family and plan (fits,
+histories, pools, raw samples where a family keeps them), and the samplers' working
+memory during a chunk (the kernel class's ``scratch_bytes``: what grows with the sample
+size ``n``; a counts-based draw needs none). It is an estimate (within a
 small factor of what the kernels allocate), made to refuse a request that cannot run
 before it starts rather than to account for every byte.
 """
@@ -116,25 +118,34 @@ def state_bytes(problem, replicates: int, generations: int, backend: str) -> flo
 
 
 def estimate(problem, names, replicates: int, generations: int, columns: int,
-             chunk: int, backend: str) -> dict:
+             chunk: int, backend: str, scratch: float = 0.0) -> dict:
     """Estimated bytes, by part: ``statistics`` (kept columns), ``chunk`` (one chunk of
-    kernel output), ``state`` (per-replicate state); ``total``."""
+    kernel output), ``state`` (per-replicate state), ``scratch`` (the samplers' working
+    memory during a chunk: the kernel's ``scratch_bytes``); ``total``."""
     entries = sum(stat_entries(problem, n) for n in names)
     out = {"statistics": 8.0 * replicates * entries * columns,
            "chunk": 8.0 * replicates * entries * min(chunk, max(generations, 1)),
-           "state": state_bytes(problem, replicates, generations, backend)}
+           "state": state_bytes(problem, replicates, generations, backend),
+           "scratch": float(scratch)}
     out["total"] = sum(out.values())
     return out
 
 
-def check(parts: dict, limit: int, what: str) -> None:
-    """``TooLargeError`` when the estimated ``total`` exceeds ``limit``."""
+def check(parts: dict, limit: int, what: str, problem=None) -> None:
+    """``TooLargeError`` when the estimated ``total`` exceeds ``limit``; when the part
+    that grows with the sample size dominates (``scratch``), the message names the
+    regime's sample size ``n`` first."""
     if parts["total"] <= limit:
         return
-    detail = ", ".join(f"{k} {format_bytes(v)}" for k, v in parts.items() if k != "total")
+    detail = ", ".join(f"{k} {format_bytes(v)}" for k, v in parts.items()
+                       if k != "total" and v)
+    advice = ("Keep fewer generations (record='last' or record=k for every k-th), fewer "
+              "statistics (statistics=...), or fewer replicates")
+    if parts.get("scratch", 0.0) > parts["total"] / 2 and problem is not None:
+        advice = (f"Most of it is working memory that grows with the sample size per "
+                  f"generation: use a smaller n than {problem.plan.n} in "
+                  f"{problem.regime!r}, or fewer replicates")
     raise TooLargeError(
         f"{what} needs about {format_bytes(parts['total'])} of memory ({detail}), above "
-        f"max_memory={format_bytes(limit)}. Keep fewer generations (record='last' or "
-        f"record=k for every k-th), fewer statistics (statistics=...), or fewer "
-        f"replicates; or raise max_memory (or MODELCOLLAPSE_MAX_MEMORY) if the machine "
-        f"has the memory.")
+        f"max_memory={format_bytes(limit)}. {advice}; or raise max_memory (or "
+        f"MODELCOLLAPSE_MAX_MEMORY) if the machine has the memory.")

@@ -37,6 +37,15 @@ class CategoricalKernel(JaxKernel):
         lt0 = np.where(p0v[self.tok] == 0, 0, -1).astype(np.int64)
         self.loss_time = np.broadcast_to(lt0, (self.R, self.tok.size)).copy()
 
+    @classmethod
+    def scratch_bytes(cls, problem, replicates):
+        """A multinomial of ``n <= INVERSE_MAX_RATIO x`` the padded vocabulary draws
+        ``n`` uniforms and their indices per replicate (vectorised over replicates)."""
+        padded = 1 << max(1, int(np.ceil(np.log2(problem.model.size))))
+        sizes = [k for k in (problem.plan.n, problem.plan.real)
+                 if 0 < k <= INVERSE_MAX_RATIO * padded]
+        return 24.0 * replicates * max(sizes, default=0)
+
     def init_state(self):
         jnp = core._jax.numpy
         p0 = jnp.asarray(self.p0np)

@@ -201,6 +201,9 @@ def _jnp():
 class JaxKernel(Kernel):
     """Drives a per-replicate ``step(state, key, m) -> (state, stats)``."""
 
+    #: one compiled program per chunk length: chunks keep ``chunk_for``'s length
+    adaptive = False
+
     #: state entries whose axis 0 (per replicate) grows with the generations:
     #: {name: (samples per generation, fill value)}
     grows: ClassVar[dict] = {}

@@ -103,6 +103,9 @@ def _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, j0):
 #: surviving tokens draws each new sample's parent uniformly among the ``n`` old samples
 #: (``n`` uniforms, cheaper than one binomial per token); fewer use conditional binomials.
 PARENT_FRACTION = 0.05
+#: Peak bytes per item of a subsample of the pool (:func:`._subsample_counts`: Floyd's
+#: hash set, about 135 bytes an item at its peak when measured, and the sorted picks).
+SUBSAMPLE_BYTES = 150
 
 
 @njit(nogil=True, cache=True)
@@ -142,7 +145,9 @@ def _replace_chunk(rng, n, g0, g1, colmap, p0, P, P1, sup, nsup, cnt, tokens, wa
     :math:`\mathrm{Bin}(n - \sum_{s<t} X_s,\ c_t/(n - \sum_{s<t} c_s))` over the survivors.
     """
     V = p0.size
-    owner = np.empty(n, dtype=np.int64)
+    # parents are drawn only while more than PARENT_FRACTION * n tokens survive, so
+    # only when n < V / PARENT_FRACTION: never an array of n for a small vocabulary
+    owner = np.empty(n if V > PARENT_FRACTION * n else 0, dtype=np.int64)
     newc = np.zeros(V, dtype=np.int64)
     for m in range(g0 + 1, g1 + 1):
         col = m - g0 - 1
@@ -339,6 +344,18 @@ class CategoricalKernel(Threaded):
     def chunk_for(cls, problem, replicates, target):
         V = problem.model.size
         return int(max(1, min(target, 2_000_000 // max(V, 1), 1000)))
+
+    @classmethod
+    def scratch_bytes(cls, problem, replicates):
+        """Per thread: the parents' owner array (``n`` int64, only while ``n <
+        V / PARENT_FRACTION``) and a subsample's Floyd set of ``n`` items."""
+        plan, V = problem.plan, problem.model.size
+        per = 0.0
+        if cls.fast and V > PARENT_FRACTION * plan.n:
+            per += 8.0 * plan.n
+        if plan.pool == "subsample":
+            per += SUBSAMPLE_BYTES * plan.n
+        return per * cls.threads_for(replicates)
 
     def initial(self):
         out = np.empty((len(CAT_STATS), 1))

@@ -3,7 +3,8 @@ integer codes."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numba
 import numpy as np
@@ -69,17 +70,69 @@ class Threaded(Kernel):
             self._rng_list = lst
         return self._rng_list
 
+    @classmethod
+    def threads_for(cls, replicates: int) -> int:
+        """Worker threads that run ``replicates`` replicates (one block each)."""
+        W = cls.workers if cls.workers is not None else numba.get_num_threads()
+        return max(1, min(int(W), replicates))
+
     def _parallel(self, fn) -> None:
-        """``fn(idx)`` on the replicates ``idx`` (int64 array), one block per thread.
-        Ctrl-C in the calling thread waits for the blocks in flight (each ends with its
-        chunk) before the ``KeyboardInterrupt`` propagates."""
+        """``fn(idx)`` on the replicates ``idx`` (int64 array), on the thread pool.
+
+        Without a time budget (``block_seconds is None``): one strided block per thread.
+        With one: contiguous blocks of replicates handed to the threads as they free
+        up, each sized from the measured time per replicate so that it takes about
+        ``block_seconds`` (starting at one replicate, at most doubling), and
+        ``tick(fraction done)`` between blocks. Ctrl-C (or a ``KeyboardInterrupt`` from
+        ``tick``) stops handing out blocks and waits for those in flight, each at most
+        a block long, before it propagates. Replicate ``r`` only touches its own
+        generator and state, so the result does not depend on the blocks."""
         R = self.R
-        W = self.workers if self.workers is not None else numba.get_num_threads()
-        W = max(1, min(int(W), R))
+        W = self.threads_for(R)
         self.rng_list  # noqa: B018 (build the typed list before the threads start)
-        if W == 1:
-            fn(np.arange(R, dtype=np.int64))
+        budget = self.block_seconds
+        if budget is None:
+            if W == 1:
+                fn(np.arange(R, dtype=np.int64))
+                return
+            blocks = [np.arange(w, R, W, dtype=np.int64) for w in range(W)]
+            with ThreadPoolExecutor(W) as ex:
+                list(ex.map(fn, blocks))
             return
-        blocks = [np.arange(w, R, W, dtype=np.int64) for w in range(W)]
-        with ThreadPoolExecutor(W) as ex:
-            list(ex.map(fn, blocks))
+
+        def timed(idx):
+            t = time.perf_counter()
+            fn(idx)
+            return idx.size, time.perf_counter() - t
+
+        state = {"pos": 0, "size": 1, "per": None, "done": 0}
+
+        def next_block():
+            pos, size, per = state["pos"], state["size"], state["per"]
+            if per is not None:
+                size = int(max(1, min(2 * size, budget / per if per > 0 else 2 * size)))
+            size = min(size, max(1, -(-(R - pos) // W)))  # leave work for every thread
+            state["pos"], state["size"] = pos + size, size
+            return np.arange(pos, pos + size, dtype=np.int64)
+
+        def finished(k, secs):
+            state["per"] = secs / k
+            state["done"] += k
+            if self.tick is not None:
+                self.tick(state["done"] / R)
+
+        if W == 1:  # in the calling thread: Ctrl-C is seen when a block returns
+            while state["pos"] < R:
+                finished(*timed(next_block()))
+            return
+        ex = ThreadPoolExecutor(W)
+        try:
+            running = set()
+            while state["pos"] < R or running:
+                while state["pos"] < R and len(running) < W:
+                    running.add(ex.submit(timed, next_block()))
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    finished(*fut.result())
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)

@@ -96,6 +96,13 @@ class ReplaceCountsKernel(_VectorKernel):
     def chunk_for(cls, problem, replicates, target):
         return max(1, min(target, 200))
 
+    @classmethod
+    def scratch_bytes(cls, problem, replicates):
+        """Drawing parents (:meth:`_parents`, only while ``n < V / PARENT_FRACTION``)
+        holds about four int64 arrays of ``replicates x n``."""
+        n = problem.plan.n
+        return 32.0 * replicates * n if problem.model.size > PARENT_FRACTION * n else 0.0
+
     def _step(self, m):
         n, a = self.n, self.alive
         if m == 1:
