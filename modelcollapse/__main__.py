@@ -1,5 +1,9 @@
 import sys
 
-from .cli import main
+try:
+    from .cli import entry
+except KeyboardInterrupt:  # Ctrl-C while the command line loads
+    sys.stderr.write("modelcollapse: interrupted\n")
+    sys.exit(130)
 
-sys.exit(main())
+entry()

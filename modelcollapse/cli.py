@@ -598,5 +598,89 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(130, f"modelcollapse {args.command}: interrupted\n")
 
 
+def _interrupts_between_imports() -> None:
+    """Ctrl-C handling of the program (never of :func:`main` or the library).
+
+    Python raises ``KeyboardInterrupt`` wherever the main thread is; where that is in a
+    module's initialisation (importing JAX, a Cython module registering its types) or
+    in a garbage-collection callback (JAX registers one), extension code can swallow
+    it, or report it as "Exception ignored", and the run goes on; an interrupted
+    extension import can also crash the process. Here Ctrl-C is raised only outside
+    imports and garbage-collection callbacks: inside one, it is delivered again 50 ms
+    later, until it lands in ordinary code. An interrupt that still ends up in a
+    finaliser or weakref callback (reported as unraisable) is delivered again too."""
+    import gc
+    import signal
+    import threading
+
+    main_thread = threading.main_thread().ident
+
+    def later():  # a real signal to the main thread: it also ends a sleep or a wait
+        threading.Timer(0.05, signal.pthread_kill, (main_thread, signal.SIGINT)).start()
+
+    def unsafe(frame) -> bool:
+        callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+        while frame is not None:
+            code = frame.f_code
+            if code.co_filename.startswith("<frozen importlib") or code in callbacks:
+                return True
+            frame = frame.f_back
+        return False
+
+    def handler(signum, frame):
+        if unsafe(frame):
+            later()
+            return
+        raise KeyboardInterrupt
+
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            later()
+            return
+        previous(unraisable)
+
+    signal.signal(signal.SIGINT, handler)
+    sys.unraisablehook = hook
+
+
+def entry(argv: list[str] | None = None):
+    """The command line as a program (the ``modelcollapse`` script and ``python -m
+    modelcollapse``): :func:`main`, and on Ctrl-C one line on stderr and status 130,
+    every time.
+
+    Only the program does this, never :func:`main` or the library: Ctrl-C is raised
+    outside imports and garbage-collection callbacks, where extension code would lose
+    it (:func:`_interrupts_between_imports`); once the command has its status, a further
+    Ctrl-C is ignored; and an interrupted
+    command that loaded JAX leaves with ``os._exit(130)`` after flushing its output,
+    without the interpreter's teardown, where JAX's threads, still running the
+    interrupted work, could crash the process (a segmentation fault at exit)."""
+    import os
+    import signal
+
+    _interrupts_between_imports()
+    try:
+        try:
+            code = main(argv)
+        except SystemExit as exc:
+            code = exc.code
+        except KeyboardInterrupt:  # before main's own handler (parsing, imports)
+            sys.stderr.write("modelcollapse: interrupted\n")
+            code = 130
+    except KeyboardInterrupt:  # a second Ctrl-C while the first was reported
+        code = 130
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command is over: leave
+    if code == 130 and ("jax" in sys.modules or "jaxlib" in sys.modules):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()
