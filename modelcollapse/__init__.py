@@ -8,6 +8,7 @@
 from importlib import import_module
 
 from .models import Categorical, Gaussian, GaussianMixture, LinearRegression
+from .ngram import NGram
 from .regimes import (
     Accumulate,
     AccumulateSubsample,
@@ -29,6 +30,7 @@ __all__ = [
     "LinearRegression",
     "Mix",
     "MostRecent",
+    "NGram",
     "RandomlySampled",
     "Regime",
     "Replace",

@@ -113,6 +113,11 @@ class Model:
         gaussian:DIM[:VAR[:EST]]  Gaussian(0, VAR * I_DIM, estimator=EST="unbiased")
         mixture:DIM[:COMPONENTS]  GaussianMixture.blob(DIM, components=COMPONENTS=2)
         regression:DIM[:NOISE[:DESIGN]]   LinearRegression.isotropic(DIM, NOISE=1, DESIGN="fixed")
+        ngram:V:ORDER[:SEED]      NGram.random(V, ORDER, seed=SEED=0)
+        pydoc:ORDER[:TOK[:MAX]]   NGram.from_pydoc(ORDER, TOK="char", max_vocab=MAX)
+
+    (the last two registered by :mod:`modelcollapse.ngram`, through
+    :func:`register_spec_kind`).
     """
 
     __slots__ = ()
@@ -208,19 +213,42 @@ def _spec_float(text: str, what: str, spec: str) -> float:
         raise ValueError(f"{what} in {spec!r} must be a number, got {text!r}") from None
 
 
-def _parse_model_spec(spec: str) -> Model:
-    kind, _, rest = spec.strip().partition(":")
-    kind = kind.strip().lower()
-    if kind not in Model.SPEC_KINDS:
-        raise ValueError(f"unknown model kind {kind!r} in {spec!r}; choose from "
-                         f"{', '.join(Model.SPEC_KINDS)}")
-    a = [x.strip() for x in rest.split(":")] if rest else []
-    lo, hi = {"uniform": (1, 1), "zipf": (1, 2), "geometric": (2, 2), "p": (1, 1),
-              "wordfreq": (1, 2), "gaussian": (1, 3), "mixture": (1, 2),
-              "regression": (1, 3)}[kind]
+#: spec kinds of model families defined outside this module: kind -> (fewest arguments,
+#: most arguments, parser(arguments, spec), syntax, meaning)
+_SPEC_PARSERS: dict[str, tuple] = {}
+
+
+def register_spec_kind(kind: str, lo: int, hi: int, parser, syntax: str, meaning: str):
+    """Let :meth:`Model.from_spec` read ``kind:arg:...`` with ``lo`` to ``hi`` arguments
+    through ``parser(arguments, spec)`` (how a model family in its own module adds its
+    spec strings)."""
+    if kind in Model.SPEC_KINDS or (kind in _SPEC_PARSERS and
+                                    _SPEC_PARSERS[kind][2] is not parser):
+        raise ValueError(f"model spec kind {kind!r} is already taken")
+    _SPEC_PARSERS[kind] = (lo, hi, parser, syntax, meaning)
+
+
+def _check_spec_arity(a: list, lo: int, hi: int, spec: str) -> None:
     if not lo <= len(a) <= hi:
         want = str(lo) if lo == hi else f"{lo} to {hi}"
         raise ValueError(f"{spec!r} needs {want} ':'-separated arguments, got {len(a)}")
+
+
+def _parse_model_spec(spec: str) -> Model:
+    kind, _, rest = spec.strip().partition(":")
+    kind = kind.strip().lower()
+    a = [x.strip() for x in rest.split(":")] if rest else []
+    if kind in _SPEC_PARSERS:
+        lo, hi, parser, _, _ = _SPEC_PARSERS[kind]
+        _check_spec_arity(a, lo, hi, spec)
+        return parser(a, spec)
+    if kind not in Model.SPEC_KINDS:
+        raise ValueError(f"unknown model kind {kind!r} in {spec!r}; choose from "
+                         f"{', '.join((*Model.SPEC_KINDS, *_SPEC_PARSERS))}")
+    lo, hi = {"uniform": (1, 1), "zipf": (1, 2), "geometric": (2, 2), "p": (1, 1),
+              "wordfreq": (1, 2), "gaussian": (1, 3), "mixture": (1, 2),
+              "regression": (1, 3)}[kind]
+    _check_spec_arity(a, lo, hi, spec)
     if kind == "uniform":
         return Categorical.uniform(_spec_int(a[0], "K", spec))
     if kind == "zipf":

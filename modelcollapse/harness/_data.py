@@ -16,22 +16,12 @@ The beginning-of-sequence token used to start sampling is the newline.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-WORD_RE = re.compile(r"\w+|[^\w\s]|\s+")
-UNK = "<unk>"
-
-
-def load_text() -> str:
-    """The whole of ``pydoc_data.topics``, topics in sorted-key order, one blank line
-    between topics."""
-    from pydoc_data.topics import topics
-
-    return "\n\n".join(topics[k].strip("\n") for k in sorted(topics)) + "\n"
+from ..corpus import UNK, WORD_RE, load_text
 
 
 @dataclass(frozen=True)
