@@ -11,10 +11,23 @@ tokens. Fitting by maximum likelihood to a corpus gives the transition frequenci
 :math:`N_c` that depends on the model itself.
 
 A context that the corpus never visits has no maximum-likelihood row; what it gets is a
-choice every n-gram package makes (NLTK's ``nltk.lm``, KenLM): here ``unseen="backoff"``
-(the row of the order ``k - 1`` model of the same corpus, down to the unigram
-frequencies; the default), ``"uniform"``, or additive smoothing ``smoothing=alpha``
-(:math:`(N_{cx} + \alpha)/(N_c + \alpha V)` on every row), which never gives probability 0.
+choice every n-gram package makes (NLTK's ``nltk.lm``, KenLM). :meth:`NGram.from_text`
+offers ``unseen="backoff"`` (the row of the order ``k - 1`` model of the same text, down to
+the unigram frequencies; its default) or ``"uniform"``, and additive smoothing
+``smoothing=alpha`` (:math:`(N_{cx} + \alpha)/(N_c + \alpha V)` on every row), which never
+gives probability 0.
+
+Recursive training (:func:`modelcollapse.montecarlo.simulate`) refits the model every
+generation by the rule of its fields (:func:`refit`): ``unseen="keep"`` (the default: a
+context that the generation's corpus never visits keeps its previous row, so a lost
+transition never returns), ``"backoff"`` (the order ``k - 1`` model of the same
+transition counts, :math:`\sum_{c_1} N_{(c_1, \dots, c_k) x}`, down to the unigram
+counts; uniform if the corpus is empty) or ``"uniform"``, and ``smoothing``. A
+generation's corpus of ``n`` tokens is ``n // length`` sequences of ``length`` tokens
+(and one of ``n % length`` tokens; ``length=None``: one sequence of ``n``), each started
+from the start context (``start``; ``"stationary"``: drawn from the stationary context
+law of the *real* model, the same every generation) and generated autoregressively; the
+tokens of a sequence are its ``n`` transitions, counted against their contexts.
 """
 
 from __future__ import annotations
@@ -26,12 +39,14 @@ import numpy as np
 from .errors import TooLargeError, WrongTypeError
 from .models import SUM_TOLERANCE, Model, check_positive_int, check_real, register_spec_kind
 
-__all__ = ["MAX_TABLE_ENTRIES", "NGram"]
+__all__ = ["MAX_TABLE_ENTRIES", "REFIT_UNSEEN", "NGram", "backoff_rows", "refit"]
 
 #: Largest transition table (``V**(k+1)`` entries, 8 bytes each) the toolkit builds:
 #: 800 MB. Larger requests are refused before any allocation.
 MAX_TABLE_ENTRIES = 10**8
 UNSEEN = ("backoff", "uniform")
+#: What a refit gives a context its corpus never visits (:func:`refit`).
+REFIT_UNSEEN = ("keep", "backoff", "uniform")
 
 
 def _check_size(vocab: int, order: int, what: str = "the n-gram model") -> int:
@@ -80,6 +95,14 @@ class NGram(Model):
         or the ``order`` token indices of the context, oldest first) such as a newline.
     labels : sequence of str, optional
         Token names, one per column (distinct).
+    length : int, optional
+        Tokens per generated sequence in recursive training (``None``: a generation's
+        corpus, or each block of it, is one sequence).
+    unseen : {"keep", "backoff", "uniform"}, default "keep"
+        What a refit gives a context its corpus never visits (:func:`refit`).
+    smoothing : float, default 0
+        Additive smoothing :math:`\alpha \ge 0` of every refit row,
+        :math:`(N_{cx}+\alpha)/(N_c+\alpha V)`.
 
     Examples
     --------
@@ -96,11 +119,22 @@ class NGram(Model):
     order: int = 1
     start: object = "stationary"
     labels: tuple[str, ...] | None = field(default=None)
+    length: int | None = None
+    unseen: str = "keep"
+    smoothing: float = 0.0
     name = "ngram"
 
     def __post_init__(self):
         order = check_positive_int(self.order, "order")
         object.__setattr__(self, "order", order)
+        if self.length is not None:
+            object.__setattr__(self, "length", check_positive_int(self.length, "length"))
+        if self.unseen not in REFIT_UNSEEN:
+            raise ValueError(f"unseen must be one of {REFIT_UNSEEN}, got {self.unseen!r}")
+        smoothing = check_real(self.smoothing, "smoothing", finite=True)
+        if smoothing < 0:
+            raise ValueError(f"smoothing must be >= 0, got {smoothing}")
+        object.__setattr__(self, "smoothing", smoothing)
         if isinstance(self.table, (str, bytes)) or self.table is None:
             raise WrongTypeError(f"table must be an array of probabilities, got "
                                  f"{type(self.table).__name__}")
@@ -175,7 +209,8 @@ class NGram(Model):
     @classmethod
     def from_text(cls, text: str, order: int = 1, tokenizer: str = "char", *,
                   smoothing: float = 0.0, unseen: str = "backoff",
-                  max_vocab: int | None = None, start="stationary") -> NGram:
+                  max_vocab: int | None = None, start="stationary",
+                  length: int | None = None) -> NGram:
         r"""The maximum-likelihood model of ``text``: :math:`\hat P_{cx} = N_{cx}/N_c`.
 
         Parameters
@@ -198,11 +233,16 @@ class NGram(Model):
             ``"<unk>"`` (ties broken by the token's text).
         start : "stationary", "text", int or sequence of int
             ``"text"``: the text's first ``k`` tokens; else as for :class:`NGram`.
+        length : int, optional
+            As for :class:`NGram`.
 
         Returns
         -------
         NGram
-            With the vocabulary (sorted) as ``labels``.
+            With the vocabulary (sorted) as ``labels``, ``smoothing`` as given (its
+            refits smooth alike) and ``unseen="keep"`` (its refits keep the rows of the
+            contexts they do not visit; ``dataclasses.replace(model, unseen=...)``
+            changes it).
 
         Raises
         ------
@@ -241,7 +281,8 @@ class NGram(Model):
         table = cls._fit(ids, V, order, smoothing, unseen)
         if isinstance(start, str) and start == "text":
             start = [int(t) for t in ids[:order]]
-        return cls(table, order=order, start=start, labels=vocab)
+        return cls(table, order=order, start=start, labels=vocab, length=length,
+                   smoothing=smoothing)
 
     @staticmethod
     def _fit(ids: np.ndarray, vocab: int, order: int, smoothing: float,
@@ -276,9 +317,10 @@ class NGram(Model):
 
     @classmethod
     def random(cls, vocab: int, order: int = 1, *, seed=None, concentration: float = 1.0,
-               start="stationary") -> NGram:
+               start="stationary", **fields) -> NGram:
         r"""Rows drawn independently from a symmetric Dirichlet(``concentration``) law
-        (seeded: ``seed`` as :func:`numpy.random.default_rng` takes it)."""
+        (seeded: ``seed`` as :func:`numpy.random.default_rng` takes it); ``fields``:
+        ``length``, ``unseen``, ``smoothing``, ``labels`` as for :class:`NGram`."""
         vocab = check_positive_int(vocab, "vocab")
         order = check_positive_int(order, "order")
         concentration = check_real(concentration, "concentration", finite=True)
@@ -287,7 +329,7 @@ class NGram(Model):
         rows = _check_size(vocab, order, "NGram.random")
         rng = np.random.default_rng(seed)
         table = rng.dirichlet(np.full(vocab, concentration), size=rows)
-        return cls(table, order=order, start=start)
+        return cls(table, order=order, start=start, **fields)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -344,11 +386,53 @@ class NGram(Model):
         (:math:`\pi Q = \pi`): the limit of the lazy chain :math:`(I + Q)/2` started
         uniform over the contexts (the unique one when the chain is irreducible).
 
+        An irreducible chain's law is found by one sparse solve of
+        :math:`\pi(I - Q) = 0,\ \sum_c \pi_c = 1` (checked: finite, non-negative,
+        residual below ``tol``); the power iteration answers otherwise. The default call's
+        answer is kept on the model (computed once).
+
         Raises
         ------
         RuntimeError
             No convergence to ``tol`` (L1 change per step) within ``max_iterations``.
         """
+        default = tol == 1e-14 and max_iterations == 1_000_000
+        if default and "_stationary" in self.__dict__:
+            return self.__dict__["_stationary"].copy()
+        pi = self._stationary_solve(tol)
+        if pi is None:
+            pi = self._stationary_power(tol, max_iterations)
+        if default:
+            self.__dict__["_stationary"] = pi.copy()
+        return pi
+
+    def _stationary_solve(self, tol: float):
+        import warnings
+
+        from scipy import sparse
+        from scipy.sparse import linalg
+
+        Q = self.context_transitions()
+        C = self.contexts
+        A = (sparse.identity(C, format="csr") - Q).T.tolil()
+        A[0, :] = 1.0
+        b = np.zeros(C)
+        b[0] = 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                pi = linalg.spsolve(A.tocsc(), b)
+            except RuntimeError:
+                return None
+        if not np.all(np.isfinite(pi)) or pi.min() < -1e-12:
+            return None
+        pi = np.maximum(pi, 0.0)
+        pi /= pi.sum()
+        if np.abs(Q.T @ pi - pi).sum() > max(tol, 1e-12):
+            return None
+        return pi
+
+    def _stationary_power(self, tol: float, max_iterations: int):
         Q = self.context_transitions().T.tocsr()
         pi = np.full(self.contexts, 1.0 / self.contexts)
         for _ in range(max_iterations):
@@ -367,11 +451,80 @@ class NGram(Model):
 
     def _fields(self) -> dict:
         return {"table": self.table, "order": self.order, "start": self.start,
-                "labels": None if self.labels is None else list(self.labels)}
+                "labels": None if self.labels is None else list(self.labels),
+                "length": self.length, "unseen": self.unseen, "smoothing": self.smoothing}
 
     def __repr__(self) -> str:
+        extra = "".join(f", {k}={getattr(self, k)!r}" for k, d in
+                        (("length", None), ("unseen", "keep"), ("smoothing", 0.0))
+                        if getattr(self, k) != d)
         return (f"NGram(vocab={self.vocab_size}, order={self.order}, "
-                f"start={self.start!r})")
+                f"start={self.start!r}{extra})")
+
+    def start_law(self) -> np.ndarray:
+        """The law of a sequence's first context, shape ``(V**order,)``: a point mass
+        on ``start``, or the stationary context law (:meth:`stationary_contexts`)."""
+        if self.start == "stationary":
+            return self.stationary_contexts()
+        out = np.zeros(self.contexts)
+        out[self.start] = 1.0
+        return out
+
+
+def backoff_rows(counts: np.ndarray, order: int) -> np.ndarray:
+    r"""The backoff row of every context from transition counts ``counts`` (shape
+    ``(..., V**order, V)``): the maximum-likelihood row of the order ``k - 1`` counts
+    :math:`\sum_{c_1} N_{(c_1, \dots, c_k) x}` for the context's last ``k - 1`` tokens
+    where those were visited, else of order ``k - 2``, ..., down to the unigram counts,
+    and uniform where the counts are all zero."""
+    counts = np.asarray(counts, dtype=np.float64)
+    V = counts.shape[-1]
+    lead = counts.shape[:-2]
+    C = V**order
+    out = np.full(counts.shape, 1.0 / V)
+    done = np.zeros((*lead, C), dtype=bool)
+    low = counts
+    for j in range(order - 1, -1, -1):  # the order j counts, contexts of j tokens
+        low = low.reshape((*lead, V, V ** j, V)).sum(axis=-3)
+        visits = low.sum(axis=-1)
+        rows = np.divide(low, visits[..., None], out=np.zeros_like(low),
+                         where=visits[..., None] > 0)
+        idx = np.arange(C) % V**j  # the context's last j tokens
+        take = (visits[..., idx] > 0) & ~done
+        out = np.where(take[..., None], rows[..., idx, :], out)
+        done |= take
+    return out
+
+
+def refit(counts: np.ndarray, order: int, unseen: str = "keep", smoothing: float = 0.0,
+          previous: np.ndarray | None = None) -> np.ndarray:
+    r"""The fitted table of transition counts ``counts`` (shape ``(..., V**order, V)``).
+
+    Visited rows: :math:`\hat P_{cx} = N_{cx}/N_c`; with ``smoothing`` :math:`\alpha > 0`
+    every row is :math:`(N_{cx}+\alpha)/(N_c+\alpha V)`. A row with :math:`N_c = 0` (and
+    :math:`\alpha = 0`) gets ``previous``'s row (``unseen="keep"``), the backoff row
+    (:func:`backoff_rows`) or the uniform row.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    V = counts.shape[-1]
+    if smoothing > 0:
+        return (counts + smoothing) / (counts.sum(axis=-1, keepdims=True) + smoothing * V)
+    visits = counts.sum(axis=-1, keepdims=True)
+    table = np.divide(counts, visits, out=np.zeros_like(counts), where=visits > 0)
+    empty = visits == 0
+    if not empty.any():
+        return table
+    if unseen == "keep":
+        if previous is None:
+            raise ValueError("unseen='keep' needs the previous table")
+        other = np.broadcast_to(previous, counts.shape)
+    elif unseen == "backoff":
+        other = backoff_rows(counts, order)
+    elif unseen == "uniform":
+        other = np.full(counts.shape, 1.0 / V)
+    else:
+        raise ValueError(f"unseen must be one of {REFIT_UNSEEN}, got {unseen!r}")
+    return np.where(empty, other, table)
 
 
 def _spec_random(args: list[str], spec: str) -> NGram:

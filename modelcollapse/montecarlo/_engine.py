@@ -75,9 +75,9 @@ def check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Proble
     model = as_model(model)
     regime = as_regime(regime)
     fam = _stats.family(model)
-    if not regime.sampling.plain and fam != "categorical":
+    if not regime.sampling.plain and fam not in ("categorical", "ngram"):
         raise ValueError("the sampling fields temperature, top_k and top_p apply to "
-                         f"Categorical models only; {regime!r} sets them")
+                         f"Categorical and NGram models only; {regime!r} sets them")
     if isinstance(tokens, (str, int, np.integer)):
         tokens = [tokens]
     tok = tuple(model.token_index(t) for t in tokens) if fam == "categorical" else ()
@@ -372,6 +372,12 @@ def _kernel_class(backend: str, problem: Problem):
     for family, applies, cls in getattr(mod, "FAST_PATHS", ()):
         if family == problem.family and applies(problem):
             return cls
+    if problem.family not in mod.KERNELS:
+        have = [b for b in BACKENDS if problem.family in
+                import_module(f"._{b}", __package__).KERNELS]
+        raise ValueError(f"backend {backend!r} does not simulate a "
+                         f"{type(problem.model).__name__}; use backend="
+                         f"{' or '.join(map(repr, have))}")
     return mod.KERNELS[problem.family]
 
 
@@ -455,10 +461,13 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
     model, regime = problem.model, problem.regime
     to_collapse = generations is None
     if to_collapse:
-        if problem.family != "categorical" or not problem.plan.absorbing:
+        ngram_ok = problem.family == "ngram" and model.unseen == "keep" and \
+            model.smoothing == 0
+        if (problem.family != "categorical" and not ngram_ok) or not problem.plan.absorbing:
             raise ValueError(
-                "generations=None (run to collapse) needs a Categorical under Replace; "
-                "other regimes need a number of generations")
+                "generations=None (run to collapse) needs a Categorical, or an NGram with "
+                "unseen='keep' and smoothing=0, under Replace; other models and regimes "
+                "need a number of generations")
         max_generations = check_positive_int(max_generations, "max_generations")
         target = max_generations
     else:

@@ -19,6 +19,7 @@ from ..models import (
     check_categorical,
     check_positive_int,
 )
+from ..ngram import NGram, refit
 from ..regimes import Mix, Replace
 from ..sampling import sampling_distribution
 from . import _em, _stats
@@ -141,7 +142,44 @@ class _RawRegression(_RawModel):
         return _stats.regression_stats(theta[None], self.model.w, names)
 
 
-_RAW = {Categorical: _RawCategorical, Gaussian: _RawGaussian,
+class _RawNGram(_RawModel):
+    """A sample is one transition ``(context, token)`` coded ``context * V + token``;
+    a block of ``k`` is generated as sequences of ``model.length`` tokens, token by
+    token."""
+
+    def __init__(self, model, problem, rng):
+        self.model, self.rng = model, rng
+        self.policy = problem.sampling
+        self.V, self.C = model.vocab_size, model.contexts
+        self.real = model.table
+        self.start = model.start_law()
+        self.pi0 = model.stationary_contexts()
+        self.p1 = self.counts = None
+
+    def sample(self, theta, k, j):
+        q = theta if j == REAL else sampling_distribution(theta, self.policy)
+        L = self.model.length or max(k, 1)
+        out = []
+        while len(out) < k:
+            ctx = self.rng.choice(self.C, p=self.start)
+            for _ in range(min(L, k - len(out))):
+                x = self.rng.choice(self.V, p=q[ctx])
+                out.append(ctx * self.V + x)
+                ctx = (ctx * self.V + x) % self.C
+        return np.asarray(out, dtype=np.int64)
+
+    def fit(self, data, prev):
+        m = self.model
+        self.counts = np.bincount(data, minlength=self.C * self.V).reshape(self.C, self.V)
+        return refit(self.counts, m.order, m.unseen, m.smoothing, prev)
+
+    def stats(self, theta, names):
+        return _stats.ngram_stats(theta[None], self.real, None if self.p1 is None else
+                                  self.p1[None], self.pi0,
+                                  None if self.counts is None else self.counts[None], names)
+
+
+_RAW = {Categorical: _RawCategorical, NGram: _RawNGram, Gaussian: _RawGaussian,
         GaussianMixture: _RawMixture, LinearRegression: _RawRegression}
 
 
@@ -177,7 +215,7 @@ def _one_replicate(problem, generations, rng, names):
                 data = pool[rng.choice(pool.shape[0], size=plan.n, replace=False)]
         theta = raw.fit(data, thetas[-1])
         thetas.append(theta)
-        if m == 1 and isinstance(raw, _RawCategorical):
+        if m == 1 and isinstance(raw, (_RawCategorical, _RawNGram)):
             raw.p1 = theta
         rows.append(raw.stats(theta, names))
     return {k: np.concatenate([r[k] for r in rows]) for k in names}

@@ -19,6 +19,8 @@ STATISTICS = {
     "gaussian": ("mean", "var", "mean_sq_error", "trace_ratio", "logdet_ratio", "w2"),
     "mixture": ("weights", "means", "covs"),
     "regression": ("test_error", "coef"),
+    "ngram": ("transitions", "dirac_mass", "homozygosity", "entropy", "l1_real", "tv_real",
+              "l1_first", "tv_first", "unigram_l1", "distinct"),
 }
 
 DESCRIPTIONS = {
@@ -43,7 +45,20 @@ DESCRIPTIONS = {
     "covs": "fitted component covariances, shape (replicates, generations+1, K, d, d)",
     "test_error": "||w_t - w||^2, the excess test risk on an isotropic input",
     "coef": "fitted weights w_t, shape (replicates, generations+1, d)",
+    "transitions": "n-gram: number of transitions with P_cx > 0 (entries of the table)",
+    "dirac_mass": "n-gram: real stationary mass of the contexts whose row is a Dirac mass",
+    "unigram_l1": "n-gram: ||f^(m) - u^(0)||_1, the token frequencies of generation m's "
+                  "training corpus against the real stationary unigram law (NaN at "
+                  "generation 0)",
+    "distinct": "n-gram: distinct (k+1)-grams over (k+1)-grams (tokens) of generation m's "
+                "training corpus, the distinct-n ratio (NaN at generation 0)",
 }
+#: n-gram statistics averaged over contexts weighted by the real model's stationary
+#: context law pi0 (the harness's metric averages over contexts drawn from generation 0)
+NGRAM_WEIGHTED = {"homozygosity": "sum_c pi0(c) sum_x P_cx^2",
+                  "entropy": "sum_c pi0(c) H(P_c), nats",
+                  "l1_real": "sum_c pi0(c) ||P_c - P0_c||_1",
+                  "l1_first": "sum_c pi0(c) ||P_c - P1_c||_1 (NaN at generation 0)"}
 
 
 def family(model) -> str:
@@ -51,8 +66,8 @@ def family(model) -> str:
     if isinstance(model, Model) and model.name in STATISTICS:
         return model.name
     raise WrongTypeError(
-        "model must be a Categorical, Gaussian, GaussianMixture or LinearRegression, "
-        f"got {type(model).__name__}"
+        "model must be a Categorical, NGram, Gaussian, GaussianMixture or "
+        f"LinearRegression, got {type(model).__name__}"
     )
 
 
@@ -137,4 +152,46 @@ def regression_stats(W, w_true, names) -> dict:
 
 def mixture_stats(weights, means, covs, names) -> dict:
     out = {"weights": np.array(weights), "means": np.array(means), "covs": np.array(covs)}
+    return {k: out[k] for k in names}
+
+
+# ---------------------------------------------------------------------- n-gram
+def ngram_stats(P, P0, P1, pi0, counts, names) -> dict:
+    """Statistics of fitted tables ``P`` (``(R, C, V)``) against the real table ``P0``
+    and the first fit ``P1`` (``(R, C, V)`` or None), contexts weighted by ``pi0``;
+    ``counts`` (``(R, C, V)``) are the transition counts of each generation's training
+    corpus (None at generation 0)."""
+    P = np.asarray(P, dtype=np.float64)
+    R = P.shape[0]
+    want = set(names)
+    out = {}
+    nan = np.full(R, np.nan)
+    if "transitions" in want:
+        out["transitions"] = np.count_nonzero(P, axis=(1, 2)).astype(np.float64)
+    if "dirac_mass" in want:
+        out["dirac_mass"] = ((np.count_nonzero(P, axis=2) == 1) * pi0).sum(axis=1)
+    if "homozygosity" in want:
+        out["homozygosity"] = np.einsum("rcv,rcv->rc", P, P) @ pi0
+    if "entropy" in want:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = -np.where(P > 0, P * np.log(P), 0.0).sum(axis=2)
+        out["entropy"] = h @ pi0
+    if want & {"l1_real", "tv_real"}:
+        out["l1_real"] = np.abs(P - P0).sum(axis=2) @ pi0
+        out["tv_real"] = out["l1_real"] / 2
+    if want & {"l1_first", "tv_first"}:
+        out["l1_first"] = nan.copy() if P1 is None else np.abs(P - P1).sum(axis=2) @ pi0
+        out["tv_first"] = out["l1_first"] / 2
+    if counts is None:
+        for k in ("unigram_l1", "distinct"):
+            out[k] = nan.copy()
+    else:
+        counts = np.asarray(counts, dtype=np.float64)
+        total = counts.sum(axis=(1, 2))
+        if "unigram_l1" in want:
+            u0 = pi0 @ P0 if P0.ndim == 2 else np.einsum("c,rcv->rv", pi0, P0)
+            f = counts.sum(axis=1) / np.maximum(total, 1)[:, None]
+            out["unigram_l1"] = np.abs(f - u0).sum(axis=1)
+        if "distinct" in want:
+            out["distinct"] = np.count_nonzero(counts, axis=(1, 2)) / np.maximum(total, 1)
     return {k: out[k] for k in names}

@@ -12,13 +12,14 @@ from __future__ import annotations
 from .categorical import CategoricalKernel, ReplaceCountsKernel
 from .gaussian import Gauss1ReplaceKernel, GaussianKernel
 from .mixture import MixtureKernel
+from .ngram import NGramKernel
 from .regression import RegressionKernel
 from .samplers import binomial
 
 __all__ = ["FAST_PATHS", "KERNELS", "binomial"]
 
 KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
-           "mixture": MixtureKernel, "regression": RegressionKernel}
+           "mixture": MixtureKernel, "regression": RegressionKernel, "ngram": NGramKernel}
 
 #: ``(family, predicate(problem), kernel)``: the first match replaces the generic loop.
 FAST_PATHS = [

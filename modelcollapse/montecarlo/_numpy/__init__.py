@@ -14,11 +14,12 @@ from __future__ import annotations
 from .categorical import CategoricalKernel, ReplaceCountsKernel
 from .continuous import GaussianKernel, MixtureKernel, RegressionKernel
 from .core import PlanKernel, bartlett, chan_merge, pinv_solve
+from .ngram import NGramKernel
 
 __all__ = ["FAST_PATHS", "KERNELS", "PlanKernel", "bartlett", "chan_merge", "pinv_solve"]
 
 KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
-           "mixture": MixtureKernel, "regression": RegressionKernel}
+           "mixture": MixtureKernel, "regression": RegressionKernel, "ngram": NGramKernel}
 
 #: ``(family, predicate(problem), kernel)``: the first match replaces the generic loop.
 FAST_PATHS = [
