@@ -343,11 +343,68 @@ def _regime_from_args(args):
 
 
 
+_NGRAM_OPTIONS = ("order", "corpus", "random", "tokenizer", "max_vocab", "length",
+                  "unseen", "smoothing")
+
+
+def _ngram_from_args(args):
+    """The n-gram model of ``simulate --model ngram``: fitted to a text (CPython's
+    documentation by default, or a UTF-8 file) or seeded random; its refit rule and
+    sequence length from the options."""
+    import dataclasses
+
+    from .ngram import NGram
+
+    order = 1 if args.order is None else args.order
+    fields = {"length": args.length, "unseen": args.unseen or "keep",
+              "smoothing": 0.0 if args.smoothing is None else args.smoothing}
+    if args.random is not None:
+        if args.corpus is not None or args.tokenizer is not None or \
+                args.max_vocab is not None:
+            raise ValueError("--random makes a random table: leave out --corpus, "
+                             "--tokenizer and --max-vocab")
+        model = NGram.random(args.random, order, seed=args.seed, **fields)
+        return model, (f"random n-gram model, V={args.random}, order {order}, "
+                       f"seed {args.seed}")
+    from .corpus import load_text
+
+    corpus = args.corpus or "pydoc"
+    if corpus == "pydoc":
+        text = load_text()
+    else:
+        try:
+            with open(corpus, encoding="utf-8") as fh:
+                text = fh.read()
+        except FileNotFoundError:
+            raise ValueError(f"--corpus {corpus}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"--corpus {corpus}: cannot read it as UTF-8 text "
+                             f"({exc})") from None
+    tok = args.tokenizer or "char"
+    model = NGram.from_text(text, order, tok, max_vocab=args.max_vocab,
+                            smoothing=fields["smoothing"], length=args.length)
+    model = dataclasses.replace(model, unseen=fields["unseen"])
+    return model, (f"{tok} n-gram model of {corpus}, order {order}, "
+                   f"V={model.vocab_size}")
+
+
 def _sim_model_from_args(args):
     from .models import Gaussian, GaussianMixture, LinearRegression
 
+    if args.model != "ngram":
+        given = [f"--{o.replace('_', '-')}" for o in _NGRAM_OPTIONS
+                 if getattr(args, o) is not None]
+        if given:
+            verb = "describes" if len(given) == 1 else "describe"
+            raise ValueError(f"{', '.join(given)} {verb} an n-gram model; not --model "
+                             f"{args.model}")
     if args.model == "categorical":
         return _model_from_args(args)
+    if args.model == "ngram":
+        if any(x is not None for x in (args.p, args.zipf, args.wordfreq, args.uniform)):
+            raise ValueError("--p/--uniform/--zipf/--wordfreq describe a categorical "
+                             "model; for --model ngram use --corpus or --random")
+        return _ngram_from_args(args)
     if any(x is not None for x in (args.p, args.zipf, args.wordfreq, args.uniform)):
         raise ValueError("--p/--uniform/--zipf/--wordfreq describe a categorical model; "
                          f"they do not apply to --model {args.model}")
@@ -538,7 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("simulate", help="Monte Carlo simulation of recursive training")
     s.add_argument("--model", default="categorical",
-                   choices=["categorical", "gaussian", "mixture", "regression"])
+                   choices=["categorical", "ngram", "gaussian", "mixture", "regression"])
     g = s.add_argument_group("categorical model (give exactly one)")
     g.add_argument("--p", type=_parse_p, help="probabilities, comma-separated")
     g.add_argument("--uniform", type=int, metavar="K", help="uniform over K tokens")
@@ -548,6 +605,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--top", type=int, default=50_000, help="words kept with --wordfreq")
     g.add_argument("--tokens", help="tokens (indices or words) whose probability and loss "
                                     "time to record, comma-separated")
+    k = s.add_argument_group("n-gram model (--model ngram)")
+    k.add_argument("--order", type=int, help="tokens of context, k >= 1 (default 1: "
+                                              "a bigram model)")
+    k.add_argument("--corpus", metavar="TEXT", help="'pydoc' (CPython's documentation, "
+                   "offline; the default) or a UTF-8 text file to fit generation 0 to")
+    k.add_argument("--random", type=int, metavar="V",
+                   help="a seeded random table over V tokens instead of a text")
+    k.add_argument("--tokenizer", choices=["char", "word"], help="default char")
+    k.add_argument("--max-vocab", type=int, help="keep the most frequent tokens, the "
+                                                 "rest mapped to <unk>")
+    k.add_argument("--length", type=int, help="tokens per generated sequence (default: "
+                                              "one sequence per generation)")
+    k.add_argument("--unseen", choices=["keep", "backoff", "uniform"],
+                   help="what a refit gives a context its corpus never visits "
+                        "(default keep)")
+    k.add_argument("--smoothing", type=float, help="additive smoothing of every row "
+                                                   "(default 0)")
     h = s.add_argument_group("continuous models")
     h.add_argument("--dim", type=int, help="dimension (default 1; 2 for mixture)")
     h.add_argument("--var", type=float, default=1.0, help="Gaussian variance (default 1)")
@@ -560,8 +634,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_regime_args(s)
     _add_sampling_args(s)
     s.add_argument("--generations", default="100",
-                   help="generations, or 'collapse' to run a categorical Replace chain "
-                        "until every replicate collapsed (default 100)")
+                   help="generations, or 'collapse' to run a categorical (or n-gram, "
+                        "--unseen keep) Replace chain until every replicate collapsed "
+                        "(default 100)")
     s.add_argument("--replicates", type=int, default=1000)
     s.add_argument("--backend", default="numba", choices=["numba", "numpy", "jax"])
     s.add_argument("--seed", type=int, default=0)

@@ -307,7 +307,7 @@ def test_seeds_reproduce_and_threads_do_not_matter():
 @pytest.mark.parametrize("call,error,match", [
     (lambda: simulate(NG, Replace(5), 2, tokens=[0]), ValueError, "Categorical models"),
     (lambda: simulate(NG, Replace(5), 2, backend="jax"), ValueError,
-     "does not simulate a NGram; use backend='numpy' or 'numba'"),
+     "does not simulate an NGram; use backend='numpy' or 'numba'"),
     (lambda: simulate(NGram(NG.table, unseen="backoff"), Replace(5), None), ValueError,
      "unseen='keep'"),
     (lambda: simulate(NG, Mix(3, 3), None), ValueError, "under Replace"),

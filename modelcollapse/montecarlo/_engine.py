@@ -375,8 +375,10 @@ def _kernel_class(backend: str, problem: Problem):
     if problem.family not in mod.KERNELS:
         have = [b for b in BACKENDS if problem.family in
                 import_module(f"._{b}", __package__).KERNELS]
-        raise ValueError(f"backend {backend!r} does not simulate a "
-                         f"{type(problem.model).__name__}; use backend="
+        name = type(problem.model).__name__
+        article = "an" if name[0] in "AEINOU" else "a"
+        raise ValueError(f"backend {backend!r} does not simulate {article} {name}; use "
+                         "backend="
                          f"{' or '.join(map(repr, have))}")
     return mod.KERNELS[problem.family]
 
