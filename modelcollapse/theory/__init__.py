@@ -95,6 +95,19 @@ from .gaussian import (
     stationary_point,
     variance_moment,
 )
+from .ngram import (
+    AutocorrelationTime,
+    DriftFactor,
+    RowExpectations,
+    UnigramMoments,
+    ngram_autocorrelation_time,
+    ngram_context_sizes,
+    ngram_drift_factor,
+    ngram_row_expectations,
+    ngram_transition_bias,
+    ngram_unigram_drift,
+    ngram_unigram_moments,
+)
 from .regression import (
     accumulate_error_bound,
     accumulate_replace_ratio,
@@ -105,12 +118,16 @@ from .regression import (
 )
 
 __all__ = [
+    "AutocorrelationTime",
+    "DriftFactor",
     "Estimate",
     "ForgettingTime",
     "GaussianCollapseTime",
     "GenerationDistribution",
     "Moments",
+    "RowExpectations",
     "StationaryPoint",
+    "UnigramMoments",
     "accumulate_error_bound",
     "accumulate_replace_ratio",
     "collapse_time",
@@ -140,6 +157,13 @@ __all__ = [
     "mardia_G",
     "most_recent_effective_size",
     "most_recent_transfer_matrix",
+    "ngram_autocorrelation_time",
+    "ngram_context_sizes",
+    "ngram_drift_factor",
+    "ngram_row_expectations",
+    "ngram_transition_bias",
+    "ngram_unigram_drift",
+    "ngram_unigram_moments",
     "noncoalescence",
     "overlapping_absorption_moments",
     "overlapping_absorption_time",

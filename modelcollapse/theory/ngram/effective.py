@@ -1,0 +1,73 @@
+r"""Effective sample sizes of an n-gram model's contexts, and how much faster a model of
+many contexts drifts than one categorical fitted to the same corpus.
+
+A generation of ``n`` tokens from the stationary start visits context :math:`c` about
+:math:`N_c = n\pi_c` times, and its row is refitted to those visits: to first order in
+:math:`1/N_c` one Wright--Fisher step with population :math:`n\pi_c`,
+:math:`E\|\hat P_c - P_c\|_2^2 \approx (1 - h_c)/(n\pi_c)` (:math:`h_c = \sum_x
+P_{cx}^2`) and, for a token of probability :math:`P_{cx}`, :math:`E|\hat P_{cx} -
+P_{cx}| \approx \sqrt{2P_{cx}(1-P_{cx})/(\pi n \pi_c)}` (normal approximation). Averaged
+over contexts drawn from :math:`\pi` (as the harness draws its evaluation contexts from
+real text) and compared with one categorical fitted to the same ``n`` tokens (the
+unigram law :math:`u`), the ratios are closed forms in :math:`\pi` and the rows:
+
+.. math:: F_2 = \frac{\sum_c (1 - h_c)}{1 - \sum_x u_x^2}, \qquad
+   F_1 = \frac{\sum_c \sqrt{\pi_c}\, s_c}{s_u}, \quad s_c = \sum_x
+   \sqrt{P_{cx}(1-P_{cx})},
+
+the squared-distance ratio :math:`F_2` growing like the number of contexts the text
+uses (about :math:`V^k` for a rich text), the L1 ratio :math:`F_1` like
+:math:`\sum_c\sqrt{\pi_c}`, at most :math:`\sqrt{C}`. Over ``m`` generations of
+neutral drift both scale as for one context (:math:`m` and :math:`\sqrt m`), so the
+ratios hold at every generation while :math:`m \ll n\pi_c`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ...models import check_positive_int
+from .chain import context_chain
+
+__all__ = ["DriftFactor", "ngram_context_sizes", "ngram_drift_factor"]
+
+
+def ngram_context_sizes(model, n: int) -> np.ndarray:
+    r"""Expected visits :math:`n\pi_c` of every context in a generation of ``n`` tokens
+    from the stationary start: each row's effective sample size."""
+    n = check_positive_int(n, "n")
+    return n * model.stationary_contexts()
+
+
+class DriftFactor(NamedTuple):
+    """Per-context drift against one categorical with the same corpus (module)."""
+
+    l2: float  #: :math:`F_2`, ratio of expected squared distances
+    l1: float  #: :math:`F_1`, ratio of expected L1 distances
+    contexts_used: float  #: :math:`(\sum_c \sqrt{\pi_c})^2`, the contexts the text uses
+
+
+def ngram_drift_factor(model) -> DriftFactor:
+    r"""The factors :math:`F_2, F_1` by which the contexts of ``model`` (weighted as
+    real text visits them) drift faster than one categorical model of its unigram law
+    fitted to the same number of tokens, to first order in :math:`1/(n\pi_c)`.
+
+    Examples
+    --------
+    >>> from modelcollapse import NGram
+    >>> f = ngram_drift_factor(NGram([[0.9, 0.1], [0.3, 0.7]]))
+    >>> round(f.l2, 4)     # (0.18 + 0.42) / (1 - 0.75^2 - 0.25^2)
+    1.6
+    """
+    ch = context_chain(model)
+    P, pi = ch.table, ch.pi
+    u = ch.unigram
+    used = pi > 0
+    h = (P**2).sum(axis=1)
+    f2 = float((1 - h[used]).sum() / (1 - (u**2).sum()))
+    s = np.sqrt(P * (1 - P)).sum(axis=1)
+    su = float(np.sqrt(u * (1 - u)).sum())
+    f1 = float((np.sqrt(pi) * s).sum() / su)
+    return DriftFactor(f2, f1, float(np.sqrt(pi).sum() ** 2))
