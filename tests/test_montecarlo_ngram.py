@@ -319,3 +319,18 @@ def test_seeds_reproduce_and_threads_do_not_matter():
 def test_bad_input_is_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_the_theory_repetition_law_equals_the_enumeration():
+    from modelcollapse import theory
+
+    model = NGram([[0.5, 0.5], [0.5, 0.5]], start=0, length=3)
+    law = theory.ngram_repetition_time(model, "replace:3")
+    np.testing.assert_allclose([float(law.cdf(m)) for m in range(1, 7)],
+                               _collapse_cdf(model, [3], 6), rtol=1e-12)
+    other = theory.ngram_repetition_time(NGram(model.table, start=0, length=4), "replace:4")
+    assert abs(float(other.cdf(2)) - float(law.cdf(2))) > 0.01  # control
+    with pytest.raises(ValueError, match="unseen='keep'"):
+        theory.ngram_repetition_time(NGram(model.table, unseen="uniform"), "replace:3")
+    with pytest.raises(NotImplementedError, match="Replace"):
+        theory.ngram_repetition_time(model, "mix:3:3")

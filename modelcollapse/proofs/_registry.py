@@ -26,6 +26,7 @@ MODULES = (
     "gaussian_fresh_mix",
     "gerstgrasser_accumulate",
     "dohmatob_regression",
+    "ngram_chains",
 )
 
 
