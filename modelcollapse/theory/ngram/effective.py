@@ -29,7 +29,6 @@ from typing import NamedTuple
 import numpy as np
 
 from ...models import check_positive_int
-from .chain import context_chain
 
 __all__ = ["DriftFactor", "ngram_context_sizes", "ngram_drift_factor"]
 
@@ -61,9 +60,13 @@ def ngram_drift_factor(model) -> DriftFactor:
     >>> round(f.l2, 4)     # (0.18 + 0.42) / (1 - 0.75^2 - 0.25^2)
     1.6
     """
-    ch = context_chain(model)
-    P, pi = ch.table, ch.pi
-    u = ch.unigram
+    from ...errors import WrongTypeError
+    from ...ngram import NGram
+
+    if not isinstance(model, NGram):
+        raise WrongTypeError(f"model must be an NGram, got {type(model).__name__}")
+    P, pi = model.table, model.stationary_contexts()  # no dense chain: any size
+    u = model.stationary()
     used = pi > 0
     h = (P**2).sum(axis=1)
     f2 = float((1 - h[used]).sum() / (1 - (u**2).sum()))
