@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from modelcollapse import theory
+from modelcollapse import NGram, theory
 from modelcollapse.models import Categorical, Gaussian, LinearRegression, check_real
 from modelcollapse.regimes import MostRecent, Replace
 
@@ -21,6 +21,8 @@ CALLS = [
     (theory.variance_moment, (Gaussian(), Replace(10), 3), "s"),
     (theory.collapse_time, (BAR, Replace(5)), "tol"),
     (theory.forgetting_time, (2, 10), "tol"),
+    (theory.ngram_repetition_time, (NGram([[0.5, 0.5], [0.5, 0.5]], start=0), "replace:2"),
+     "tol"),
     (theory.token_loss, (BAR, Replace(5), 0), "tol"),
     (theory.overlapping_collapse_time, (BAR, MostRecent(4, 2)), "tol"),
     (theory.overlapping_absorption_time, (BAR, MostRecent(4, 2)), "tol"),
