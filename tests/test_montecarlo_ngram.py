@@ -277,7 +277,7 @@ def test_alias_tables_draw_the_sampling_law():
                                                                                 0.8)):
         prob, alias = np.empty(P.shape), np.empty(P.shape, dtype=np.int32)
         _sampling_table(P, float(pol.temperature), pol.top_k or 0, pol.top_p or 1.0,
-                        pol.plain, prob, alias)
+                        pol.plain, prob, alias, np.ones(P.shape[0], dtype=bool))
         law = alias_law(prob, alias)
         want = sampling_distribution(P, pol)
         np.testing.assert_allclose(law, want, atol=1e-14)

@@ -161,18 +161,17 @@ def _backoff_row(low, order, V, c, out):
 
 
 @njit(nogil=True, cache=True)
-def _refit(counts, order, unseen, alpha, P):
+def _refit(counts, order, unseen, alpha, P, changed):
     """``P`` = the refit of ``counts`` by the model's rule (``unseen``: 0 keep,
-    1 backoff, 2 uniform; ``alpha``: additive smoothing); returns the visited rows."""
+    1 backoff, 2 uniform; ``alpha``: additive smoothing); ``changed[c]``: whether row
+    ``c`` was rewritten (every row but the unvisited ones under keep)."""
     C, V = counts.shape
-    visited = 0
     low = np.zeros(0)
     for c in range(C):
         tot = 0.0
         for x in range(V):
             tot += counts[c, x]
-        if tot > 0.0:
-            visited += 1
+        changed[c] = tot > 0.0 or alpha > 0.0 or unseen != 0
         if alpha > 0.0:
             for x in range(V):
                 P[c, x] = (counts[c, x] + alpha) / (tot + alpha * V)
@@ -186,19 +185,20 @@ def _refit(counts, order, unseen, alpha, P):
         elif unseen == 2:
             for x in range(V):
                 P[c, x] = 1.0 / V
-    return visited
 
 
 @njit(nogil=True, cache=True)
-def _sampling_table(P, T, top_k, top_p, plain, prob, alias):
+def _sampling_table(P, T, top_k, top_p, plain, prob, alias, rows):
     """``(prob, alias)`` = the alias tables of the sampling law of ``P`` under the
-    policy, row by row."""
+    policy, for the rows where ``rows`` is true (the others are kept)."""
     C, V = P.shape
     idx = np.empty(V, dtype=np.int64)
     law = np.empty(V)
     small = np.empty(V, dtype=np.int64)
     large = np.empty(V, dtype=np.int64)
     for c in range(C):
+        if not rows[c]:
+            continue
         if plain:
             _alias(P[c], prob[c], alias[c], small, large)
         else:
@@ -249,11 +249,13 @@ def _collapsed(P, counts, start, startcum):
 
 @njit(nogil=True, cache=True)
 def _ngram_stats(P, P0, P1, have_first, pi0, u0, counts, want, out, col):
-    """The statistics of :data:`NGRAM_STATS` of ``P`` into ``out[:, col]``."""
+    """The statistics of :data:`NGRAM_STATS` of ``P`` into ``out[:, col]`` (those of
+    ``want``; the others are left as they are)."""
     C, V = P.shape
+    rows = want[0] or want[1] or want[2] or want[3] or want[4] or want[5]
     trans = 0.0
     dirac = hom = ent = l1r = l1f = 0.0
-    for c in range(C):
+    for c in range(C if rows else 0):
         k = 0
         h = e = a = b = 0.0
         for x in range(V):
@@ -261,9 +263,11 @@ def _ngram_stats(P, P0, P1, have_first, pi0, u0, counts, want, out, col):
             if p > 0.0:
                 k += 1
                 h += p * p
-                e -= p * math.log(p)
-            a += abs(p - P0[c, x])
-            if have_first:
+                if want[3]:
+                    e -= p * math.log(p)
+            if want[4]:
+                a += abs(p - P0[c, x])
+            if want[5] and have_first:
                 b += abs(p - P1[c, x])
         trans += k
         w = pi0[c]
@@ -309,6 +313,7 @@ def _ngram_chunk(rng, plan, order, L, start, startcum, unseen, alpha, T, top_k, 
     C, V = P.shape
     H = hp.shape[0]
     counts = np.zeros((C, V))
+    changed = np.ones(C, dtype=np.bool_)
     alloc = np.zeros(max(g1, 1), dtype=np.int64)
     for m in range(g0 + 1, g1 + 1):
         counts[:, :] = 0.0
@@ -354,15 +359,17 @@ def _ngram_chunk(rng, plan, order, L, start, startcum, unseen, alpha, T, top_k, 
                 size = (m - syn_from + 1) * n
                 flat = counts.reshape(C * V)
                 _subsample_counts(rng, pool.reshape(C * V).astype(np.int64), size, n, flat)
-        _refit(counts, order, unseen, alpha, P)
+        _refit(counts, order, unseen, alpha, P, changed)
+        if H > 1:  # the slot holds an older model's tables: rebuild every row
+            changed[:] = True
         if m == 1:
             P1[:, :] = P
-        _sampling_table(P, T, top_k, top_p, plain, hp[m % H], ha[m % H])
+        _sampling_table(P, T, top_k, top_p, plain, hp[m % H], ha[m % H], changed)
         if ct[0] < 0 and unseen == 0 and alpha == 0.0 and _collapsed(P, counts, start,
                                                                      startcum):
             ct[0] = m
         col = colmap[m - g0 - 1]
-        if col >= 0:
+        if col >= 0 and want.any():
             _ngram_stats(P, P0, P1, True, pi0, u0, counts, want, out, col)
 
 
@@ -390,7 +397,8 @@ class NGramKernel(Threaded):
         C, V = self.P0.shape
         self.A0 = np.empty((C, V))
         self.B0 = np.empty((C, V), dtype=np.int32)
-        _sampling_table(self.P0, 1.0, 0, 1.0, True, self.A0, self.B0)
+        _sampling_table(self.P0, 1.0, 0, 1.0, True, self.A0, self.B0,
+                        np.ones(C, dtype=np.bool_))
         self.pi0 = m.stationary_contexts()
         self.u0 = self.pi0 @ self.P0
         self.start = -1 if m.start == "stationary" else int(m.start)
@@ -398,8 +406,10 @@ class NGramKernel(Threaded):
         self.P = np.tile(self.P0, (R, 1, 1))
         self.P1 = np.zeros((R, C, V))
         H = {"last": 1, "window": plan.window, "uniform": 2}[plan.sources]
-        self.hp = np.zeros((R, H, C, V))
-        self.ha = np.zeros((R, H, C, V), dtype=np.int32)
+        # every slot starts as the real model's tables: a refit under keep rebuilds the
+        # rows it changes only, the others stay the previous model's (the real one's)
+        self.hp = np.tile(self.A0, (R, H, 1, 1))
+        self.ha = np.tile(self.B0, (R, H, 1, 1))
         self.realc = np.zeros((R, C, V) if plan.real else (R, 1, 1))
         self.pool = np.zeros((R, C, V) if plan.pool != "none" else (R, 1, 1))
         self.collapse_time = np.full(R, -1, dtype=np.int64)
