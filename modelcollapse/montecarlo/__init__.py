@@ -31,6 +31,7 @@ statistics of the generations the recording policy asks for (:mod:`._record`).
 from ._engine import BACKENDS, Problem, SimulationResult, check_problem, load, simulate
 from ._reference import categorical_paths, collapse_times, reference_simulate
 from ._stats import DESCRIPTIONS, STATISTICS
+from .textchain import TextChainResult, text_chain
 
 __all__ = [
     "BACKENDS",
@@ -38,10 +39,12 @@ __all__ = [
     "STATISTICS",
     "Problem",
     "SimulationResult",
+    "TextChainResult",
     "categorical_paths",
     "check_problem",
     "collapse_times",
     "load",
     "reference_simulate",
     "simulate",
+    "text_chain",
 ]
