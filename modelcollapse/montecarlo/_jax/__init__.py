@@ -2,7 +2,7 @@
 
 :mod:`.core` holds the lazy import, the float64 context, the exact samplers and the
 driver; one module per family (:mod:`.categorical`, :mod:`.gaussian`, :mod:`.mixture`,
-:mod:`.regression`) holds its one loop over the regime's plan.
+:mod:`.ngram`, :mod:`.regression`) holds its one loop over the regime's plan.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from .categorical import CategoricalKernel
 from .core import x64
 from .gaussian import GaussianKernel
 from .mixture import MixtureKernel
+from .ngram import NGramKernel
 from .regression import RegressionKernel
 
 __all__ = ["KERNELS", "x64"]
 
 KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
-           "mixture": MixtureKernel, "regression": RegressionKernel}
+           "mixture": MixtureKernel, "ngram": NGramKernel,
+           "regression": RegressionKernel}
