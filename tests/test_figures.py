@@ -16,7 +16,8 @@ from modelcollapse.plotting import FIGURES, cli, load_data, make_figure
 RENDERED = [n for n in FIGURES if n != "fig8_harness"]
 #: Rendered in the slow tier only (about 10 s in quick mode: Gaussian and GMM runs; about
 #: 6 s for figure 9's 60 simulations and exact policy chains).
-SLOW_FIGURES = {"fig4_windows", "fig5_gaussian", "fig6_accumulate", "fig9_regimes"}
+SLOW_FIGURES = {"fig4_windows", "fig5_gaussian", "fig6_accumulate", "fig9_regimes",
+                "fig10_ngram"}
 TIERED = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_FIGURES else n
           for n in RENDERED]
 
@@ -46,13 +47,14 @@ def quick(quick_dir):
 def test_registry_has_compute_plot_and_caption():
     assert list(FIGURES) == [f"fig{i}_{s}" for i, s in enumerate(
         ("simplex", "collapse_time", "mix", "windows", "gaussian", "accumulate",
-         "forgetting", "harness", "regimes"), start=1)]
+         "forgetting", "harness", "regimes", "ngram"), start=1)]
     for name, (compute, plot) in FIGURES.items():
         assert callable(compute) and callable(plot)
         assert len(plotting.caption(name)) > 100, name
     assert plotting.resolve("3") == plotting.resolve("fig3") == "fig3_mix"
+    assert plotting.resolve("1") == "fig1_simplex" and plotting.resolve("10") == "fig10_ngram"
     with pytest.raises(ValueError, match="unknown figure"):
-        plotting.resolve("fig10")
+        plotting.resolve("fig11")
 
 
 @pytest.mark.parametrize("name", TIERED)

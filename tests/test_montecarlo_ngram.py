@@ -306,8 +306,6 @@ def test_seeds_reproduce_and_threads_do_not_matter():
 
 @pytest.mark.parametrize("call,error,match", [
     (lambda: simulate(NG, Replace(5), 2, tokens=[0]), ValueError, "Categorical models"),
-    (lambda: simulate(NG, Replace(5), 2, backend="jax"), ValueError,
-     "does not simulate an NGram; use backend='numpy' or 'numba'"),
     (lambda: simulate(NGram(NG.table, unseen="backoff"), Replace(5), None), ValueError,
      "unseen='keep'"),
     (lambda: simulate(NG, Mix(3, 3), None), ValueError, "under Replace"),
@@ -334,3 +332,21 @@ def test_the_theory_repetition_law_equals_the_enumeration():
         theory.ngram_repetition_time(NGram(model.table, unseen="uniform"), "replace:3")
     with pytest.raises(NotImplementedError, match="Replace"):
         theory.ngram_repetition_time(model, "mix:3:3")
+
+
+def test_collapse_under_a_subsampled_pool_checks_reachability():
+    """A visited row with two successors may be unreachable once the pool is subsampled:
+    the quick answer is not taken there (numba against numpy in law)."""
+    from modelcollapse.montecarlo._numba.ngram import _collapsed
+
+    P = np.array([[1.0, 0.0], [0.5, 0.5]])
+    counts = np.array([[3.0, 0.0], [1.0, 1.0]])
+    start, startcum = 0, np.array([2.0, 2.0])
+    assert _collapsed(P, counts, start, startcum, False)
+    assert not _collapsed(P, counts, start, startcum, True)  # the quick answer, wrong here
+    model = NGram([[0.5, 0.5], [0.5, 0.5]], start=0, length=3)
+    a = simulate(model, AccumulateSubsample(3), 6, replicates=4000, seed=2)
+    b = simulate(model, AccumulateSubsample(3), 6, replicates=4000, seed=3, backend="numpy")
+    pa, pb = (a.collapse_time >= 0).mean(), (b.collapse_time >= 0).mean()
+    se = np.sqrt(pa * (1 - pa) / 4000 + pb * (1 - pb) / 4000)
+    assert abs(pa - pb) < 5 * se

@@ -94,6 +94,8 @@ def state_bytes(problem, replicates: int, generations: int, backend: str) -> flo
         hist = {"last": 1, "window": plan.window, "uniform": G + 1}[plan.sources]
         per = m.table.size * (8 * (3 + bool(plan.real) + (plan.pool != "none")) +
                               12 * hist)  # alias tables: float64 and int32
+        if backend == "jax" and plan.pool == "subsample":
+            per += G * plan.n * 8  # the token pool
         return R * per
     d = m.dim
     fit = plan.real + plan.n  # samples seen by one generation's fit (without pools)

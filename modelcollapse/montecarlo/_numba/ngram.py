@@ -18,7 +18,7 @@ from numba import njit
 
 from .. import _stats
 from .samplers import _allocate, _policy, _subsample_counts, _support
-from .threads import ACCUMULATE, LAST, NONE, WINDOW, Threaded
+from .threads import ACCUMULATE, LAST, NONE, SUBSAMPLE, WINDOW, Threaded
 
 #: Order of the n-gram statistics in the kernel's output rows (``tv_*`` from ``l1_*``).
 NGRAM_STATS = ("transitions", "dirac_mass", "homozygosity", "entropy", "l1_real",
@@ -209,12 +209,13 @@ def _sampling_table(P, T, top_k, top_p, plain, prob, alias, rows):
 
 
 @njit(nogil=True, cache=True)
-def _collapsed(P, counts, start, startcum):
+def _collapsed(P, counts, start, startcum, quick):
     """Every context reachable from the start law (through transitions of ``P``) has a
-    Dirac row: the generated text is deterministic. A visited row with two successors
-    answers no at once."""
+    Dirac row: the generated text is deterministic. With ``quick`` (the corpus reached
+    every row it visits through transitions the fit keeps: not so for a subsample of a
+    pool), a visited row with two successors answers no at once."""
     C, V = P.shape
-    for c in range(C):
+    for c in range(C if quick else 0):
         k = 0
         for x in range(V):
             if counts[c, x] > 0.0:
@@ -365,8 +366,8 @@ def _ngram_chunk(rng, plan, order, L, start, startcum, unseen, alpha, T, top_k, 
         if m == 1:
             P1[:, :] = P
         _sampling_table(P, T, top_k, top_p, plain, hp[m % H], ha[m % H], changed)
-        if ct[0] < 0 and unseen == 0 and alpha == 0.0 and _collapsed(P, counts, start,
-                                                                     startcum):
+        if ct[0] < 0 and unseen == 0 and alpha == 0.0 and _collapsed(
+                P, counts, start, startcum, pooling != SUBSAMPLE):
             ct[0] = m
         col = colmap[m - g0 - 1]
         if col >= 0 and want.any():
@@ -414,7 +415,7 @@ class NGramKernel(Threaded):
         self.pool = np.zeros((R, C, V) if plan.pool != "none" else (R, 1, 1))
         self.collapse_time = np.full(R, -1, dtype=np.int64)
         if m.unseen == "keep" and m.smoothing == 0 and _collapsed(
-                self.P0, np.zeros((C, V)), self.start, self.startcum):
+                self.P0, np.zeros((C, V)), self.start, self.startcum, False):
             self.collapse_time[:] = 0
         self.want = np.array([s in self.names or (s == "l1_first" and "tv_first" in
                                                   self.names) for s in NGRAM_STATS])
