@@ -108,6 +108,7 @@ def test_first_order_bias_against_the_exact_row_law():
                                                             asymptotic=True), rtol=1e-4)
 
 
+@pytest.mark.slow  # the same check runs in verify (ngram.context-chains)
 def test_homozygosity_goes_down_and_the_simulator_agrees():
     """The issue's example: rows (0.9, 0.1), (0.3, 0.7), one 200-token text."""
     n = 200

@@ -23,8 +23,10 @@ from pathlib import Path
 
 from ..errors import WrongTypeError
 from ._config import CONFIGS, HarnessConfig
+from ._data import Dataset, load_dataset
 
-__all__ = ["CONFIGS", "REGIMES", "HarnessConfig", "check_dependencies", "compare_regimes",
+__all__ = ["CONFIGS", "REGIMES", "Dataset", "HarnessConfig", "check_dependencies",
+           "compare_regimes", "load_dataset",
            "load_results", "plot_results", "resolve_regime", "run_harness"]
 
 REGIMES = ("replace", "mix", "mix-fresh", "accumulate", "most-recent", "randomly-sampled")

@@ -85,7 +85,7 @@ def theory_curve(ids, V, order, regime, generations, contexts, N) -> np.ndarray:
 def analyse(harness: dict, orders=ORDERS, replicates: int = 5, seed: int = 0) -> dict:
     """Chains, theory, calibration and residuals for every setting of the harness's
     committed summary ``harness`` (JSON-able dict; see the module docstring)."""
-    from ..harness._data import load_dataset
+    from ..harness import load_dataset
     from ..montecarlo import text_chain
     from ..regimes import Regime
 
