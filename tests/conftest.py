@@ -48,7 +48,6 @@ def _numba_warmups():
 
     from modelcollapse import montecarlo as mc
     from modelcollapse.models import Categorical, Gaussian, GaussianMixture, LinearRegression
-    from modelcollapse.ngram import NGram
     from modelcollapse.regimes import Replace
 
     def run(model, regime):
@@ -61,9 +60,6 @@ def _numba_warmups():
         "mixture": run(GaussianMixture([0.5, 0.5], [[0.0], [2.0]], [1.0, 1.0], max_iter=2),
                        Replace(8)),
         "regression": run(LinearRegression(np.ones(2)), Replace(4)),
-        "ngram": run(NGram([[0.5, 0.5], [0.5, 0.5]], length=2), Replace(4)),
-        "textchain": lambda: mc.text_chain(np.array([0, 1, 0, 0, 1]), 2, 1, Replace(6), 2,
-                                           replicates=1, contexts=2, context_length=3),
     }
 
 

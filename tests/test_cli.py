@@ -259,7 +259,33 @@ def test_simulate_text_and_continuous_models(capsys):
     assert {"means[1,1]", "cov_trace[0]"} <= set(final)
 
 
+def test_simulate_ngram_models(capsys, tmp_path):
+    from modelcollapse import NGram, montecarlo
+
+    out = tmp_path / "ng.npz"
+    assert main(["simulate", "--model", "ngram", "--random", "3", "--order", "2", "--n",
+                 "40", "--length", "8", "--generations", "3", "--replicates", "20",
+                 "--backend", "numpy", "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {"l1_first", "distinct", "unigram_l1"} <= set(summary["final"])
+    res = montecarlo.load(out)
+    assert res.model == NGram.random(3, 2, seed=0, length=8) and res.generations == 3
+    text = tmp_path / "corpus.txt"
+    text.write_text("abracadabra, abracadabra\n" * 20, encoding="utf-8")
+    assert main(["simulate", "--model", "ngram", "--corpus", str(text), "--n", "50",
+                 "--unseen", "backoff", "--generations", "2", "--replicates", "10",
+                 "--backend", "numpy"]) == 0
+    assert "char n-gram model of" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv,match", [
+    (["--uniform", "3", "--n", "5", "--order", "2"], "--order describes an n-gram model"),
+    (["--model", "ngram", "--zipf", "3", "--n", "5"], "use --corpus or --random"),
+    (["--model", "ngram", "--corpus", "/no/such/file", "--n", "5"], "no such file"),
+    (["--model", "ngram", "--random", "3", "--tokenizer", "word", "--n", "5"],
+     "leave out --corpus"),
+    (["--model", "ngram", "--random", "3", "--order", "0", "--n", "5"], "order must be"),
+    (["--model", "ngram", "--random", "3", "--smoothing", "-1", "--n", "5"], "smoothing"),
     (["--uniform", "3", "--n", "5", "--regime", "mix"], "needs --real"),
     (["--uniform", "3", "--n", "5", "--regime", "most-recent"], "needs --window"),
     (["--uniform", "3", "--n", "5", "--window", "2"], "--window applies"),

@@ -3,7 +3,10 @@ definition in rational arithmetic, against the raw-text oracle ``reference_simul
 under every regime, and against each other; the engine's contract for NGram.
 
 Every statistical check is seeded; z-scores use the exact variance of the enumeration
-(|z| < 5) and each family of checks has a negative control that must fail.
+(|z| < 5) and each family of checks has a negative control that must fail. The numba
+cases are in the slow tier (the kernel's first compilation takes about 20 s of CPU); the
+default suite runs the same checks on the numpy backend, and ``modelcollapse verify``
+(CI) checks the numba kernel against the exact theory.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from modelcollapse.regimes import SamplingPolicy
 from modelcollapse.sampling import sampling_distribution
 
 F = Fraction
+BACKENDS = [pytest.param("numba", marks=pytest.mark.slow), "numpy"]
 
 
 # ---------------------------------------------------------------------- the definition
@@ -157,7 +161,7 @@ def zscore(sample, mean, var) -> float:
 BIGRAM = NGram([[0.75, 0.25], [0.5, 0.5]], length=3)
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("case", [
     dict(model=BIGRAM, n=6, name="homozygosity"),
     dict(model=NGram(BIGRAM.table, start=0, length=3, unseen="backoff"), n=5,
@@ -222,7 +226,7 @@ def _collapse_cdf(model, lengths, generations):
     return [float(c) for c in cdf]
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_collapse_to_repetition_matches_the_exact_law(backend):
     model = NGram([[0.5, 0.5], [0.5, 0.5]], start=0, length=3)
     cdf = _collapse_cdf(model, [3], 6)
@@ -254,7 +258,7 @@ def ks_p(a, b) -> float:
     return stats.ks_2samp(np.round(np.ravel(a), 10), np.round(np.ravel(b), 10)).pvalue
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_every_regime_matches_the_raw_text_oracle(backend, reference):
     for reg in REGIMES:
         res = simulate(NG, reg, 4, replicates=1500, backend=backend, seed=3,
@@ -268,6 +272,7 @@ def test_every_regime_matches_the_raw_text_oracle(backend, reference):
         < 1e-3
 
 
+@pytest.mark.slow
 def test_alias_tables_draw_the_sampling_law():
     rng = np.random.default_rng(0)
     P = rng.dirichlet(np.full(7, 0.3), size=40)
@@ -286,6 +291,7 @@ def test_alias_tables_draw_the_sampling_law():
 
 
 # ---------------------------------------------------------------------- the contract
+@pytest.mark.slow
 def test_backends_agree_on_a_pydoc_model():
     model = NGram.from_pydoc(1, length=64)
     a = simulate(model, Replace(5000), 3, replicates=60, seed=1, statistics=("l1_real",))
@@ -295,6 +301,7 @@ def test_backends_agree_on_a_pydoc_model():
     assert (a["l1_real"][:, 3] > a["l1_real"][:, 1]).mean() > 0.9  # drift grows
 
 
+@pytest.mark.slow
 def test_seeds_reproduce_and_threads_do_not_matter():
     a = simulate(NG, Mix(6, 10), 3, replicates=50, seed=4)
     b = simulate(NG, Mix(6, 10), 3, replicates=50, seed=4)
@@ -334,6 +341,7 @@ def test_the_theory_repetition_law_equals_the_enumeration():
         theory.ngram_repetition_time(model, "mix:3:3")
 
 
+@pytest.mark.slow
 def test_collapse_under_a_subsampled_pool_checks_reachability():
     """A visited row with two successors may be unreachable once the pool is subsampled:
     the quick answer is not taken there (numba against numpy in law)."""

@@ -1,5 +1,6 @@
 """The sparse text chain (modelcollapse.montecarlo.textchain) against the dense n-gram
-model of the same text, and its recursion's basic laws."""
+model of the same text, and its recursion's basic laws (compiled: slow tier, but for the
+argument checks)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def _ids():
     return np.array([vocab.index(c) for c in TEXT]), vocab
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_generation_zero_rows_are_the_dense_model_with_backoff(order):
     ids, vocab = _ids()
@@ -30,6 +32,7 @@ def test_generation_zero_rows_are_the_dense_model_with_backoff(order):
         np.testing.assert_allclose(rows[r], dense.row(ctx[r, -order:]), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_drift_grows_and_real_data_holds_it():
     ids, vocab = _ids()
     rep = tc.text_chain(ids, len(vocab), 2, "replace:120", 6, replicates=20, seed=1,

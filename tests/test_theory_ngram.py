@@ -128,14 +128,15 @@ def test_homozygosity_goes_down_and_the_simulator_agrees():
 
 
 def test_drift_factor_against_the_simulated_l1_distance():
-    model = NGram.random(3, 1, seed=8)
+    model = NGram.random(3, 1, seed=8, length=1000)
     n = 100_000
     f = theory.ngram_drift_factor(model)
     pi = model.stationary_contexts()
     P = model.table
     pred = (np.sqrt(2 / (np.pi * n)) * (np.sqrt(pi) * np.sqrt(P * (1 - P)).sum(axis=1))
             ).sum()
-    res = simulate(model, Replace(n), 1, replicates=400, seed=1, statistics=("l1_real",))
+    res = simulate(model, Replace(n), 1, replicates=400, seed=1, statistics=("l1_real",),
+                   backend="numpy")
     d = res["l1_real"][:, 1]
     assert abs(d.mean() / pred - 1) < 0.03  # the normal approximation, n pi_c > 10^4
     u = model.stationary()
