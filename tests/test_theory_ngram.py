@@ -147,6 +147,26 @@ def test_drift_factor_against_the_simulated_l1_distance():
     np.testing.assert_allclose(f.l2, (1 - hc).sum() / (1 - (u**2).sum()))
 
 
+def test_per_context_homozygosity_under_real_data():
+    from modelcollapse import Categorical, Mix
+
+    model = NGram.random(3, 1, seed=4, length=50)
+    reg = Mix(300, 300)
+    pred = theory.ngram_homozygosity(model, "mix:300:300", 6)
+    assert not pred.exact
+    res = simulate(model, reg, 6, replicates=1000, seed=1, statistics=("homozygosity",),
+                   backend="numpy")
+    h = res["homozygosity"][:, 6]
+    assert abs(h.mean() - pred) / (h.std() / np.sqrt(h.size)) < 5
+    pi = model.stationary_contexts()
+    whole = sum(pi[c] * theory.homozygosity(Categorical(model.table[c]), reg, 6)
+                for c in range(3))
+    assert abs(h.mean() - whole) / (h.std() / np.sqrt(h.size)) > 5  # control
+    # the plateau: generations far apart agree, below the real rows' collapse value 1
+    late = theory.ngram_homozygosity(model, reg, np.array([40, 80]))
+    assert abs(late[0] - late[1]) < 1e-9 and late[0] < 0.5
+
+
 def test_unigram_drift_generation_one_is_the_exact_moment():
     model = NGram.random(3, 1, seed=2)
     est = theory.ngram_unigram_drift(model, "replace:500", 1)

@@ -15,8 +15,11 @@ the closed-form moments of a generation's token frequencies against the recursio
 the start law (two exact methods); seeded simulation of the frequency variance at three
 corpus sizes against the exact moments, with the independent-token value rejected; the
 first-order bias against the exact dynamic programme of one row at two sizes (error
-:math:`O(n^{-2})`); the issue's two-row example, exact and simulated, with the
-independent Wright--Fisher (submartingale) prediction rejected; the exact law of the
+:math:`O(n^{-2})`); a two-row example, exact and simulated, with the
+independent Wright--Fisher (submartingale) prediction rejected; the per-context
+homozygosity under Replace, Mix, Accumulate and MostRecent (each context one
+categorical with its share of the regime's sizes) against simulation, with the
+whole-corpus-per-context value rejected; the exact law of the
 time to deterministic text against a path enumeration in rational arithmetic and the
 simulator, with another model's law rejected.
 """
@@ -29,9 +32,10 @@ from fractions import Fraction
 import numpy as np
 
 from .. import theory
+from ..models import Categorical
 from ..montecarlo import simulate
 from ..ngram import NGram
-from ..regimes import Replace
+from ..regimes import Accumulate, Mix, MostRecent, Replace
 from ._registry import Check, Theorem, close, mean_se, within, zcheck, zreject
 
 KEY = "ngram.context-chains"
@@ -130,6 +134,21 @@ def checks() -> list[Check]:
     wf = float(sum(pi[c] * (hc[c] + (1 - hc[c]) / (n * pi[c])) for c in range(2)))
     rows.append(zreject(KEY, "  control: independent WF steps, N_c = n pi_c",
                         "same simulation", mean, wf, se))
+    # every regime, per context: one categorical per context with its share of the sizes
+    three = NGram.random(3, 1, seed=4, length=200)
+    for reg in (Replace(3000), Mix(1500, 1500), Accumulate(1500), MostRecent(3000, 3)):
+        pred = theory.ngram_homozygosity(three, reg, 6)
+        res = simulate(three, reg, 6, replicates=3000, seed=1,
+                       statistics=("homozygosity",))
+        mean, se = mean_se(res["homozygosity"][:, 6])
+        rows.append(zcheck(KEY, f"E sum pi_c h_c at m=6, {reg!r}",
+                           "numba x3000 vs per-context genealogy", mean, pred, se))
+        if isinstance(reg, Mix):  # control: every context refitted to the whole corpus
+            pi = three.stationary_contexts()
+            whole = float(sum(pi[c] * theory.homozygosity(Categorical(three.table[c]),
+                                                           reg, 6) for c in range(3)))
+            rows.append(zreject(KEY, "  control: contexts with the whole corpus each",
+                                "same simulation", mean, whole, se))
     # collapse to repetition
     rep = NGram([[0.5, 0.5], [0.5, 0.5]], start=0, length=3)
     law = theory.ngram_repetition_time(rep, "replace:3")

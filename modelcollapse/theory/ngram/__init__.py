@@ -11,7 +11,8 @@ unigram drift, tau        :mod:`.unigram` (``ngram_autocorrelation_time``,
 the refit's bias          :mod:`.bias` (``ngram_transition_bias``,
                           ``ngram_row_expectations``: exact, small models)
 effective sizes           :mod:`.effective` (``ngram_context_sizes``,
-                          ``ngram_drift_factor``)
+                          ``ngram_drift_factor``, ``ngram_homozygosity``: every
+                          regime, per context)
 collapse to repetition    :mod:`.repetition` (``ngram_repetition_time``: exact, tiny
                           models)
 ========================  ============================================================
@@ -19,7 +20,12 @@ collapse to repetition    :mod:`.repetition` (``ngram_repetition_time``: exact, 
 
 from .bias import RowExpectations, ngram_row_expectations, ngram_transition_bias
 from .chain import ContextChain, context_chain
-from .effective import DriftFactor, ngram_context_sizes, ngram_drift_factor
+from .effective import (
+    DriftFactor,
+    ngram_context_sizes,
+    ngram_drift_factor,
+    ngram_homozygosity,
+)
 from .repetition import ngram_repetition_time
 from .unigram import (
     AutocorrelationTime,
@@ -31,6 +37,6 @@ from .unigram import (
 
 __all__ = ["AutocorrelationTime", "ContextChain", "DriftFactor", "RowExpectations",
            "UnigramMoments", "context_chain", "ngram_autocorrelation_time",
-           "ngram_context_sizes", "ngram_drift_factor", "ngram_repetition_time",
-           "ngram_row_expectations",
+           "ngram_context_sizes", "ngram_drift_factor", "ngram_homozygosity",
+           "ngram_repetition_time", "ngram_row_expectations",
            "ngram_transition_bias", "ngram_unigram_drift", "ngram_unigram_moments"]

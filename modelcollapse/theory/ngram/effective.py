@@ -29,8 +29,13 @@ from typing import NamedTuple
 import numpy as np
 
 from ...models import check_positive_int
+from ...regimes import accepts_regime_spec
 
-__all__ = ["DriftFactor", "ngram_context_sizes", "ngram_drift_factor"]
+__all__ = ["DriftFactor", "ngram_context_sizes", "ngram_drift_factor",
+           "ngram_homozygosity"]
+
+#: The regime fields that count samples (scaled to a context's visits).
+SIZE_FIELDS = ("n", "real", "synthetic")
 
 
 def ngram_context_sizes(model, n: int) -> np.ndarray:
@@ -74,3 +79,53 @@ def ngram_drift_factor(model) -> DriftFactor:
     su = float(np.sqrt(u * (1 - u)).sum())
     f1 = float((np.sqrt(pi) * s).sum() / su)
     return DriftFactor(f2, f1, float(np.sqrt(pi).sum() ** 2))
+
+
+def _context_regime(regime, share: float):
+    """``regime`` with every sample count scaled by ``share`` (a context's share of the
+    tokens), at least 1."""
+    import dataclasses
+
+    sizes = {f.name: max(1, round(getattr(regime, f.name) * share))
+             for f in dataclasses.fields(regime) if f.name in SIZE_FIELDS}
+    return dataclasses.replace(regime, **sizes)
+
+
+@accepts_regime_spec
+def ngram_homozygosity(model, regime, m):
+    r"""Expected homozygosity of the rows, weighted by the real stationary context law,
+    :math:`E\sum_c \pi_c \sum_x (P^{(m)}_{cx})^2` (the simulators' ``homozygosity``),
+    by the per-context picture: each context is one categorical model refitted to its
+    share :math:`\pi_c` of every sample count of the regime (``Replace(n)`` becomes
+    ``Replace(n pi_c)``, ``Mix(R, S)`` becomes ``Mix(R pi_c, S pi_c)``, ...), whose
+    homozygosity the categorical theory gives exactly
+    (:func:`modelcollapse.theory.homozygosity`, every regime; its plateau under real
+    data is the stationary value). First order in :math:`1/(n\pi_c)`: the visits are
+    random and depend on the transitions drawn (:mod:`.bias`); ``Estimate.exact`` is
+    False. Plain sampling, stationary start, contexts with :math:`\pi_c > 0`.
+    """
+    from ...errors import UnsupportedRegimeError
+    from ...models import Categorical
+    from ...ngram import NGram
+    from .._results import Estimate, check_generations
+    from ..categorical import homozygosity
+
+    if not isinstance(model, NGram):
+        from ...errors import WrongTypeError
+
+        raise WrongTypeError(f"model must be an NGram, got {type(model).__name__}")
+    if not regime.sampling.plain:
+        raise UnsupportedRegimeError(
+            "the per-context homozygosity is derived for plain sampling",
+            supported=("plain sampling",))
+    ms = check_generations(m)
+    pi = model.stationary_contexts()
+    used = np.flatnonzero(pi > 0)
+    total = np.zeros(ms.shape)
+    for c in used:
+        row = Categorical(model.table[c])
+        total = total + pi[c] * np.asarray(
+            homozygosity(row, _context_regime(regime, pi[c]), ms), dtype=float)
+    if ms.ndim == 0:
+        return Estimate(float(total), "per-context genealogy, N_c = n pi_c", False)
+    return total
