@@ -236,10 +236,14 @@ class JaxKernel(Kernel):
             lambda a: jnp.broadcast_to(jnp.asarray(a), (self.R, *np.shape(a))), tree)
 
     def _ensure_capacity(self, g1):
-        if not self.grows or g1 <= self.cap:
+        """Grow the arrays of ``grows`` to hold generations ``0..g1``: a history slot per
+        model (model ``g1`` itself is written at index ``g1``: ``g1 + 1`` slots), a pool
+        block per generation. (``.at[i].set`` drops an index out of range silently.)"""
+        need = g1 + 1
+        if not self.grows or need <= self.cap:
             return
         jnp = _jax.numpy
-        new = _pow2_at_least(max(g1, 8, 2 * self.cap))
+        new = _pow2_at_least(max(need, 8, 2 * self.cap))
         for name, (per, fill) in self.grows.items():
             a = self.state[name]
             pad = [(0, 0)] * a.ndim
