@@ -250,7 +250,7 @@ STATS = ("homozygosity", "l1_first", "unigram_l1")
 
 @pytest.fixture(scope="module")
 def reference():
-    return {reg: reference_simulate(Problem(NG, reg, statistics=STATS), 4, replicates=400,
+    return {reg: reference_simulate(Problem(NG, reg, statistics=STATS), 4, replicates=300,
                                     seed=11) for reg in REGIMES}
 
 

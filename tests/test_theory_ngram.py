@@ -135,7 +135,7 @@ def test_drift_factor_against_the_simulated_l1_distance():
     P = model.table
     pred = (np.sqrt(2 / (np.pi * n)) * (np.sqrt(pi) * np.sqrt(P * (1 - P)).sum(axis=1))
             ).sum()
-    res = simulate(model, Replace(n), 1, replicates=400, seed=1, statistics=("l1_real",),
+    res = simulate(model, Replace(n), 1, replicates=200, seed=1, statistics=("l1_real",),
                    backend="numpy")
     d = res["l1_real"][:, 1]
     assert abs(d.mean() / pred - 1) < 0.03  # the normal approximation, n pi_c > 10^4
