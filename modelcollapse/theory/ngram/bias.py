@@ -38,19 +38,12 @@ import numpy as np
 
 from ...errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ...models import check_positive_int
-from .chain import check_length, context_chain
+from .chain import check_length, context_chain, segments
 
 __all__ = ["RowExpectations", "ngram_row_expectations", "ngram_transition_bias"]
 
 #: Largest DP state array ``C * (L_total + 1)**V`` of :func:`ngram_row_expectations`.
 MAX_ROW_STATES = 2 * 10**7
-
-
-def _segments(n: int, L: int) -> dict[int, int]:
-    out = {L: n // L} if n // L else {}
-    if n % L:
-        out[n % L] = out.get(n % L, 0) + 1
-    return out
 
 
 def ngram_transition_bias(model, n: int, length: int | None = None, *,
@@ -86,7 +79,7 @@ def ngram_transition_bias(model, n: int, length: int | None = None, *,
     EN = np.zeros(C)
     VarN = np.zeros(C)
     Cov = np.zeros((C, V))
-    for seg, count in _segments(n, L).items():
+    for seg, count in segments(n, L).items():
         W = ch.weighted_powers(seg)
         W1 = ch.weighted_powers(seg - 1) if seg > 1 else np.zeros((C, C))
         d = np.diag(W)
@@ -174,7 +167,7 @@ def ngram_row_expectations(model, context, n: int) -> RowExpectations:
             "depends on the other rows' counts)", supported=("keep", "uniform"))
     P, V, C = model.table, model.vocab_size, model.contexts
     L = check_length(model.length, n)
-    segs = _segments(n, L)
+    segs = segments(n, L)
     states = C * (min(n, sum(s * k for s, k in segs.items())) + 1) ** V
     if states > MAX_ROW_STATES:
         raise TooLargeError(

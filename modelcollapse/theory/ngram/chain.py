@@ -113,6 +113,15 @@ def context_chain(model) -> ContextChain:
     return ContextChain(Q, pi, Z, G, model.table)
 
 
+def segments(n: int, L: int) -> dict[int, int]:
+    """``{length: number of sequences}`` of a corpus of ``n`` tokens in sequences of
+    ``L`` (the last one shorter)."""
+    out = {L: n // L} if n // L else {}
+    if n % L:
+        out[n % L] = out.get(n % L, 0) + 1
+    return out
+
+
 def check_length(length, n: int) -> int:
     """Tokens per sequence: ``length`` (a positive int), or ``n`` for ``None``."""
     if length is None:

@@ -23,15 +23,12 @@ from ...errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ...regimes import Replace, accepts_regime_spec
 from .._results import check_tol
 from ..distributions import GenerationDistribution
+from .chain import segments
 
 __all__ = ["ngram_repetition_time"]
 
 #: Most distinct tables (or count states) the exact repetition law carries.
 MAX_STATES = 200_000
-
-
-def _segments(n: int, L: int) -> list[int]:
-    return [L] * (n // L) + ([n % L] if n % L else [])
 
 
 def _counts_law(table, V, C, starts, lengths):
@@ -123,7 +120,7 @@ def ngram_repetition_time(model, regime, *, tol: float = 1e-10,
     tol = check_tol(tol)
     V, C = model.vocab_size, model.contexts
     n = regime.n
-    lengths = _segments(n, model.length or n)
+    lengths = [L for L, k in segments(n, model.length or n).items() for _ in range(k)]
     mu = model.start_law()
     starts = {int(c): float(w) for c, w in enumerate(mu) if w > 0}
     table = tuple(tuple(Fraction(x).limit_denominator(10**9) for x in r)

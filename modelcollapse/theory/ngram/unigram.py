@@ -44,7 +44,7 @@ from ...errors import TooLargeError, UnsupportedRegimeError
 from ...models import check_positive_int
 from ...regimes import Replace, accepts_regime_spec
 from .._results import Estimate, check_generations
-from .chain import check_length, context_chain
+from .chain import check_length, context_chain, segments
 
 __all__ = ["AutocorrelationTime", "UnigramMoments", "ngram_autocorrelation_time",
            "ngram_unigram_drift", "ngram_unigram_moments"]
@@ -94,15 +94,6 @@ def ngram_autocorrelation_time(model) -> AutocorrelationTime:
         tau = np.where(var > 0, sigma2 / np.where(var > 0, var, 1.0), np.nan)
     overall = float(sigma2.sum() / var.sum()) if var.sum() > 0 else float("nan")
     return AutocorrelationTime(tau, overall, sigma2, u)
-
-
-def _segments(n: int, L: int) -> dict[int, int]:
-    """``{length: number of sequences}`` of a corpus of ``n`` tokens in sequences of
-    ``L`` (the last one shorter)."""
-    out = {L: n // L} if n // L else {}
-    if n % L:
-        out[n % L] = out.get(n % L, 0) + 1
-    return out
 
 
 def _segment_stationary(ch, L: int) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +157,7 @@ def ngram_unigram_moments(model, n: int, length: int | None = None,
     V = model.vocab_size
     mean, cov = np.zeros(V), np.zeros((V, V))
     mu = model.start_law()
-    for seg, count in _segments(n, L).items():
+    for seg, count in segments(n, L).items():
         if method == "stationary":
             a, b = _segment_stationary(ch, seg)
         else:
