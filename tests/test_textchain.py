@@ -51,5 +51,9 @@ def test_bad_input():
         tc.text_chain(ids, len(vocab), 1, "accumulate:10", 2)
     with pytest.raises(ValueError, match="token ids"):
         tc.text_chain(ids, 3, 1, "replace:10", 2)
+    with pytest.raises(ValueError, match="length must be >= 2"):
+        tc.text_chain(ids, len(vocab), 1, "replace:10", 2, length=1)
+    with pytest.raises(ValueError, match="more than 3 token ids"):
+        tc.text_chain(ids[:3], len(vocab), 3, "replace:10", 2)
     with pytest.raises(ValueError, match="unseen"):
         tc.text_chain(ids, len(vocab), 1, "replace:10", 2, unseen="uniform")

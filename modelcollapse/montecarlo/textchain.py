@@ -188,6 +188,9 @@ def text_chain(ids, vocab_size: int, order: int, regime, generations: int, *,
     k = check_positive_int(order, "order")
     generations = check_positive_int(generations, "generations")
     replicates = check_positive_int(replicates, "replicates")
+    length = check_positive_int(length, "length", minimum=2)  # BOS and one token
+    contexts = check_positive_int(contexts, "contexts")
+    context_length = check_positive_int(context_length, "context_length")
     if unseen not in ("keep", "backoff"):
         raise ValueError(f"unseen must be 'keep' or 'backoff', got {unseen!r}")
     if ids.ndim != 1 or ids.size <= k or ids.min() < 0 or ids.max() >= V:
