@@ -60,9 +60,9 @@ def network_curves(harness: dict) -> dict[str, np.ndarray]:
     return {k: np.nanmean(np.array(v, dtype=float), axis=0) for k, v in out.items()}
 
 
-def theory_curve(ids, V, order, regime, generations, contexts, N) -> np.ndarray:
+def theory_curve(flat, V, order, regime, generations, contexts, N) -> np.ndarray:
     """The per-context Wright--Fisher prediction of the drift (module docstring)."""
-    flat = _tc()._flatten(_tc()._fit(ids, V, order))
+    # flat: generation 0's flattened model (the real corpus's), fitted once per order
     rows = _tc()._rows(*flat[:4], flat[4], contexts, order, V)
     counts = np.empty(contexts.shape[0])
     for r in range(contexts.shape[0]):  # visits of the row's context in the real corpus
@@ -118,7 +118,7 @@ def analyse(harness: dict, orders=ORDERS, replicates: int = 5, seed: int = 0) ->
         tc._sample(rng0, *flat0[:4], flat0[4], k, V, ds.bos, buf.size, ctx_len, buf)
         contexts = buf.reshape(CONTEXTS, ctx_len)
         for spec in net:
-            theory[spec][k] = theory_curve(ids, V, k, Regime.from_spec(spec), G, contexts,
+            theory[spec][k] = theory_curve(flat0, V, k, Regime.from_spec(spec), G, contexts,
                                            N)
     rep = next(s for s in net if s.startswith("replace"))
     gens = np.arange(G + 1)
