@@ -62,47 +62,31 @@ def _model_from_args(args):
 
 def _collapse_estimate(model, regime, args):
     """``(E[T] estimate, law or None, note)`` for any regime: exact where the toolkit has
-    an exact solver, a named approximation where it has one, and for regimes that never
-    collapse ``(None, None, why)``."""
+    an exact solver, otherwise the approximation of ``method="auto"`` with its measured
+    error band, and for regimes that never collapse ``(None, None, why)``."""
     from . import theory
     from .errors import TooLargeError
     from .regimes import MostRecent, Replace
 
-    if isinstance(regime, Replace):
-        try:
-            est = theory.expected_collapse_time(model, regime, method=args.method,
-                                                max_exact_n=args.max_exact_n)
-        except TooLargeError:
-            if regime.sampling.plain:
-                raise
-            # the exact chain on count partitions is too large: the large-n asymptotic
-            return theory.policy_collapse_time_asymptotic(model, regime), None, ""
+    if isinstance(regime, (Replace, MostRecent)):
+        plain_replace = isinstance(regime, Replace) and regime.sampling.plain
+        kw = {"method": args.method, "max_exact_n": args.max_exact_n} if plain_replace \
+            else {}
+        est = theory.expected_collapse_time(model, regime, **kw)
         law = None
-        if (args.quantiles or args.plot) and est.exact:
-            law = theory.collapse_time(model, regime, progress=args.progress)
-        return est, law, ""
-    if isinstance(regime, MostRecent):
-        try:  # the exact chain on the window of fits, for small n and vocabularies
-            est = theory.expected_collapse_time(model, regime)
-            law = (theory.collapse_time(model, regime) if args.quantiles or args.plot
-                   else None)
-            return est, law, ("T is the first Dirac fit; it is absorbed only once the "
-                              "window holds the same Dirac K times")
-        except TooLargeError:
-            if not regime.sampling.plain:  # N_e is the neutral chain's time scale
-                raise TooLargeError(
-                    f"{regime!r}: the exact window chain is too large, and under a "
-                    "sampling policy there is no diffusion approximation; use a smaller "
-                    "n or window, or simulate it (modelcollapse simulate)") from None
-        from .theory.categorical.diffusion import littler_rate
-
-        ne = theory.most_recent_effective_size(regime.n, regime.window)
-        est = theory.Estimate(max(ne * littler_rate(model.p), 1.0),
-                              "diffusion with the effective size", False)
-        return est, None, (f"N_e = {ne:.6g}: the Kimura-Littler time with n -> N_e, the "
-                           "time scale of absorption (the window holding one Dirac K "
-                           "times); the first Dirac fit T comes earlier (10% at n = "
-                           "50-100, K = 2-4); simulate for the law")
+        if (args.quantiles or args.plot) and (est.exact or not plain_replace):
+            try:
+                law = theory.collapse_time(model, regime, progress=args.progress) \
+                    if plain_replace else theory.collapse_time(model, regime)
+            except TooLargeError:
+                law = None  # the mean only (e.g. a law at an effective size > max_exact_n)
+        notes = []
+        if isinstance(regime, MostRecent):
+            notes.append("T is the first Dirac fit; it is absorbed only once the window "
+                         "holds the same Dirac K times")
+        if not est.exact and est.error is not None:
+            notes.append(f"relative error <= {est.error:.2g}: {est.basis}")
+        return est, law, "; ".join(notes)
     why = {
         "Mix": "the real samples keep tokens alive, so the model never collapses",
         "Accumulate": "every token of the real block stays in the pool: no collapse",

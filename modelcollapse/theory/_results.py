@@ -25,27 +25,40 @@ __all__ = [
 
 
 class Estimate(float):
-    """A float that remembers how it was computed (``.method``, ``.exact``).
+    r"""A float that remembers how it was computed (``.method``, ``.exact``) and, for an
+    approximation, how far it may be from the exact value.
+
+    ``error`` is a relative error band, :math:`|\hat x/x - 1| \le` ``error``, measured
+    against the exact solvers and seeded simulation (``None`` for an exact value, or for
+    an approximation without a measured band); ``basis`` says where the band comes from.
 
     References
     ----------
     .. [1] The theory chapter, docs/theory/coalescent.md ("How the toolkit computes it").
+    .. [2] The theory chapter, docs/theory/approximations.md ("Error bands").
     """
 
     method: str
     exact: bool
+    error: float | None
+    basis: str
 
-    def __new__(cls, value, method: str, exact: bool):
+    def __new__(cls, value, method: str, exact: bool, error: float | None = None,
+                basis: str = ""):
         obj = super().__new__(cls, value)
         obj.method = method
         obj.exact = exact
+        obj.error = None if error is None else float(error)
+        obj.basis = basis
         return obj
 
     def __repr__(self) -> str:
-        return f"Estimate({float(self)!r}, method={self.method!r}, exact={self.exact})"
+        extra = "" if self.error is None else f", error={self.error:.2g}"
+        return (f"Estimate({float(self)!r}, method={self.method!r}, exact={self.exact}"
+                f"{extra})")
 
     def __reduce__(self):  # pickle and deepcopy keep the value and its provenance
-        return (type(self), (float(self), self.method, self.exact))
+        return (type(self), (float(self), self.method, self.exact, self.error, self.basis))
 
 
 class Moments(NamedTuple):

@@ -40,6 +40,18 @@ class GenerationDistribution:
         replaces the single geometric term built from ``ratio``.
     method : str
         How the law was computed (reported by ``repr``).
+    exact : bool, default True
+        False for an approximation.
+    error : float, optional
+        For an approximation: a measured band on the Wasserstein-1 distance to the
+        exact law relative to its mean,
+        :math:`\sum_m |\hat F(m) - F(m)| \le` ``error`` :math:`\cdot E[T]` (the mean
+        absolute error of the quantile function, relative to the mean); ``None`` when
+        exact or unmeasured.
+    error_mean : float, optional
+        Relative error band of :meth:`mean`.
+    basis : str
+        Where the bands come from (the committed comparison).
 
     References
     ----------
@@ -47,7 +59,9 @@ class GenerationDistribution:
     """
 
     def __init__(self, cdf, tail, *, defect: float = 0.0, ratio: float = 0.0,
-                 tail_terms=None, method: str = ""):
+                 tail_terms=None, method: str = "", exact: bool = True,
+                 error: float | None = None, error_mean: float | None = None,
+                 basis: str = ""):
         cdf = np.asarray(cdf, dtype=np.float64)
         tail = np.asarray(tail, dtype=np.float64)
         if cdf.shape != tail.shape or cdf.ndim != 1 or cdf.size == 0:
@@ -61,6 +75,10 @@ class GenerationDistribution:
         self.defect = float(defect)
         self.ratio = float(ratio)
         self.method = method
+        self.exact = bool(exact)
+        self.error = None if error is None else float(error)
+        self.error_mean = None if error_mean is None else float(error_mean)
+        self.basis = basis
         if tail_terms is None:
             coefs, rates = np.array([self._tail[-1]]), np.array([self.ratio])
         else:
@@ -225,6 +243,7 @@ class GenerationDistribution:
         return GenerationDistribution(
             self._cdf / mass, self._tail / mass, defect=0.0, ratio=self.ratio,
             tail_terms=(self._coefs / mass, self._rates), method=self.method,
+            exact=self.exact,
         )
 
     def plot(self, ax=None, *, kind: str = "pmf", upto: int | None = None,
@@ -278,4 +297,8 @@ class GenerationDistribution:
             parts.append(f"mean={self.mean():.6g}")
         if self.method:
             parts.append(f"method={self.method!r}")
+        if not self.exact:
+            parts.append("exact=False")
+        if self.error is not None:
+            parts.append(f"error={self.error:.2g}")
         return f"GenerationDistribution({', '.join(parts)})"

@@ -89,6 +89,26 @@ def _support(model) -> np.ndarray:
     return p
 
 
+def lump_token(model, t: int, policy: SamplingPolicy):
+    """``(model, t)`` with every token but ``t`` merged into one, where that is exact.
+
+    Under plain sampling a token's count is a Markov chain of its own under every
+    regime: a multinomial (or hypergeometric) draw of the token against the rest has the
+    law of the draw from the two-token model :math:`(p_t, 1 - p_t)`, and refitting
+    (frequencies) commutes with merging tokens. So the token-level laws (loss time,
+    first-loss probability) of any vocabulary are those of two tokens, token 0 of
+    ``Categorical([p_t, 1 - p_t])``. A sampling policy acts on the whole vector (a
+    temperature on each probability, top-k and top-p on the ranks), merging does not
+    commute with it, and the model is returned unchanged."""
+    p = model.p
+    if not policy.plain or np.count_nonzero(p) <= 2 or p[t] in (0.0, 1.0):
+        return model, t
+    from ...models import Categorical
+
+    rest = float(p.sum() - p[t])
+    return Categorical([float(p[t]), rest]), 0
+
+
 def _check_m(m) -> np.ndarray:
     return check_generations(m, MAX_GENERATIONS).astype(np.int64)
 

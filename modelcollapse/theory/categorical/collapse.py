@@ -20,13 +20,19 @@ from ...models import (
 from ...regimes import (
     MostRecent,
     Regime,
+    Replace,
     accepts_regime_spec,
+    as_regime,
 )
 from .._results import Estimate, check_method, check_tol
 from ..distributions import GenerationDistribution
 from . import marginal, rational
 from ._dispatch import _not_absorbing, _overlapping_exact, _policy_replace, _replace_n
-from .diffusion import diffusion_collapse_time
+from .approximate import EIG_MAX_WINDOW, band, fail, family_of
+from .diffusion import diffusion_collapse_time, littler_rate
+from .effective_size import most_recent_effective_size
+from .policy_asymptotics import deterministic_hazards, policy_ld_rate
+from .policy_chain import _support
 from .policy_laws import policy_collapse_time, policy_expected_collapse_time
 from .replace_chain import (
     CHAIN_MAX_STATES,
@@ -47,6 +53,19 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- collapse time
+def _or_approximate(solver, model, regime, method, law, **kw):
+    """The exact ``solver``; under ``method="auto"``, where it would not fit
+    (``TooLargeError``), the approximation of :mod:`.approximate` with its measured
+    error band, or a refusal naming the simulation that answers."""
+    what = "collapse_time" if law else "expected_collapse_time"
+    try:
+        return solver(model, regime, **kw)
+    except TooLargeError as exc:
+        if method != "auto":
+            raise
+        return _fallback(model, regime, what, law, exc)
+
+
 @accepts_regime_spec
 def collapse_time(
     model: Categorical,
@@ -104,15 +123,15 @@ def collapse_time(
     """
     model = check_categorical(model)
     if _policy_replace(regime, method):
-
         kw = {} if max_generations is None else {"max_generations": max_generations}
-        return policy_collapse_time(model, regime, tol=tol, **kw)
+        return _or_approximate(policy_collapse_time, model, regime, method, True,
+                               tol=tol, **kw)
     if _overlapping_exact(regime, method, "collapse_time"):
         if not isinstance(regime, MostRecent):
             raise _not_absorbing(regime, "collapse_time")
-
         kw = {} if max_generations is None else {"max_generations": max_generations}
-        return overlapping_collapse_time(model, regime, tol=tol, **kw)
+        return _or_approximate(overlapping_collapse_time, model, regime, method, True,
+                               tol=tol, **kw)
     n = _replace_n(regime, "collapse_time")
     tol = check_tol(tol)
     method = check_method(method, ("auto", "coalescent", "marginal"))
@@ -174,20 +193,21 @@ def expected_collapse_time(
     """
     model = check_categorical(model)
     if _policy_replace(regime, method):
-
-        return policy_expected_collapse_time(model, regime)
+        return _or_approximate(policy_expected_collapse_time, model, regime, method, False)
     if _overlapping_exact(regime, method, "expected_collapse_time"):
         if not isinstance(regime, MostRecent):
             raise _not_absorbing(regime, "expected_collapse_time")
-
-        return overlapping_expected_collapse_time(model, regime)
+        return _or_approximate(overlapping_expected_collapse_time, model, regime, method,
+                               False)
     n = _replace_n(regime, "expected_collapse_time")
     method = check_method(method, ("auto", "coalescent", "marginal", "chain", "diffusion"))
     max_exact_n = check_positive_int(max_exact_n, "max_exact_n")
     if method == "auto":
         method = "coalescent" if n <= max_exact_n else "diffusion"
     if method == "diffusion":
-        return Estimate(diffusion_collapse_time(model, regime), "diffusion", False)
+        err, _, basis = band("diffusion", n)
+        return Estimate(diffusion_collapse_time(model, regime), "diffusion", False, err,
+                        basis)
     if method == "chain":
         s = model.support_size
         states = math.comb(n + s - 1, s - 1)  # compositions of n into s counts
@@ -200,3 +220,111 @@ def expected_collapse_time(
         return Estimate(float(rational.expected_collapse_time(model.p, n)), "chain", True)
     mean, _ = collapse_moments(model, n, method)
     return Estimate(mean, method, True)
+
+
+# ---------------------------------------------------------------------- beyond the exact solvers
+def approximate_collapse(model, regime, law: bool):
+    """The approximation of the collapse time's mean (``law=False``) or law under
+    ``regime``, without its band: the value the comparison of
+    ``benchmarks/bench_approx.py`` measures. ``None`` where the approximation does not
+    apply (a stalled deterministic path); ``ValueError`` for a regime no approximation
+    covers."""
+    regime = as_regime(regime)
+    family = family_of(regime)
+    if family == "effective-size":
+        N = max(1, round(most_recent_effective_size(regime.n, regime.window)))
+        return (collapse_time if law else expected_collapse_time)(model, Replace(N))
+    n, policy = regime.n, regime.sampling
+    p = _support(model)
+    if family == "top-k-neutral":
+        top = np.sort(p)[::-1][:policy.top_k]
+        ptil = type(model)(top / top.sum())
+        if not law:
+            inner = expected_collapse_time(ptil, Replace(n))
+            return Estimate(1.0 + float(inner), family, False, inner.error)
+        inner = collapse_time(ptil, Replace(n))
+        return GenerationDistribution(
+            np.concatenate([[0.0], inner._cdf]), np.concatenate([[1.0], inner._tail]),
+            ratio=inner.ratio, tail_terms=(inner._coefs, inner._rates), method=family,
+            exact=False)
+    if family is None:
+        raise ValueError(f"no approximation of the collapse time covers {regime!r}")
+    hs = deterministic_hazards(p, n, policy) if p.size > 1 else np.array([1.0])
+    if hs is None:
+        return None
+    surv = np.concatenate([[1.0], np.cumprod(1.0 - hs)])  # P(T > m), m = 0..M
+    if not law:
+        return Estimate(float(surv.sum()), family, False)
+    return GenerationDistribution(1.0 - surv, surv, method=family, exact=False)
+
+
+def _banded(value, method, err_mean, err_law, basis):
+    """``value`` (an Estimate or a law) relabelled with its method and bands; an inner
+    approximation's own band (Littler's diffusion at a large size) adds to the mean's."""
+    if isinstance(value, GenerationDistribution):
+        return GenerationDistribution(
+            value._cdf, value._tail, ratio=value.ratio,
+            tail_terms=(value._coefs, value._rates), method=method, exact=False,
+            error=err_law, error_mean=err_mean, basis=basis)
+    return Estimate(float(value), method, False, err_mean + (value.error or 0.0), basis)
+
+
+def _fallback(model, regime, what: str, law: bool, exact_error: Exception):
+    """The approximate mean (``law=False``: an :class:`Estimate`) or law (a
+    :class:`GenerationDistribution` with ``exact=False``) of the collapse time with its
+    measured bands, or a ``TooLargeError`` naming the simulation that answers it."""
+    regime = as_regime(regime)
+    why = str(exact_error).rstrip(".")
+    family = family_of(regime)
+    if isinstance(regime, MostRecent):
+        n, K = regime.n, regime.window
+        if family is None:
+            fail(what, why + f" (MostRecent with the sampling policy {regime.sampling!r})",
+                 model, regime, 10 * n * K * K)
+        if K == 1:
+            return (collapse_time if law else expected_collapse_time)(model, Replace(n))
+        if K > EIG_MAX_WINDOW:
+            fail(what, why + f" (window {K} > {EIG_MAX_WINDOW})", model, regime,
+                 10 * n * K * K)
+        Ne = most_recent_effective_size(n, K)
+        guess = max(1, int(Ne * littler_rate(model.p)))
+        err_mean, err_law, basis = band(family, n, window=K, rate=littler_rate(model.p))
+        if err_mean is None:
+            fail(what, why + f"; {basis}", model, regime, 5 * guess)
+        if law and (round(Ne) > MAX_EXACT_N or err_law is None):
+            fail(what, why + f"; the law at the effective size N_e = {Ne:.3g} is beyond "
+                 f"the exact coalescent's max_exact_n = {MAX_EXACT_N} (the mean is "
+                 "available: theory.expected_collapse_time)", model, regime, 5 * guess)
+        value = approximate_collapse(model, regime, law)
+        return _banded(value, family, err_mean, err_law, f"N_e = {Ne:.6g}; {basis}")
+    n, policy = regime.n, regime.sampling
+    if family is None and policy.temperature <= 1:  # top-p at T = 1
+        fail(what, why + "; at T = 1 top-p cuts the tail only while the leading mass is "
+             "below top_p, the deterministic path stalls with several tokens and the "
+             "neutral noise decides (its deterministic hazard was measured and its error "
+             "grows with n)", model, regime, 10 * n)
+    if family is None:  # T > 1: the answer is beyond every method, and the error says why
+        if "policy_ld_rate" in why:
+            raise exact_error
+        c = policy_ld_rate(min(policy.temperature, 50.0))
+        raise TooLargeError(
+            f"{what}: {why}. At temperature {policy.temperature} > 1 the deterministic "
+            "part flattens the model and collapse needs a large deviation: ln E[T] grows "
+            f"like c(T) n, with c(T) = {c:.4g} for two tokens (policy_ld_rate), i.e. "
+            f"ln E[T] ~ {c * n:.4g} here: no simulation reaches it; use a smaller n for "
+            "the exact chain")
+    p = model.p[model.p > 0]
+    if family == "top-k-neutral" and p.size <= policy.top_k:
+        # top-k keeps every token: the neutral chain, exactly
+        return (collapse_time if law else expected_collapse_time)(model, Replace(n))
+    where = {"temperature": policy.temperature} if family == "deterministic-hazard" \
+        else {}
+    err_mean, err_law, basis = band(family, n, **where)
+    if err_mean is None or (law and err_law is None):
+        fail(what, why + f"; {basis}", model, regime, 10 * n)
+    value = approximate_collapse(model, regime, law)
+    if value is None:
+        fail(what, why + "; the deterministic path stalls before a Dirac mass (tied "
+             "modes, or top-p keeping several tokens for ever), so the noise decides",
+             model, regime, 10 * n)
+    return _banded(value, family, err_mean, err_law, basis)

@@ -25,6 +25,7 @@ from ...regimes import (
 from .._results import check_generations, check_method
 from . import marginal
 from ._dispatch import _mix_chain, _overlapping_exact, _policy_replace, _replace_n
+from .approximate import simulation_fallback
 from .genealogy import genealogy_homozygosity, genealogy_homozygosity_from_S0
 from .policy_laws import policy_surviving_tokens
 from .pool_chain import overlapping_homozygosity, overlapping_surviving_tokens
@@ -44,6 +45,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- surviving tokens
+@simulation_fallback("expected_surviving_tokens")
 @accepts_regime_spec
 def expected_surviving_tokens(
     model: Categorical, regime: Regime, m, *, method: str = "auto"
@@ -167,6 +169,7 @@ def expected_surviving_tokens(
 
 
 # ---------------------------------------------------------------------- homozygosity
+@simulation_fallback("homozygosity")
 @accepts_regime_spec
 def homozygosity(model: Categorical, regime: Regime, m, *, exact: bool = False):
     r"""Expected homozygosity :math:`S_m = E\sum_i (p^{(m)}_i)^2`.

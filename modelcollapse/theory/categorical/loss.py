@@ -25,6 +25,7 @@ from .._results import check_method, check_tol
 from ..distributions import GenerationDistribution
 from . import marginal
 from ._dispatch import _overlapping_exact, _replace_n
+from .approximate import simulation_fallback
 from .replace_chain import (
     DEFAULT_TOL,
     _distribution,
@@ -45,6 +46,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- token loss
+@simulation_fallback("token_loss")
 @accepts_regime_spec
 def token_loss(
     model: Categorical,

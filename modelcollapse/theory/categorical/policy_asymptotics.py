@@ -41,22 +41,38 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- large n
-def _deterministic_hazard_mean(p: np.ndarray, n: int, policy: SamplingPolicy,
-                               max_generations: int = 10_000) -> float:
-    r""":math:`\sum_{m \ge 0}\prod_{j=1}^m (1 - h_j)` with the deterministic-path hazard
-    :math:`h_j = \sum_i (\bar q^{(j-1)}_i)^n`, :math:`\bar q^{(0)} = p^{(0)}`,
-    :math:`\bar q^{(j)} = \pi(\bar q^{(j-1)})`."""
+def deterministic_hazards(p: np.ndarray, n: int, policy: SamplingPolicy,
+                          max_generations: int = 10_000) -> np.ndarray | None:
+    r"""The hazards :math:`h_j = \sum_i (\bar q^{(j-1)}_i)^n`, ``j = 1, 2, ...``, along
+    the deterministic path :math:`\bar q^{(0)} = p^{(0)}`,
+    :math:`\bar q^{(j)} = \pi(\bar q^{(j-1)})`, until the survival
+    :math:`\prod_j (1 - h_j)` falls below ``1e-17``; ``None`` when the path stalls at a
+    fixed point that is not a Dirac mass (tied modes, top-k or top-p at ``T = 1``: the
+    noise then decides) or has not collapsed within ``max_generations``."""
     q = p.copy()
-    surv, total = 1.0, 1.0  # P(T > 0) = 1
+    surv, hs = 1.0, []
     for _j in range(1, max_generations + 1):
         with np.errstate(under="ignore"):
             h = float(np.exp(n * np.log(q[q > 0])).sum())
+        hs.append(min(h, 1.0))
         surv *= max(1.0 - h, 0.0)
-        total += surv
         if surv < 1e-17:
-            return total
-        q = sampling_distribution(q, policy)
-    raise RuntimeError("the deterministic-path hazard did not reach collapse")
+            return np.array(hs)
+        q_next = sampling_distribution(q, policy)
+        if np.array_equal(q_next, q) or np.allclose(q_next, q, rtol=1e-15, atol=0.0):
+            return None
+        q = q_next
+    return None
+
+
+def _deterministic_hazard_mean(p: np.ndarray, n: int, policy: SamplingPolicy,
+                               max_generations: int = 10_000) -> float:
+    r""":math:`\sum_{m \ge 0}\prod_{j=1}^m (1 - h_j)` with the hazards of
+    :func:`deterministic_hazards`."""
+    hs = deterministic_hazards(p, n, policy, max_generations)
+    if hs is None:
+        raise RuntimeError("the deterministic-path hazard did not reach collapse")
+    return float(1.0 + np.cumprod(1.0 - hs).sum())
 
 
 def policy_ld_rate(temperature: float, *, grid: int = 2000) -> float:

@@ -106,6 +106,21 @@ def _partition_count(n: int, s: int) -> int:
     return c[n]
 
 
+def _partition_count_capped(n: int, s: int, cap: int) -> int:
+    """:func:`_partition_count`, or any number above ``cap`` as soon as the count is
+    known to exceed it (the count grows with the parts allowed, and already with two
+    parts it is ``n // 2 + 1``): the size check of a large ``n`` stays instant."""
+    if s >= 2 and n // 2 + 1 > cap:
+        return n // 2 + 1
+    c = [1] + [0] * n
+    for part in range(1, min(s, n) + 1):
+        for j in range(part, n + 1):
+            c[j] += c[j - part]
+        if c[n] > cap:
+            return c[n]
+    return c[n]
+
+
 def _kept_bound(policy: SamplingPolicy, s: int) -> int:
     return s if policy.top_k is None else min(s, policy.top_k)
 
@@ -156,13 +171,19 @@ def policy_state_count(model: Categorical, regime) -> int:
 
 def _check_size(n: int, s: int, policy: SamplingPolicy, exact: bool) -> None:
     """``TooLargeError`` before any allocation."""
-    states, work, first = _cost(n, s, policy)
     max_states = EXACT_MAX_STATES if exact else MAX_STATES
     max_work = EXACT_MAX_WORK if exact else MAX_WORK
+    states = _partition_count_capped(n, s, max_states)
+    at_least = states > max_states
+    if not at_least:
+        states, work, first = _cost(n, s, policy)
+    else:
+        work = first = states
     if states > max_states or work > max_work or first > max_work:
         raise TooLargeError(
             f"the {'exact (Fraction)' if exact else 'float'} sampling-policy chain for "
-            f"n={n}, support {s} has {states} lumped states and costs {max(work, first)} "
+            f"n={n}, support {s} has {'at least ' if at_least else ''}{states} lumped "
+            f"states and costs {'at least ' if at_least else ''}{max(work, first)} "
             f"multinomial terms; the limits are {max_states} states and {max_work} terms "
             "(MAX_STATES/MAX_WORK in modelcollapse.theory.categorical.policy_chain): use a "
             "smaller n or vocabulary, exact=False, or simulate with modelcollapse.montecarlo")

@@ -57,7 +57,9 @@ from ._counts import (
     _ncomps,
     _regime_kind,
     _support,
+    lump_token,
 )
+from .approximate import simulation_fallback
 from .window_chain import _WindowChain
 from .window_laws import overlapping_token_loss
 
@@ -254,6 +256,16 @@ def _stats(model, regime, m, what, key):
     policy = regime.sampling
     ms = _check_m(m)
     model = check_categorical(model)
+    if kind == "accumulate" and key in ("dirac", "support"):
+        # the pool keeps the real block: from generation 1 on, the support is that
+        # block's (any vocabulary, any policy)
+        q = model.p[model.p > 0]
+        with np.errstate(under="ignore"):
+            later = float(np.sum(q ** n)) if key == "dirac" else \
+                float(np.sum(-np.expm1(n * np.log1p(-np.minimum(q, 1.0)))))
+        first = float(q.size == 1) if key == "dirac" else float(q.size)
+        vals = np.where(ms >= 1, later, first)
+        return float(vals) if ms.ndim == 0 else vals
     p = _support(model)
     M = int(ms.max()) if ms.size else 0
     row0 = {"dirac": float(p.size == 1), "support": float(p.size),
@@ -274,6 +286,7 @@ def _stats(model, regime, m, what, key):
     return float(vals) if ms.ndim == 0 else vals
 
 
+@simulation_fallback("dirac_probability")
 def dirac_probability(model, regime, m):
     r""":math:`P(p^{(m)}\ \text{is a Dirac})`, exactly, for ``Replace``, ``MostRecent``,
     ``RandomlySampled``, ``Accumulate`` and ``AccumulateSubsample`` (``m`` an int or an
@@ -398,6 +411,7 @@ def overlapping_homozygosity(model, regime, m):
     return _stats(model, regime, m, "overlapping_homozygosity", "homozygosity")
 
 
+@simulation_fallback("first_loss_probability")
 def first_loss_probability(model, regime, token, m):
     r""":math:`P(T_i \le m)`, :math:`T_i` the first generation ``>= 1`` whose fit gives
     ``token`` probability 0 (the engine's ``token_loss_time``), exactly, under every
@@ -461,6 +475,7 @@ def first_loss_probability(model, regime, token, m):
     elif kind == "accumulate":
         vals = np.where(np.arange(M + 1) >= 1, (1.0 - pt) ** n, 0.0)
     else:
+        model, t = lump_token(model, t, policy)  # exact under plain sampling
         p = _support(model)
         i = int(np.count_nonzero(model.p[:t]))
         if not M:

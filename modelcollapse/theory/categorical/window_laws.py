@@ -8,9 +8,16 @@ from __future__ import annotations
 import numpy as np
 
 from ...models import check_categorical, check_positive_int
+from ...regimes import as_regime
 from .._results import Estimate, Moments, check_flag, check_tol
 from ..distributions import GenerationDistribution
-from ._counts import DEFAULT_MAX_GENERATIONS, DEFAULT_TOL, WINDOW_SUPPORTED, _regime_kind
+from ._counts import (
+    DEFAULT_MAX_GENERATIONS,
+    DEFAULT_TOL,
+    WINDOW_SUPPORTED,
+    _regime_kind,
+    lump_token,
+)
 from .window_chain import _certain_at, _moments, _passage, _window_chain
 
 __all__ = [
@@ -383,6 +390,7 @@ def overlapping_token_loss(model, regime, token, *, permanent: bool = False,
                                       method="accumulate-closed")
     if pt == 1.0:
         return GenerationDistribution([0.0], [0.0], defect=1.0, method="dirac")
+    model, t = lump_token(model, t, as_regime(regime).sampling)  # exact, plain sampling
     i = int(np.count_nonzero(model.p[:t]))  # index of the token within the support
     chain = _window_chain(model, regime, "overlapping_token_loss", fixed=i)
     kill = ("gone", i) if permanent else ("zero", i)
