@@ -84,8 +84,9 @@ def _support(model) -> np.ndarray:
     if p.size > MAX_TOKENS:
         raise TooLargeError(
             f"the exact overlapping-generation chains take at most {MAX_TOKENS} tokens in "
-            f"the support of p^(0); got {p.size}: lump tokens or simulate with "
-            "modelcollapse.montecarlo")
+            f"the support of p^(0); got {p.size} (under plain sampling a token's own laws "
+            "are lumped to two tokens exactly; this quantity, or this sampling policy, "
+            "needs the whole vector)")
     return p
 
 

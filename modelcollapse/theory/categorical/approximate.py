@@ -153,7 +153,9 @@ def simulation_hint(model, regime, generations: int, what: str,
 def simulation_fallback(what: str):
     """Decorator: a ``TooLargeError`` of the exact solvers leaves ``what`` with the
     simulator call that answers it and its estimated cost appended (generations: the
-    largest ``m`` asked for, else ten times ``n``)."""
+    largest ``m`` asked for, else ten times ``n``, the neutral chain's time scale, or
+    ``20 ln n`` at a temperature below 1, where everything happens in ``O(log log n)``
+    generations)."""
     def deco(fn):
         sig = inspect.signature(fn)
 
@@ -169,7 +171,9 @@ def simulation_fallback(what: str):
                     regime = as_regime(a["regime"])
                     m = a.get("m")
                     n = getattr(regime, "n", None) or regime.synthetic
-                    G = int(np.max(m)) if m is not None and np.size(m) else 10 * n
+                    G = int(np.max(m)) if m is not None and np.size(m) else \
+                        int(20 * math.log(n + 1)) if regime.sampling.temperature < 1 \
+                        else 10 * n
                     hint = simulation_hint(a["model"], regime, max(G, 1), what)
                 except Exception:  # pragma: no cover - the original error says enough
                     raise exc from None

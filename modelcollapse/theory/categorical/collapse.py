@@ -53,7 +53,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- collapse time
-def _or_approximate(solver, model, regime, method, law, **kw):
+def _or_approximate(solver, model, regime, method, law, progress=False, **kw):
     """The exact ``solver``; under ``method="auto"``, where it would not fit
     (``TooLargeError``), the approximation of :mod:`.approximate` with its measured
     error band, or a refusal naming the simulation that answers."""
@@ -63,7 +63,7 @@ def _or_approximate(solver, model, regime, method, law, **kw):
     except TooLargeError as exc:
         if method != "auto":
             raise
-        return _fallback(model, regime, what, law, exc)
+        return _fallback(model, regime, what, law, exc, progress)
 
 
 @accepts_regime_spec
@@ -86,6 +86,13 @@ def collapse_time(
 
     where :math:`A_k` is the number of distinct generation-1 ancestors of the ``n``
     samples of generation ``k+1`` (:math:`A_0 = n`).
+
+    Under ``MostRecent`` and under a sampling policy the exact chains of those regimes
+    are used while they fit; beyond them ``method="auto"`` returns an approximation
+    (``.exact`` is ``False``, ``.method`` names it, ``.error`` bounds its
+    Wasserstein-1 distance to the exact law relative to the mean and ``.error_mean`` the
+    relative error of its mean, as measured by ``benchmarks/bench_approx.py``), or
+    refuses with the simulation that answers (docs/theory/approximations.md).
 
     Parameters
     ----------
@@ -112,7 +119,15 @@ def collapse_time(
     Returns
     -------
     GenerationDistribution
-        with ``pmf``, ``cdf``, ``sf``, ``mean``, ``var``, ``quantile``.
+        with ``pmf``, ``cdf``, ``sf``, ``mean``, ``var``, ``quantile``; ``.exact`` and
+        the error bands say whether it is an approximation.
+
+    Raises
+    ------
+    TooLargeError
+        Beyond the exact solvers with no measured approximation: the message names the
+        ``montecarlo.simulate`` call that answers and its estimated cost (or, at a
+        temperature above 1, why nothing reaches it).
 
     References
     ----------
@@ -125,13 +140,13 @@ def collapse_time(
     if _policy_replace(regime, method):
         kw = {} if max_generations is None else {"max_generations": max_generations}
         return _or_approximate(policy_collapse_time, model, regime, method, True,
-                               tol=tol, **kw)
+                               progress, tol=tol, **kw)
     if _overlapping_exact(regime, method, "collapse_time"):
         if not isinstance(regime, MostRecent):
             raise _not_absorbing(regime, "collapse_time")
         kw = {} if max_generations is None else {"max_generations": max_generations}
         return _or_approximate(overlapping_collapse_time, model, regime, method, True,
-                               tol=tol, **kw)
+                               progress, tol=tol, **kw)
     n = _replace_n(regime, "collapse_time")
     tol = check_tol(tol)
     method = check_method(method, ("auto", "coalescent", "marginal"))
@@ -168,7 +183,12 @@ def expected_collapse_time(
 
     Under a sampling policy (``Replace(n, temperature=..., top_k=..., top_p=...)``) the
     chain is not the neutral one: ``"auto"`` then solves the exact chain on count
-    partitions (:func:`modelcollapse.theory.policy_expected_collapse_time`).
+    partitions (:func:`modelcollapse.theory.policy_expected_collapse_time`), and under
+    ``MostRecent`` the window chain. Beyond what those chains can solve, ``"auto"``
+    returns an approximation with a measured relative error band (``.error``, ``.basis``:
+    the effective size for ``MostRecent``, the deterministic hazard at a temperature
+    below 1, top-k then the neutral chain; docs/theory/approximations.md) or refuses with
+    the simulation that answers and its cost (``TooLargeError``).
 
     Parameters
     ----------
@@ -183,7 +203,8 @@ def expected_collapse_time(
     Returns
     -------
     Estimate
-        A float with attributes ``.method`` and ``.exact``.
+        A float with attributes ``.method``, ``.exact`` and, for an approximation,
+        ``.error`` (a relative error band) and ``.basis``.
 
     References
     ----------
@@ -223,7 +244,7 @@ def expected_collapse_time(
 
 
 # ---------------------------------------------------------------------- beyond the exact solvers
-def approximate_collapse(model, regime, law: bool):
+def approximate_collapse(model, regime, law: bool, progress: bool = False):
     """The approximation of the collapse time's mean (``law=False``) or law under
     ``regime``, without its band: the value the comparison of
     ``benchmarks/bench_approx.py`` measures. ``None`` where the approximation does not
@@ -233,7 +254,9 @@ def approximate_collapse(model, regime, law: bool):
     family = family_of(regime)
     if family == "effective-size":
         N = max(1, round(most_recent_effective_size(regime.n, regime.window)))
-        return (collapse_time if law else expected_collapse_time)(model, Replace(N))
+        if law:  # the coalescent law at N_e (a progress bar on request: seconds at 10**6)
+            return collapse_time(model, Replace(N), progress=progress)
+        return expected_collapse_time(model, Replace(N))
     n, policy = regime.n, regime.sampling
     p = _support(model)
     if family == "top-k-neutral":
@@ -242,7 +265,7 @@ def approximate_collapse(model, regime, law: bool):
         if not law:
             inner = expected_collapse_time(ptil, Replace(n))
             return Estimate(1.0 + float(inner), family, False, inner.error)
-        inner = collapse_time(ptil, Replace(n))
+        inner = collapse_time(ptil, Replace(n), progress=progress)
         return GenerationDistribution(
             np.concatenate([[0.0], inner._cdf]), np.concatenate([[1.0], inner._tail]),
             ratio=inner.ratio, tail_terms=(inner._coefs, inner._rates), method=family,
@@ -269,7 +292,8 @@ def _banded(value, method, err_mean, err_law, basis):
     return Estimate(float(value), method, False, err_mean + (value.error or 0.0), basis)
 
 
-def _fallback(model, regime, what: str, law: bool, exact_error: Exception):
+def _fallback(model, regime, what: str, law: bool, exact_error: Exception,
+              progress: bool = False):
     """The approximate mean (``law=False``: an :class:`Estimate`) or law (a
     :class:`GenerationDistribution` with ``exact=False``) of the collapse time with its
     measured bands, or a ``TooLargeError`` naming the simulation that answers it."""
@@ -282,7 +306,8 @@ def _fallback(model, regime, what: str, law: bool, exact_error: Exception):
             fail(what, why + f" (MostRecent with the sampling policy {regime.sampling!r})",
                  model, regime, 10 * n * K * K)
         if K == 1:
-            return (collapse_time if law else expected_collapse_time)(model, Replace(n))
+            return collapse_time(model, Replace(n), progress=progress) if law else \
+                expected_collapse_time(model, Replace(n))
         if K > EIG_MAX_WINDOW:
             fail(what, why + f" (window {K} > {EIG_MAX_WINDOW})", model, regime,
                  10 * n * K * K)
@@ -295,7 +320,7 @@ def _fallback(model, regime, what: str, law: bool, exact_error: Exception):
             fail(what, why + f"; the law at the effective size N_e = {Ne:.3g} is beyond "
                  f"the exact coalescent's max_exact_n = {MAX_EXACT_N} (the mean is "
                  "available: theory.expected_collapse_time)", model, regime, 5 * guess)
-        value = approximate_collapse(model, regime, law)
+        value = approximate_collapse(model, regime, law, progress)
         return _banded(value, family, err_mean, err_law, f"N_e = {Ne:.6g}; {basis}")
     n, policy = regime.n, regime.sampling
     if family is None and policy.temperature <= 1:  # top-p at T = 1
@@ -316,13 +341,14 @@ def _fallback(model, regime, what: str, law: bool, exact_error: Exception):
     p = model.p[model.p > 0]
     if family == "top-k-neutral" and p.size <= policy.top_k:
         # top-k keeps every token: the neutral chain, exactly
-        return (collapse_time if law else expected_collapse_time)(model, Replace(n))
+        return collapse_time(model, Replace(n), progress=progress) if law else \
+            expected_collapse_time(model, Replace(n))
     where = {"temperature": policy.temperature} if family == "deterministic-hazard" \
         else {}
     err_mean, err_law, basis = band(family, n, **where)
     if err_mean is None or (law and err_law is None):
         fail(what, why + f"; {basis}", model, regime, 10 * n)
-    value = approximate_collapse(model, regime, law)
+    value = approximate_collapse(model, regime, law, progress)
     if value is None:
         fail(what, why + "; the deterministic path stalls before a Dirac mass (tied "
              "modes, or top-p keeping several tokens for ever), so the noise decides",

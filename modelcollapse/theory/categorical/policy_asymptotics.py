@@ -31,6 +31,7 @@ from ...models import Categorical, check_categorical, check_positive_int
 from ...regimes import SamplingPolicy
 from ...sampling import sampling_distribution
 from .._results import Estimate
+from .approximate import band
 from .diffusion import littler_rate
 from .policy_chain import _policy_n, _support
 
@@ -150,7 +151,8 @@ def policy_collapse_time_asymptotic(model: Categorical, regime, *, form: str = "
       with the exact one-generation collapse probability along it,
       :math:`E[T] \approx \sum_{m\ge0}\prod_{j=1}^{m}(1 - \sum_i(\bar q^{(j-1)}_i)^n)`
       (``method="deterministic-hazard"``): only the last generation's noise matters,
-      since earlier the minority counts are a positive power of ``n``.
+      since earlier the minority counts are a positive power of ``n``. Its measured
+      relative error band is ``.error`` (docs/theory/approximations.md).
     * ``form="leading"``: the generation at which the deterministic minority mass
       :math:`e^{-\ell_0 T^{-(m-1)}}` equals :math:`\ln 2/n` (hazard 1/2),
       :math:`1 + \ln\!\big(\ln(n/\ln 2)/\ell_0\big)/\ln(1/T)` with
@@ -224,8 +226,9 @@ def policy_collapse_time_asymptotic(model: Categorical, regime, *, form: str = "
             l0 = math.log(top[0] / top[1])
             val = 1.0 + math.log(math.log(n / math.log(2)) / l0) / math.log(1 / T)
             return Estimate(val, "loglog-leading", False)
+        err, _, basis = band("deterministic-hazard", n, temperature=T)
         return Estimate(_deterministic_hazard_mean(p, n, policy), "deterministic-hazard",
-                        False)
+                        False, err, basis)
     if T == 1:
         if policy.top_p is not None and policy.top_p < 1:
             raise UnsupportedRegimeError(
