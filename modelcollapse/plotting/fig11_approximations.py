@@ -106,7 +106,6 @@ def plot(data):
         ax.set_ylim(bottom=1e-6)
         ax.set_xlabel("$n$")
         ax.set_ylabel("relative error of $E[T]$")
-        ax.legend(fontsize=6, ncol=2,
-                  loc="center left" if fam == "top-k-neutral" else "lower left")
+        ax.legend(fontsize=6, ncol=1 if fam == "top-k-neutral" else 2, loc="lower left")
         panel_label(ax, title)
     return fig
