@@ -79,7 +79,7 @@ def _table() -> dict:
         return json.load(f)
 
 
-def _round_up(x: float) -> float:
+def round_up(x: float) -> float:
     """``x`` rounded up to two significant digits (a band is never rounded down)."""
     if x <= 0:
         return 0.0
@@ -114,9 +114,9 @@ def band(family: str, n: int, **where) -> tuple[float | None, float | None, str]
                             f"{family!r} approximation at these parameters")
     nstar = max(g for g in grid if g <= n)
     above = [p for p in pts if p["n"] >= nstar]
-    mean_err = _round_up(max(p["mean_err"] for p in above))
+    mean_err = round_up(max(p["mean_err"] for p in above))
     laws = [p["law_err"] for p in above if p["law_err"] is not None]
-    law_err = _round_up(max(laws)) if laws else None
+    law_err = round_up(max(laws)) if laws else None
     basis = (f"largest error measured at n >= {nstar} over {len(above)} comparisons "
              f"at least as hard (benchmarks/bench_approx.py, {family!r})")
     return mean_err, law_err, basis
@@ -150,12 +150,23 @@ def simulation_hint(model, regime, generations: int, what: str,
             f"{simulator_rate():.1e} steps/s measured by benchmarks/bench_approx.py)")
 
 
+def generations_guess(regime) -> int:
+    """How many generations a simulation of ``regime`` needs to answer a question about
+    collapse or loss: ``20 ln n`` at a temperature below 1 (everything happens within
+    :math:`O(\\log\\log n)` generations), else ten times the neutral time scale,
+    ``10 n`` (``10 n (K+1)^2 / 4`` for a window ``K``: its effective size)."""
+    regime = as_regime(regime)
+    n = getattr(regime, "n", None) or regime.synthetic
+    if regime.sampling.temperature < 1:
+        return max(1, int(20 * math.log(n + 1)))
+    K = getattr(regime, "window", 1)
+    return 10 * n * (K + 1) ** 2 // 4
+
+
 def simulation_fallback(what: str):
     """Decorator: a ``TooLargeError`` of the exact solvers leaves ``what`` with the
     simulator call that answers it and its estimated cost appended (generations: the
-    largest ``m`` asked for, else ten times ``n``, the neutral chain's time scale, or
-    ``20 ln n`` at a temperature below 1, where everything happens in ``O(log log n)``
-    generations)."""
+    largest ``m`` asked for, else :func:`generations_guess`)."""
     def deco(fn):
         sig = inspect.signature(fn)
 
@@ -170,10 +181,8 @@ def simulation_fallback(what: str):
                     a = sig.bind(*args, **kwargs).arguments
                     regime = as_regime(a["regime"])
                     m = a.get("m")
-                    n = getattr(regime, "n", None) or regime.synthetic
                     G = int(np.max(m)) if m is not None and np.size(m) else \
-                        int(20 * math.log(n + 1)) if regime.sampling.temperature < 1 \
-                        else 10 * n
+                        generations_guess(regime)
                     hint = simulation_hint(a["model"], regime, max(G, 1), what)
                 except Exception:  # pragma: no cover - the original error says enough
                     raise exc from None

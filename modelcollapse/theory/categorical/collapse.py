@@ -28,7 +28,7 @@ from .._results import Estimate, check_method, check_tol
 from ..distributions import GenerationDistribution
 from . import marginal, rational
 from ._dispatch import _not_absorbing, _overlapping_exact, _policy_replace, _replace_n
-from .approximate import EIG_MAX_WINDOW, band, fail, family_of
+from .approximate import EIG_MAX_WINDOW, band, fail, family_of, generations_guess, round_up
 from .diffusion import diffusion_collapse_time, littler_rate
 from .effective_size import most_recent_effective_size
 from .policy_asymptotics import deterministic_hazards, policy_ld_rate
@@ -289,7 +289,8 @@ def _banded(value, method, err_mean, err_law, basis):
             value._cdf, value._tail, ratio=value.ratio,
             tail_terms=(value._coefs, value._rates), method=method, exact=False,
             error=err_law, error_mean=err_mean, basis=basis)
-    return Estimate(float(value), method, False, err_mean + (value.error or 0.0), basis)
+    return Estimate(float(value), method, False, round_up(err_mean + (value.error or 0.0)),
+                    basis)
 
 
 def _fallback(model, regime, what: str, law: bool, exact_error: Exception,
@@ -304,13 +305,13 @@ def _fallback(model, regime, what: str, law: bool, exact_error: Exception,
         n, K = regime.n, regime.window
         if family is None:
             fail(what, why + f" (MostRecent with the sampling policy {regime.sampling!r})",
-                 model, regime, 10 * n * K * K)
+                 model, regime, generations_guess(regime))
         if K == 1:
             return collapse_time(model, Replace(n), progress=progress) if law else \
                 expected_collapse_time(model, Replace(n))
         if K > EIG_MAX_WINDOW:
             fail(what, why + f" (window {K} > {EIG_MAX_WINDOW})", model, regime,
-                 10 * n * K * K)
+                 generations_guess(regime))
         Ne = most_recent_effective_size(n, K)
         guess = max(1, int(Ne * littler_rate(model.p)))
         err_mean, err_law, basis = band(family, n, window=K, rate=littler_rate(model.p))
@@ -327,7 +328,7 @@ def _fallback(model, regime, what: str, law: bool, exact_error: Exception,
         fail(what, why + "; at T = 1 top-p cuts the tail only while the leading mass is "
              "below top_p, the deterministic path stalls with several tokens and the "
              "neutral noise decides (its deterministic hazard was measured and its error "
-             "grows with n)", model, regime, 10 * n)
+             "grows with n)", model, regime, generations_guess(regime))
     if family is None:  # T > 1: the answer is beyond every method, and the error says why
         if "policy_ld_rate" in why:
             raise exact_error
@@ -347,10 +348,10 @@ def _fallback(model, regime, what: str, law: bool, exact_error: Exception,
         else {}
     err_mean, err_law, basis = band(family, n, **where)
     if err_mean is None or (law and err_law is None):
-        fail(what, why + f"; {basis}", model, regime, 10 * n)
+        fail(what, why + f"; {basis}", model, regime, generations_guess(regime))
     value = approximate_collapse(model, regime, law, progress)
     if value is None:
         fail(what, why + "; the deterministic path stalls before a Dirac mass (tied "
              "modes, or top-p keeping several tokens for ever), so the noise decides",
-             model, regime, 10 * n)
+             model, regime, generations_guess(regime))
     return _banded(value, family, err_mean, err_law, basis)
