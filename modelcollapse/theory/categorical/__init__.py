@@ -16,6 +16,10 @@ diffusion approximations  :mod:`.diffusion`
 two-lineage genealogy     :mod:`.genealogy` (homozygosity of every regime, stationary
                           values), :mod:`.effective_size` (``MostRecent`` as one
                           population)
+beyond the exact chains   :mod:`.approximate` (the measured error bands of
+                          ``method="auto"``'s approximations, the refusals that name a
+                          simulation); the approximations are computed in
+                          :mod:`.collapse` (``approximate_collapse``)
 ========================  ============================================================
 
 The chains, one per kind of regime (each public function says which it uses; the choice
