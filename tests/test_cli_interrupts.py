@@ -21,10 +21,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _default_sigint():
+    # a suite started in the background by a shell without job control inherits SIGINT
+    # ignored, and so would the child (Python then installs no handler): the checks and
+    # their controls need the default disposition, as a program started from a terminal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _python(code: str, tmp_path=None, timeout=60) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=tmp_path or ROOT,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+                          env=env, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=_default_sigint)
 
 
 @pytest.mark.parametrize("handled", [True, False])
@@ -121,7 +129,8 @@ def _interrupt_harness(tmp_path, delays):
         out = tmp_path / f"run{i}"
         p = subprocess.Popen([sys.executable, "-m", "modelcollapse", "harness", "--config",
                               "micro", "--out", str(out)], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=_default_sigint)
         time.sleep(delay)
         if p.poll() is None:
             p.send_signal(signal.SIGINT)
