@@ -3,8 +3,9 @@ exact solvers over the range where both run and against seeded simulation beyond
 
 Run: python benchmarks/bench_approx.py [--quick] [--only FAMILY[,FAMILY]]
 Writes benchmarks/results/approx_errors.json (every comparison) and the bands that the
-library reports, modelcollapse/theory/categorical/approx_bands.json (with --quick or
---only, only the results file, under another name: the bands need the whole run).
+library reports, modelcollapse/theory/categorical/approx_bands.json. --only re-measures
+some families and merges them into the committed results; --quick writes only a results
+file under another name (approx_errors_partial.json).
 
 For each comparison: the approximation (``approximate.approximate_collapse``, the value
 ``auto`` returns, without its band) against a reference, either exact (the window chain,
@@ -102,7 +103,9 @@ def compare_sim(family, model, regime, replicates, seed, generations=None, **par
         return None
     law = approximate_collapse(model, regime, True)
     G = None
-    if generations is not None:  # MostRecent: P(T > m) decays like exp(-m / N_e)
+    if generations == 0:  # a hazard law: nothing survives its horizon
+        G = 6 * law.horizon + 100
+    elif generations is not None:  # MostRecent: P(T > m) decays like exp(-m / N_e)
         Ne = theory.most_recent_effective_size(regime.n, regime.window)
         G = int(float(approx) + generations * Ne)
     t0 = time.perf_counter()
@@ -214,6 +217,30 @@ def hazard(quick):
     return rows + _sim_rows("deterministic-hazard", sims, ["temperature"])
 
 
+def window_hazard(quick):
+    from modelcollapse.theory.categorical.window_laws import (
+        overlapping_collapse_time,
+        overlapping_expected_collapse_time,
+    )
+    models = [Categorical([0.6, 0.4]), Categorical([0.9, 0.1])]
+    temps = (0.5, 0.8) if quick else (0.5, 0.8, 0.95)
+    grid = {2: (6, 10, 20, 40, 80), 3: (6, 9, 15, 30)}
+    regs = [({"make": (lambda n, K=K, T=T: MostRecent(n, K, temperature=T)),
+              "temperature": T, "window": K},
+             [n for n in grid[K] if not quick or n <= 20]) for K in (2, 3) for T in temps]
+    rows = _exact_rows("window-hazard", models, regs, overlapping_expected_collapse_time,
+                       overlapping_collapse_time, ["temperature", "window"], 60)
+    english = Categorical.from_wordfreq("en", top=50_000)
+    sims = [] if quick else [
+        (m, MostRecent(n, K, temperature=T), 2000, [15, i, n, K, int(T * 100)], 0,
+         {"temperature": T, "window": K})
+        for i, m in enumerate(models) for n in (1000, 100_000) for K in (2, 5, 8)
+        for T in (0.5, 0.95)] + [
+        (english, MostRecent(10**6, K, temperature=T), 100, [16, K, int(T * 100)], 0,
+         {"temperature": T, "window": K}) for K, T in ((2, 0.8), (5, 0.8), (5, 0.95))]
+    return rows + _sim_rows("window-hazard", sims, ["temperature", "window"])
+
+
 def top_k(quick):
     from modelcollapse.theory.categorical.policy_laws import (
         policy_collapse_time,
@@ -254,7 +281,8 @@ def diffusion(quick):
 
 
 FAMILIES = {"effective-size": effective_size, "deterministic-hazard": hazard,
-"top-k-neutral": top_k, "diffusion": diffusion}
+            "window-hazard": window_hazard, "top-k-neutral": top_k,
+            "diffusion": diffusion}
 
 
 def simulator_rate() -> dict:
@@ -283,6 +311,9 @@ def domains(rows) -> dict:
                         "rate": [span(fam, "rate")[0], 2.0, "below"]}
         elif fam == "deterministic-hazard":
             out[fam] = {"temperature": [*span(fam, "temperature"), "above"]}
+        elif fam == "window-hazard":
+            out[fam] = {"temperature": [*span(fam, "temperature"), "above"],
+                        "window": [*span(fam, "window"), "above"]}
         else:
             out[fam] = {}
     return out
@@ -334,7 +365,13 @@ def main(argv=None):
         t1 = time.perf_counter()
         rows += FAMILIES[name](args.quick)
         seconds[name] = time.perf_counter() - t1
-    partial = args.quick or args.only
+    partial = args.quick
+    if args.only and not args.quick and RESULTS.exists():  # merge into the committed run
+        with open(RESULTS, encoding="utf-8") as f:
+            old = json.load(f)
+        rows = [r for r in old["rows"] if r["family"] not in names] + rows
+        seconds = {**old.get("seconds", {}), **seconds}
+        names = sorted({r["family"] for r in rows})
     out = {"machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
                        "python": sys.version.split()[0]},
            "modelcollapse": __version__, "quick": args.quick, "families": names,

@@ -110,6 +110,18 @@ def test_temperature_at_scale_is_the_deterministic_hazard():
     assert float(T) == pytest.approx(total, rel=1e-12)
 
 
+def test_window_with_temperature_at_scale_is_the_window_hazard():
+    m = Categorical([0.6, 0.4])
+    T = theory.expected_collapse_time(m, MostRecent(10**5, 3, temperature=0.8))
+    assert (T.method, T.exact) == ("window-hazard", False) and T.error < 0.5
+    # a window of one is Replace: the same hazards as the deterministic path
+    one = theory.expected_collapse_time(m, MostRecent(10**5, 1, temperature=0.8))
+    rep = theory.expected_collapse_time(m, Replace(10**5, temperature=0.8))
+    assert float(one) == pytest.approx(float(rep), rel=1e-12)
+    # older models in the window slow the collapse down
+    assert float(T) > float(rep)
+
+
 def test_top_k_at_scale_shifts_the_neutral_chain():
     m = Categorical([0.4, 0.3, 0.2, 0.1])
     T = theory.expected_collapse_time(m, Replace(10**4, top_k=2))
@@ -136,7 +148,7 @@ def test_estimate_keeps_its_band_through_pickle():
 def test_refusals_name_the_simulation_and_its_cost():
     m = Categorical.uniform(50)
     with pytest.raises(TooLargeError, match=r"montecarlo.simulate\(.*steps"):
-        theory.expected_collapse_time(m, MostRecent(10**6, 5, temperature=0.8))
+        theory.expected_collapse_time(m, MostRecent(10**6, 5, top_k=3))
     with pytest.raises(TooLargeError, match=r"montecarlo.simulate"):
         theory.expected_surviving_tokens(m, Replace(10**6, temperature=0.8), 10)
     with pytest.raises(TooLargeError, match=r"outside the compared range"):
@@ -164,14 +176,15 @@ def _rows():
 
 def _band(row):
     where = {"effective-size": ("window", "rate"),
-             "deterministic-hazard": ("temperature",)}.get(row["family"], ())
+             "deterministic-hazard": ("temperature",),
+             "window-hazard": ("temperature", "window")}.get(row["family"], ())
     return approximate.band(row["family"], row["n"], **{k: row[k] for k in where})
 
 
 def test_every_committed_error_lies_inside_its_band():
     rows = _rows()
     assert {r["family"] for r in rows} == {"effective-size", "deterministic-hazard",
-                                           "top-k-neutral", "diffusion"}
+                                           "window-hazard", "top-k-neutral", "diffusion"}
     for r in rows:
         mean_band, law_band, _ = _band(r)
         assert r["mean_err"] <= mean_band, r
@@ -192,6 +205,7 @@ def test_band_check_can_fail():
 @pytest.mark.parametrize("family, regime_repr", [
     ("effective-size", "MostRecent(n=10, window=2)"),
     ("deterministic-hazard", "Replace(n=100, temperature=0.5)"),
+    ("window-hazard", "MostRecent(n=10, window=2, temperature=0.5)"),
     ("top-k-neutral", "Replace(n=10, top_k=2)"),
     ("diffusion", "Replace(n=1000)"),
 ])

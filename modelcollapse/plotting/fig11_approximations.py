@@ -44,7 +44,7 @@ def compute(quick: bool = False) -> dict:
         rows = json.load(f)["rows"]
     out: dict = {"params": {"source": str(path.name), "comparisons": len(rows)}}
     groups = {"effective-size": "window", "deterministic-hazard": "temperature",
-              "top-k-neutral": "top_k", "diffusion": None}
+              "window-hazard": "temperature", "top-k-neutral": "top_k", "diffusion": None}
     for fam, key in groups.items():
         sel = [r for r in rows if r["family"] == fam]
         for r in sel:
@@ -53,7 +53,8 @@ def compute(quick: bool = False) -> dict:
             out.setdefault(g + "|err", []).append(r["mean_err"])
         ns = np.unique(np.geomspace(min(r["n"] for r in sel), 1e7, 60).astype(int))
         where = {"effective-size": {"window": 2, "rate": 2.0},
-                 "deterministic-hazard": {"temperature": 0.3}}.get(fam, {})
+                 "deterministic-hazard": {"temperature": 0.3},
+                 "window-hazard": {"temperature": 0.5, "window": 2}}.get(fam, {})
         band = [approximate.band(fam, int(n), **where)[0] for n in ns]
         out[f"band|{fam}|n"] = ns
         out[f"band|{fam}|err"] = np.array([np.nan if b is None else b for b in band])
@@ -71,8 +72,9 @@ def plot(data):
     size: the error is a few generations of transient, so it falls like ``1/n``. (b) A
     temperature below 1 against the deterministic hazard: exact chains to ``n = 2999``,
     simulation of two-token models at ``10^4`` and ``10^5`` and of the 50,000-word English
-    model at ``10^6``. (c) Top-k at ``T = 1`` against the shifted neutral chain, and
-    Littler's diffusion against the exact coalescent."""
+    model at ``10^6``; diamonds: ``MostRecent(n, K)`` with a temperature against the
+    window's deterministic hazard (dashed: its band). (c) Top-k at ``T = 1`` against the
+    shifted neutral chain, and Littler's diffusion against the exact coalescent."""
     fig, axes = figure("double", 2.6, 1, 3)
     panels = [("effective-size", "window", "$K$", axes[0], "(a) MostRecent, $N_e$"),
               ("deterministic-hazard", "temperature", "$T$", axes[1],
@@ -94,6 +96,22 @@ def plot(data):
                         f"{fam}|{val}|exact|n" not in data else None)
         ax.step(data[f"band|{fam}|n"], data[f"band|{fam}|err"], where="post", color="k",
                 lw=0.8, label="reported band")
+        if fam == "deterministic-hazard":  # MostRecent with a temperature: diamonds
+            for i, val in enumerate(sorted(
+                    {k.split("|")[1] for k in data if k.startswith("window-hazard|")
+                     and not k.startswith("band|")}, key=float)):
+                for ref, fill in (("exact", True), ("simulation", False)):
+                    g = f"window-hazard|{val}|{ref}"
+                    if g + "|n" in data:
+                        c = colors[keys.index(val) % len(colors)] if val in keys \
+                            else colors[i % len(colors)]
+                        ax.plot(data[g + "|n"], data[g + "|err"], "D", ms=2.5, color=c,
+                                mfc=c if fill else "none")
+            ax.plot([], [], "D", ms=2.5, color="0.3", mfc="none",
+                    label="MostRecent, $K$ = 2-8")
+            ax.step(data["band|window-hazard|n"], data["band|window-hazard|err"],
+                    where="post", color="0.45", lw=0.8, ls="--",
+                    label="band, MostRecent")
         if fam == "top-k-neutral":
             for ref in ("exact",):
                 g = f"diffusion||{ref}"
@@ -103,7 +121,7 @@ def plot(data):
                     color="0.45", lw=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_ylim(bottom=1e-6)
+        ax.set_ylim(bottom=1e-10 if fam == "deterministic-hazard" else 1e-6)
         ax.set_xlabel("$n$")
         ax.set_ylabel("relative error of $E[T]$")
         ax.legend(fontsize=6, ncol=1 if fam == "top-k-neutral" else 2, loc="lower left")

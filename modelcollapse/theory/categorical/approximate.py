@@ -6,7 +6,7 @@ that would not fit in time or memory says so up front (``TooLargeError``) and
 :func:`modelcollapse.theory.categorical.collapse.collapse_time` and
 :func:`~modelcollapse.theory.categorical.collapse.expected_collapse_time` fall back to an
 approximation; the other quantities refuse with the simulator call that answers them
-(:func:`simulation_fallback`). Four approximations have measured bands:
+(:func:`simulation_fallback`). Five approximations have measured bands:
 
 ``"effective-size"``
     ``MostRecent(n, K)``, plain sampling: the neutral chain of ``Replace`` with the
@@ -18,6 +18,10 @@ approximation; the other quantities refuse with the simulator call that answers 
     from the one-generation collapse probabilities along the deterministic path
     :math:`\bar q^{(j)} = \pi^j(p^{(0)})`,
     :math:`P(T > m) \approx \prod_{j \le m}(1 - \sum_i (\bar q_i^{(j-1)})^n)`.
+``"window-hazard"``
+    ``MostRecent(n, K)`` with a temperature below 1: the same along the deterministic
+    path of the window (each fit the mean of the laws of the ``K`` latest models, each
+    of which gives :math:`\lfloor n/K \rfloor` samples).
 ``"top-k-neutral"``
     ``Replace(n, top_k=k)`` at ``T = 1``: the first generation keeps the ``k`` most
     likely tokens, after which top-k acts on at most ``k`` tokens and the chain is the
@@ -214,8 +218,10 @@ def family_of(regime) -> str | None:
     """The approximation that covers the collapse time under ``regime`` (``None``: none
     does)."""
     regime = as_regime(regime)
-    if isinstance(regime, MostRecent) and regime.sampling.plain:
-        return "effective-size"
+    if isinstance(regime, MostRecent):
+        if regime.sampling.plain:
+            return "effective-size"
+        return "window-hazard" if regime.sampling.temperature < 1 else None
     if isinstance(regime, Replace) and not regime.sampling.plain:
         return _policy_family(regime.sampling)
     return None

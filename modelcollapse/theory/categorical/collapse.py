@@ -272,7 +272,9 @@ def approximate_collapse(model, regime, law: bool, progress: bool = False):
             exact=False)
     if family is None:
         raise ValueError(f"no approximation of the collapse time covers {regime!r}")
-    hs = deterministic_hazards(p, n, policy) if p.size > 1 else np.array([1.0])
+    window = regime.window if isinstance(regime, MostRecent) else 1
+    hs = deterministic_hazards(p, n, policy, window=window) if p.size > 1 \
+        else np.array([1.0])
     if hs is None:
         return None
     surv = np.concatenate([[1.0], np.cumprod(1.0 - hs)])  # P(T > m), m = 0..M
@@ -301,7 +303,7 @@ def _fallback(model, regime, what: str, law: bool, exact_error: Exception,
     regime = as_regime(regime)
     why = str(exact_error).rstrip(".")
     family = family_of(regime)
-    if isinstance(regime, MostRecent):
+    if isinstance(regime, MostRecent) and family != "window-hazard":
         n, K = regime.n, regime.window
         if family is None:
             fail(what, why + f" (MostRecent with the sampling policy {regime.sampling!r})",
@@ -345,7 +347,8 @@ def _fallback(model, regime, what: str, law: bool, exact_error: Exception,
         return collapse_time(model, Replace(n), progress=progress) if law else \
             expected_collapse_time(model, Replace(n))
     where = {"temperature": policy.temperature} if family == "deterministic-hazard" \
-        else {}
+        else {"temperature": policy.temperature, "window": regime.window} \
+        if family == "window-hazard" else {}
     err_mean, err_law, basis = band(family, n, **where)
     if err_mean is None or (law and err_law is None):
         fail(what, why + f"; {basis}", model, regime, generations_guess(regime))

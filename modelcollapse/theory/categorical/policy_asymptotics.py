@@ -43,26 +43,42 @@ __all__ = [
 
 # ---------------------------------------------------------------------- large n
 def deterministic_hazards(p: np.ndarray, n: int, policy: SamplingPolicy,
-                          max_generations: int = 10_000) -> np.ndarray | None:
-    r"""The hazards :math:`h_j = \sum_i (\bar q^{(j-1)}_i)^n`, ``j = 1, 2, ...``, along
-    the deterministic path :math:`\bar q^{(0)} = p^{(0)}`,
-    :math:`\bar q^{(j)} = \pi(\bar q^{(j-1)})`, until the survival
-    :math:`\prod_j (1 - h_j)` falls below ``1e-17``; ``None`` when the path stalls at a
-    fixed point that is not a Dirac mass (tied modes, top-k or top-p at ``T = 1``: the
-    noise then decides) or has not collapsed within ``max_generations``."""
-    q = p.copy()
+                          max_generations: int = 10_000, window: int = 1
+                          ) -> np.ndarray | None:
+    r"""The hazards :math:`h_m`, ``m = 1, 2, ...``: the probability that the fit of
+    generation ``m`` is a Dirac mass when its samples come from the deterministic path,
+    until the survival :math:`\prod_m (1 - h_m)` falls below ``1e-17``.
+
+    ``window = 1`` (``Replace``): generation ``m`` draws ``n`` samples from
+    :math:`s_m`, :math:`s_1 = p^{(0)}` (real data is drawn plainly),
+    :math:`s_{m+1} = \pi(s_m)`, and :math:`h_m = \sum_i s_{m,i}^n`. ``window = K``
+    (``MostRecent``): generation ``m`` draws :math:`b = \lfloor n/k \rfloor` samples
+    from each of the laws of the :math:`k = \min(K, m)` latest models, the law of
+    model ``j`` being :math:`p^{(0)}` for ``j = 0`` and :math:`\pi(\bar q^{(j)})`
+    otherwise, :math:`\bar q^{(m)}` the mean of the ``k`` laws, and
+    :math:`h_m = \sum_i \prod_j s_{j,i}^b`. ``None`` when the path stalls at a fixed
+    point that is not a Dirac mass (tied modes, top-k or top-p at ``T = 1``: the noise
+    then decides) or has not collapsed within ``max_generations``."""
+    laws = [p.copy()]  # the sampling law of model j (p^(0) drawn plainly)
     surv, hs = 1.0, []
-    for _j in range(1, max_generations + 1):
-        with np.errstate(under="ignore"):
-            h = float(np.exp(n * np.log(q[q > 0])).sum())
-        hs.append(min(h, 1.0))
-        surv *= max(1.0 - h, 0.0)
-        if surv < 1e-17:
-            return np.array(hs)
-        q_next = sampling_distribution(q, policy)
-        if np.array_equal(q_next, q) or np.allclose(q_next, q, rtol=1e-15, atol=0.0):
-            return None
-        q = q_next
+    with np.errstate(under="ignore", divide="ignore"):
+        for m in range(1, max_generations + 1):
+            k = min(window, m)
+            b = n // k
+            src = laws[-k:]
+            logs = sum(b * np.log(s) for s in src)  # -inf where a law lacks the token
+            h = float(np.exp(logs[np.isfinite(logs)]).sum())
+            hs.append(min(h, 1.0))
+            surv *= max(1.0 - h, 0.0)
+            if surv < 1e-17:
+                return np.array(hs)
+            fit = sum(src) / k
+            nxt = sampling_distribution(fit, policy)
+            if np.allclose(nxt, laws[-1], rtol=1e-15, atol=0.0) and all(
+                    np.allclose(nxt, s, rtol=1e-15, atol=0.0) for s in src):
+                return None
+            laws.append(nxt)
+            del laws[:-window]
     return None
 
 
