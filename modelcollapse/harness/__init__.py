@@ -24,10 +24,28 @@ from pathlib import Path
 from ..errors import WrongTypeError
 from ._config import CONFIGS, HarnessConfig
 from ._data import Dataset, load_dataset
+from ._vae_config import VAE_CONFIGS, VAEConfig
 
-__all__ = ["CONFIGS", "REGIMES", "Dataset", "HarnessConfig", "check_dependencies",
-           "compare_regimes", "load_dataset",
-           "load_results", "plot_results", "resolve_regime", "run_harness"]
+__all__ = ["CONFIGS", "REGIMES", "VAE_CONFIGS", "Dataset", "HarnessConfig", "VAEConfig",
+           "check_dependencies", "compare_regimes", "load_dataset",
+           "load_results", "plot_results", "resolve_regime", "run_harness",
+           "run_vae_chain"]
+
+
+def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *, seed: int = 0,
+                  progress: bool = False) -> dict:
+    """The VAE chain of Shumailov et al. (2024) on scikit-learn's digits: see
+    :func:`modelcollapse.harness._vae.run_vae_chain` (JAX, Equinox, Optax and
+    scikit-learn are imported here, not with the package)."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        raise ImportError("the VAE chain needs scikit-learn (its digits and classifier): "
+                          "pip install \"modelcollapse[jax]\"") from exc
+    check_dependencies()
+    from ._vae import run_vae_chain as run
+
+    return run(config, regime, generations, seed=seed, progress=progress)
 
 REGIMES = ("replace", "mix", "mix-fresh", "accumulate", "most-recent", "randomly-sampled")
 """Regime kinds the harness runs (every :class:`~modelcollapse.regimes.Regime` but

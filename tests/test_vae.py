@@ -1,0 +1,94 @@
+"""The VAE chain (Shumailov et al.'s second system) on scikit-learn's digits: its
+configuration, regimes and measurements (fast), and a tiny chain end to end (slow)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("equinox")
+pytest.importorskip("sklearn")
+
+from modelcollapse import AccumulateSubsample, Mix, MostRecent, Replace
+from modelcollapse.errors import UnsupportedRegimeError, WrongTypeError
+from modelcollapse.harness import (
+    VAE_CONFIGS,
+    VAEConfig,
+    _vae,
+    run_vae_chain,
+)
+
+
+def test_config_rejects_bad_values_naming_them():
+    base = VAE_CONFIGS["tiny"].to_dict()
+    for field, value, err in (("images", 0, ValueError), ("images", 1798, ValueError),
+                              ("latent", 2.5, WrongTypeError), ("epochs", True, WrongTypeError),
+                              ("pairs", 600, ValueError), ("lr", 0.0, ValueError),
+                              ("lr", "fast", WrongTypeError)):
+        with pytest.raises(err, match=field):
+            VAEConfig(**{**base, field: value})
+
+
+def test_regimes_map_to_real_and_synthetic_blocks():
+    cfg = VAE_CONFIGS["tiny"]
+    assert _vae._plan("replace", cfg) == (0, cfg.images)
+    assert _vae._plan(Replace(200), cfg) == (0, 200)
+    assert _vae._plan(Mix(100, 200), cfg) == (100, 200)
+    assert _vae._plan("mix:30:60", cfg) == (30, 60)
+    for bad in (AccumulateSubsample(100), MostRecent(100, 2), Replace(100, temperature=0.5),
+                Mix(10, 20, fresh=True)):
+        with pytest.raises(UnsupportedRegimeError):
+            _vae._plan(bad, cfg)
+    with pytest.raises(WrongTypeError):
+        _vae._plan(3, cfg)
+    with pytest.raises(ValueError, match="unknown VAE configuration"):
+        run_vae_chain("huge")
+
+
+class _FirstPixel:
+    """A stand-in classifier: class 1 if the first pixel is lit, else 0."""
+
+    def predict(self, x):
+        return (np.asarray(x)[:, 0] > 0.5).astype(int)
+
+
+def test_measure_against_hand_values():
+    x = np.zeros((4, 64), dtype=np.float32)
+    x[0, 0] = x[1, 0] = 1.0  # two images with the first pixel lit, two blank
+    out = _vae.measure(x, _FirstPixel(), pairs=4)
+    # pixel 0 takes 1, 1, 0, 0: variance 1/4; the other 63 pixels 0
+    assert out["pixel_variance"] == pytest.approx(0.25 / 64)
+    # pairs: (lit, lit) 0, (blank, blank) 0, four (lit, blank) pairs at distance 1
+    assert out["pairwise_distance"] == pytest.approx(4 / 6)
+    assert out["class_proportions"][:2] == [0.5, 0.5]
+    assert out["class_entropy"] == pytest.approx(math.log(2))
+    assert out["class_homozygosity"] == pytest.approx(0.5)
+
+
+def test_digits_ship_with_the_package_and_the_classifier_reads_them():
+    X, y = _vae.load_digits_data()
+    assert X.shape == (1797, 64) and X.dtype == np.float32
+    assert X.min() == 0.0 and X.max() == 1.0 and set(y) == set(range(10))
+
+
+@pytest.mark.slow
+def test_tiny_chain_loses_diversity_and_is_reproducible():
+    res = run_vae_chain("tiny", "replace", 2, seed=0)
+    again = run_vae_chain("tiny", "replace", 2, seed=0)
+    def untimed(records):
+        return [{k: v for k, v in x.items() if k != "train_seconds"} for x in records]
+
+    assert untimed(res["records"]) == untimed(again["records"])  # seeded end to end
+    assert res["classifier_accuracy"] > 0.9
+    r = res["records"]
+    assert [x["generation"] for x in r] == [0, 1, 2]
+    assert r[0]["class_entropy"] > 1.5  # generation 0 draws many digits
+    assert r[2]["pixel_variance"] < r[0]["pixel_variance"]
+    assert r[2]["pairwise_distance"] < r[0]["pairwise_distance"]
+    # the neutral chain's homozygosity, by its closed form 1 - (1 - S_0)(1 - 1/n)^m
+    S0, n = r[0]["class_homozygosity"], res["synthetic_per_generation"]
+    for x in r:
+        assert x["theory_homozygosity"] == pytest.approx(
+            1 - (1 - S0) * (1 - 1 / n) ** x["generation"], rel=1e-12)
