@@ -92,3 +92,29 @@ def test_tiny_chain_loses_diversity_and_is_reproducible():
     for x in r:
         assert x["theory_homozygosity"] == pytest.approx(
             1 - (1 - S0) * (1 - 1 / n) ** x["generation"], rel=1e-12)
+
+
+def test_cli_refuses_a_bad_regime_before_writing(tmp_path, capsys):
+    from modelcollapse.cli import main
+
+    out = tmp_path / "runs"
+    with pytest.raises(SystemExit) as exc:
+        main(["vae", "--regime", "accumulate:100", "--out", str(out)])
+    assert exc.value.code == 2 and "Replace(n) and Mix" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_interrupted_chain_resumes_with_the_same_numbers(tmp_path):
+    def untimed(records):
+        return [{k: v for k, v in x.items() if k != "train_seconds"} for x in records]
+
+    straight = run_vae_chain("tiny", "mix:100:200", 2, seed=3)
+    run_vae_chain("tiny", "mix:100:200", 1, seed=3, out_dir=tmp_path)  # "interrupted"
+    resumed = run_vae_chain("tiny", "mix:100:200", 2, seed=3, out_dir=tmp_path)
+    assert untimed(resumed["records"]) == untimed(straight["records"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "vae.json", "vae_gen0.eqx", "vae_gen1.eqx", "vae_gen2.eqx"]
+    assert "theory_homozygosity" not in straight["records"][1]  # Mix: no neutral chain
+    with pytest.raises(ValueError, match="another configuration"):
+        run_vae_chain("tiny", "mix:100:200", 2, seed=4, out_dir=tmp_path)

@@ -33,7 +33,7 @@ __all__ = ["CONFIGS", "REGIMES", "VAE_CONFIGS", "Dataset", "HarnessConfig", "VAE
 
 
 def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *, seed: int = 0,
-                  progress: bool = False) -> dict:
+                  progress: bool = False, out_dir=None) -> dict:
     """The VAE chain of Shumailov et al. (2024) on scikit-learn's digits: see
     :func:`modelcollapse.harness._vae.run_vae_chain` (JAX, Equinox, Optax and
     scikit-learn are imported here, not with the package)."""
@@ -45,7 +45,7 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *, seed
     check_dependencies()
     from ._vae import run_vae_chain as run
 
-    return run(config, regime, generations, seed=seed, progress=progress)
+    return run(config, regime, generations, seed=seed, progress=progress, out_dir=out_dir)
 
 REGIMES = ("replace", "mix", "mix-fresh", "accumulate", "most-recent", "randomly-sampled")
 """Regime kinds the harness runs (every :class:`~modelcollapse.regimes.Regime` but

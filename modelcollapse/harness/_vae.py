@@ -181,8 +181,21 @@ def _plan(regime, config: VAEConfig) -> tuple[int, int]:
     return real, synth
 
 
+#: Images of each generation kept in the results for the sample grids (decoded from the
+#: first latent draws of the evaluation set).
+GRID_IMAGES = 16
+
+
+def _save_model(path, model) -> None:
+    import os
+
+    tmp = path.with_name(path.name + ".tmp")
+    eqx.tree_serialise_leaves(tmp, model)
+    os.replace(tmp, path)
+
+
 def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
-                  seed: int = 0, progress: bool = False) -> dict:
+                  seed: int = 0, progress: bool = False, out_dir=None) -> dict:
     """Train generation 0 on ``config.images`` real digits, then ``generations`` more,
     each on images decoded from the previous generation's prior (and, under ``Mix``, a
     fixed block of real digits). Returns a dict with the configuration, the regime, the
@@ -190,8 +203,17 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
     time, :func:`measure`'s statistics, the neutral chain's ``theory_homozygosity``).
 
     Every generation starts from the same initialisation and mini-batch keys (common
-    random numbers) and is measured on images decoded from the same latent draws."""
+    random numbers) and is measured on images decoded from the same latent draws.
+
+    ``out_dir``: the results (``vae.json``) and each generation's model
+    (``vae_gen<m>.eqx``) are written there whole after every generation; a run into a
+    folder that holds an earlier run of the same configuration, regime and seed
+    continues after its last finished generation, with the same numbers as an
+    uninterrupted run. Every argument and the folder are checked before any work."""
+    import json
+
     from .. import theory
+    from ..files import check_output_path, write_text
     from ..models import Categorical
 
     if isinstance(config, str):
@@ -204,6 +226,22 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
     if isinstance(generations, bool) or not isinstance(generations, int) or generations < 0:
         raise ValueError(f"generations must be a non-negative integer, got {generations!r}")
     real_n, synth_n = _plan(regime, config)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    spec = regime if isinstance(regime, str) else as_regime(regime).spec
+    head = {"config": config.to_dict(), "regime": spec, "seed": seed,
+            "real_per_generation": real_n, "synthetic_per_generation": synth_n}
+    records, out = [], None
+    if out_dir is not None:
+        out = check_output_path(out_dir, "out_dir", folder=True)
+        results = out / "vae.json"
+        if results.exists():
+            with open(results, encoding="utf-8") as f:
+                prior = json.load(f)
+            if {k: prior.get(k) for k in head} != head:
+                raise ValueError(f"out_dir {str(out)!r} holds a VAE run of another "
+                                 "configuration, regime or seed; use another folder")
+            records = prior["records"][:generations + 1]
     X, _ = load_digits_data()
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(X))
@@ -213,8 +251,12 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
     root = jax.random.PRNGKey(seed)
     k_init, k_batches, k_eval, k_data = jax.random.split(root, 4)
     z_eval = np.asarray(jax.random.normal(k_eval, (config.eval_images, config.latent)))
-    records, q0, model = [], None, None
-    for m in range(generations + 1):
+    q0, model = None, None
+    if records:  # resume after the last finished generation
+        q0 = np.asarray(records[0]["class_proportions"])
+        last = records[-1]["generation"]
+        model = eqx.tree_deserialise_leaves(out / f"vae_gen{last}.eqx", VAE(config, k_init))
+    for m in range(len(records), generations + 1):
         if m == 0:
             data = real0
         else:
@@ -223,20 +265,25 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
             data = np.concatenate([real_block, decode_prior(model, z)]) if real_n \
                 else decode_prior(model, z)
         model, info = train_vae(data, config, k_batches, k_init)
-        stats = measure(decode_prior(model, z_eval), clf, config.pairs)
+        decoded = decode_prior(model, z_eval)
+        stats = measure(decoded, clf, config.pairs)
+        stats["grid"] = np.round(decoded[:GRID_IMAGES], 4).tolist()
         if m == 0:
             q0 = np.asarray(stats["class_proportions"])
         if real_n == 0 and q0 is not None and q0.sum() > 0:
             S = theory.homozygosity(Categorical(q0), Replace(synth_n), m)
             stats["theory_homozygosity"] = float(S)
         records.append({"generation": m, **info, **stats})
+        if out is not None:  # the model first: a results file never names a missing one
+            out.mkdir(parents=True, exist_ok=True)
+            _save_model(out / f"vae_gen{m}.eqx", model)
+            write_text(out / "vae.json", json.dumps(
+                {**head, "classifier_accuracy": acc, "max_entropy": math.log(10),
+                 "records": records}, indent=1))
         if progress:
             print(f"generation {m}: loss {info['train_loss']:.2f}, pixel variance "
                   f"{stats['pixel_variance']:.4f}, pairwise distance "
                   f"{stats['pairwise_distance']:.3f}, class entropy "
                   f"{stats['class_entropy']:.3f}", flush=True)
-    spec = regime if isinstance(regime, str) else as_regime(regime).spec
-    return {"config": config.to_dict(), "regime": spec, "seed": seed,
-            "classifier_accuracy": acc, "real_per_generation": real_n,
-            "synthetic_per_generation": synth_n, "records": records,
-            "max_entropy": math.log(10)}
+    return {**head, "classifier_accuracy": acc, "max_entropy": math.log(10),
+            "records": records}
