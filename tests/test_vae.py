@@ -115,6 +115,31 @@ def test_interrupted_chain_resumes_with_the_same_numbers(tmp_path):
     assert untimed(resumed["records"]) == untimed(straight["records"])
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "vae.json", "vae_gen0.eqx", "vae_gen1.eqx", "vae_gen2.eqx"]
-    assert "theory_homozygosity" not in straight["records"][1]  # Mix: no neutral chain
+    assert 0 < straight["records"][1]["theory_homozygosity"] < 1  # the fixed-block chain
     with pytest.raises(ValueError, match="another configuration"):
         run_vae_chain("tiny", "mix:100:200", 2, seed=4, out_dir=tmp_path)
+
+
+def test_fixed_block_homozygosity_against_its_chain():
+    q0 = np.array([0.5, 0.3, 0.2] + [0.0] * 7)
+    qr = np.array([0.1, 0.1, 0.8] + [0.0] * 7)
+    # no real block: the toolkit's neutral chain, in closed form
+    S0 = float(q0 @ q0)
+    for m in (0, 1, 5):
+        assert _vae.fixed_block_homozygosity(q0, qr, 0, 40, m) == pytest.approx(
+            1 - (1 - S0) * (1 - 1 / 40) ** m, rel=1e-12)
+    # with a fixed block: seeded simulation of the class chain itself (|z| < 5)
+    rng = np.random.default_rng(7)
+    real, synth, m, R = 30, 20, 4, 20_000
+    a = real / (real + synth)
+    q = np.tile(q0, (R, 1))
+    for _ in range(m):
+        x = np.array([rng.multinomial(synth, row) for row in q]) / synth
+        q = a * qr + (1 - a) * x
+    S = (q * q).sum(axis=1)
+    exact = _vae.fixed_block_homozygosity(q0, qr, real, synth, m)
+    z = (S.mean() - exact) / (S.std(ddof=1) / np.sqrt(R))
+    assert abs(z) < 5
+    # negative control: the neutral chain's value (no real block) is far off
+    wrong = _vae.fixed_block_homozygosity(q0, qr, 0, synth, m)
+    assert abs((S.mean() - wrong) / (S.std(ddof=1) / np.sqrt(R))) > 5

@@ -20,7 +20,8 @@ images a generation is trained on are the empirical frequencies of ``N`` draws f
 previous generation's, so a VAE that reproduced its training set's class mix would move
 them as the neutral categorical chain ``Replace(N)`` started from generation 0's:
 ``theory_homozygosity`` is that chain's exact :math:`E\sum_c (q_c^{(m)})^2`
-(:func:`modelcollapse.theory.homozygosity`), beside the measured one.
+(:func:`modelcollapse.theory.homozygosity`), beside the measured one; under ``Mix`` the
+same chain with the fixed real block (:func:`fixed_block_homozygosity`).
 """
 
 from __future__ import annotations
@@ -156,6 +157,32 @@ def measure(images: np.ndarray, clf, pairs: int) -> dict:
             "class_homozygosity": float(np.sum(q * q))}
 
 
+def fixed_block_homozygosity(q0, q_real, real: int, synthetic: int, m: int) -> float:
+    r""":math:`E\sum_c (q_c^{(m)})^2` of the class mix when every generation is trained on a
+    fixed block of ``real`` images with class mix ``q_real`` and ``synthetic`` draws from
+    the previous generation's mix, generation 0's mix being ``q0`` (a VAE that reproduced
+    its training set's class mix). With :math:`a = r/(r+s)`, :math:`b = s/(r+s)` and
+    :math:`q^{(m)} = a\,q_{\text{real}} + b\,X/s`, :math:`X \sim
+    \mathrm{Mult}(s, q^{(m-1)})`:
+
+    .. math:: \mu_m = a\,q_{\text{real}} + b\,\mu_{m-1},\quad
+              S_m = a^2\|q_{\text{real}}\|^2 + 2ab\,q_{\text{real}}\cdot\mu_{m-1}
+                    + b^2\big(S_{m-1}(1 - 1/s) + 1/s\big),
+
+    from :math:`E X_c^2 = s q_c(1-q_c) + s^2 q_c^2`. ``real = 0`` is the neutral chain
+    ``Replace(s)``: :math:`S_m = 1 - (1 - S_0)(1 - 1/s)^m`."""
+    q0 = np.asarray(q0, dtype=np.float64)
+    qr = np.asarray(q_real, dtype=np.float64)
+    a = real / (real + synthetic)
+    b = 1.0 - a
+    mu, S = q0.copy(), float(q0 @ q0)
+    for _ in range(m):
+        S = a * a * float(qr @ qr) + 2 * a * b * float(qr @ mu) + \
+            b * b * (S * (1 - 1 / synthetic) + 1 / synthetic)
+        mu = a * qr + b * mu
+    return S
+
+
 def _plan(regime, config: VAEConfig) -> tuple[int, int]:
     """``(real, synthetic)`` images per generation ``m >= 1``."""
     if isinstance(regime, str) and regime == "replace":
@@ -248,6 +275,8 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
     real0 = X[order[:config.images]]
     real_block = X[order[:real_n]]
     clf, acc = fit_classifier(seed)
+    q_real = np.bincount(clf.predict(real_block), minlength=10) / real_n if real_n \
+        else None
     root = jax.random.PRNGKey(seed)
     k_init, k_batches, k_eval, k_data = jax.random.split(root, 4)
     z_eval = np.asarray(jax.random.normal(k_eval, (config.eval_images, config.latent)))
@@ -270,9 +299,12 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
         stats["grid"] = np.round(decoded[:GRID_IMAGES], 4).tolist()
         if m == 0:
             q0 = np.asarray(stats["class_proportions"])
-        if real_n == 0 and q0 is not None and q0.sum() > 0:
+        if real_n == 0:  # the toolkit's neutral chain
             S = theory.homozygosity(Categorical(q0), Replace(synth_n), m)
             stats["theory_homozygosity"] = float(S)
+        else:  # the same chain with the fixed real block's class mix
+            stats["theory_homozygosity"] = fixed_block_homozygosity(
+                q0, q_real, real_n, synth_n, m)
         records.append({"generation": m, **info, **stats})
         if out is not None:  # the model first: a results file never names a missing one
             out.mkdir(parents=True, exist_ok=True)

@@ -70,10 +70,10 @@ def plot(data):
     digits: mean pixel variance and mean pairwise distance. Fully synthetic training
     collapses to one image by generation 3; half real data holds a plateau. (c) The class
     mix under a classifier trained on real digits: its homozygosity
-    :math:`\\sum_c q_c^2` against the neutral categorical chain ``Replace(1500)`` from
-    generation 0's mix, the drift a VAE that reproduced its training set's class mix
-    would have: the network's loss of diversity is its fit's, far beyond sampling
-    noise."""
+    :math:`\\sum_c q_c^2` against the neutral categorical chain from generation 0's mix
+    (dashed; under ``Mix`` with the fixed real block's mix), the drift a VAE that
+    reproduced its training set's class mix would have: the network's loss of diversity
+    is its fit's, far beyond sampling noise; real data bounds it."""
     fig, axes = figure("double", 2.8, 1, 3, gridspec_kw={"width_ratios": [1.1, 1, 1]})
     ax = axes[0]
     ax.imshow(data["grid"], cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
@@ -100,11 +100,14 @@ def plot(data):
     for name, color in (("replace", "C0"), ("mix", "C1")):
         ax.plot(data[f"{name}|generation"], data[f"{name}|class_homozygosity"], "o-",
                 ms=3, color=color, label=f"{name.capitalize()}: measured")
-    ax.plot(data["replace|generation"], data["replace|theory_homozygosity"], "k--", lw=1,
-            label="neutral chain Replace(1500)")
+    ax.plot(data["replace|generation"], data["replace|theory_homozygosity"], "--",
+            color="C0", lw=1, label="neutral chain, Replace")
+    if "mix|theory_homozygosity" in data:
+        ax.plot(data["mix|generation"], data["mix|theory_homozygosity"], "--", color="C1",
+                lw=1, label="neutral chain, Mix")
     ax.set_yscale("log")
     ax.set_xlabel("generation $m$")
     ax.set_ylabel(r"class homozygosity $\sum_c q_c^2$")
-    ax.legend(fontsize=6, loc="upper right", bbox_to_anchor=(1.0, 0.8))
+    ax.legend(fontsize=5.5, loc="upper right", bbox_to_anchor=(1.0, 0.72))
     panel_label(ax, "(c) class mix")
     return fig
