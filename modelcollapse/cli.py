@@ -76,8 +76,7 @@ def _collapse_estimate(model, regime, args):
         law = None
         if (args.quantiles or args.plot) and (est.exact or not plain_replace):
             try:
-                law = theory.collapse_time(model, regime, progress=args.progress) \
-                    if plain_replace else theory.collapse_time(model, regime)
+                law = theory.collapse_time(model, regime, progress=args.progress)
             except TooLargeError:
                 law = None  # the mean only (e.g. a law at an effective size > max_exact_n)
         notes = []

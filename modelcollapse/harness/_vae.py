@@ -37,6 +37,7 @@ import optax
 
 from ..errors import UnsupportedRegimeError, WrongTypeError
 from ..regimes import Mix, Regime, Replace, as_regime
+from ._loop import _save_model
 from ._vae_config import VAE_CONFIGS, VAEConfig
 
 PIXELS = 64
@@ -213,14 +214,6 @@ def _plan(regime, config: VAEConfig) -> tuple[int, int]:
 GRID_IMAGES = 16
 
 
-def _save_model(path, model) -> None:
-    import os
-
-    tmp = path.with_name(path.name + ".tmp")
-    eqx.tree_serialise_leaves(tmp, model)
-    os.replace(tmp, path)
-
-
 def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
                   seed: int = 0, progress: bool = False, out_dir=None) -> dict:
     """Train generation 0 on ``config.images`` real digits, then ``generations`` more,
@@ -280,6 +273,8 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
     root = jax.random.PRNGKey(seed)
     k_init, k_batches, k_eval, k_data = jax.random.split(root, 4)
     z_eval = np.asarray(jax.random.normal(k_eval, (config.eval_images, config.latent)))
+    result = {**head, "classifier_accuracy": acc, "max_entropy": math.log(10),
+              "records": records}  # records grows in place, one generation at a time
     q0, model = None, None
     if records:  # resume after the last finished generation
         q0 = np.asarray(records[0]["class_proportions"])
@@ -309,13 +304,10 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
         if out is not None:  # the model first: a results file never names a missing one
             out.mkdir(parents=True, exist_ok=True)
             _save_model(out / f"vae_gen{m}.eqx", model)
-            write_text(out / "vae.json", json.dumps(
-                {**head, "classifier_accuracy": acc, "max_entropy": math.log(10),
-                 "records": records}, indent=1))
+            write_text(out / "vae.json", json.dumps(result, indent=1))
         if progress:
             print(f"generation {m}: loss {info['train_loss']:.2f}, pixel variance "
                   f"{stats['pixel_variance']:.4f}, pairwise distance "
                   f"{stats['pairwise_distance']:.3f}, class entropy "
                   f"{stats['class_entropy']:.3f}", flush=True)
-    return {**head, "classifier_accuracy": acc, "max_entropy": math.log(10),
-            "records": records}
+    return result

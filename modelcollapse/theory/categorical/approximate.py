@@ -98,11 +98,11 @@ def band(family: str, n: int, **where) -> tuple[float | None, float | None, str]
     Wasserstein-1 distance of the law relative to the mean (``None`` where no law was
     compared). ``where`` gives the parameters of the request (e.g. ``window=5``,
     ``temperature=0.8``); none may be harder than every comparison, and only
-    comparisons at least as hard count: a parameter's ``"harder"`` direction in the table says which
-    way the error grows (a larger window, a temperature closer to 1, a smaller Littler
-    rate). Among those, the band is the largest error measured at the largest compared
-    size :math:`n^* \\le n` and above. Outside the compared range, or below the smallest
-    compared ``n``, both bands are ``None`` and ``basis`` says why."""
+    comparisons at least as hard count: a parameter's ``"harder"`` direction in the
+    table says which way the error grows (a larger window, a temperature closer to 1, a
+    smaller Littler rate). Among those, the band is the largest error measured at the
+    largest compared size :math:`n^* \\le n` and above. Outside the compared range, or
+    below the smallest compared ``n``, both bands are ``None`` and ``basis`` says why."""
     fam = _table()["families"][family]
     pts = fam["points"]  # dicts: n, mean_err, law_err (None: no law compared), params
     for key, value in where.items():
@@ -132,6 +132,11 @@ def simulator_rate() -> float:
     return float(_table()["simulator_steps_per_second"])
 
 
+def _samples(regime) -> int:
+    """Synthetic samples per generation (``n``; ``Mix``: its synthetic block)."""
+    return getattr(regime, "n", None) or regime.synthetic
+
+
 def simulation_hint(model, regime, generations: int, what: str,
                     replicates: int = 1000) -> str:
     """The simulator call that answers ``what`` for ``model`` under ``regime``, with its
@@ -139,8 +144,7 @@ def simulation_hint(model, regime, generations: int, what: str,
     tokens cost nothing) at :func:`simulator_rate`."""
     regime = as_regime(regime)
     V = int(np.count_nonzero(model.p))
-    n = getattr(regime, "n", None) or getattr(regime, "synthetic", 1)
-    steps = float(replicates) * generations * min(V, n)
+    steps = float(replicates) * generations * min(V, _samples(regime))
     secs = steps / simulator_rate()
     if secs < 120:
         cost = f"{secs:.0f} s"
@@ -160,7 +164,7 @@ def generations_guess(regime) -> int:
     :math:`O(\\log\\log n)` generations), else ten times the neutral time scale,
     ``10 n`` (``10 n (K+1)^2 / 4`` for a window ``K``: its effective size)."""
     regime = as_regime(regime)
-    n = getattr(regime, "n", None) or regime.synthetic
+    n = _samples(regime)
     if regime.sampling.temperature < 1:
         return max(1, int(20 * math.log(n + 1)))
     K = getattr(regime, "window", 1)
@@ -195,11 +199,6 @@ def simulation_fallback(what: str):
     return deco
 
 
-def _refuse(what: str, why: str, hint: str) -> TooLargeError:
-    return TooLargeError(f"{what}: {why}; no approximation with a measured error covers "
-                         f"it: {hint}")
-
-
 def _policy_family(policy) -> str | None:
     T = policy.temperature
     if T < 1:
@@ -210,7 +209,9 @@ def _policy_family(policy) -> str | None:
 
 
 def fail(what, why, model, regime, generations):
-    raise _refuse(what, why, simulation_hint(model, regime, generations, what))
+    """Refuse ``what`` (``TooLargeError``): why, and the simulation that answers it."""
+    raise TooLargeError(f"{what}: {why}; no approximation with a measured error covers "
+                        f"it: {simulation_hint(model, regime, generations, what)}")
 
 
 # ---------------------------------------------------------------------- collapse time

@@ -74,9 +74,8 @@ def deterministic_hazards(p: np.ndarray, n: int, policy: SamplingPolicy,
                 return np.array(hs)
             fit = sum(src) / k
             nxt = sampling_distribution(fit, policy)
-            if np.allclose(nxt, laws[-1], rtol=1e-15, atol=0.0) and all(
-                    np.allclose(nxt, s, rtol=1e-15, atol=0.0) for s in src):
-                return None
+            if all(np.allclose(nxt, s, rtol=1e-15, atol=0.0) for s in src):
+                return None  # every law in the window is the next one: a fixed point
             laws.append(nxt)
             del laws[:-window]
     return None

@@ -96,28 +96,20 @@ def _support(model: Categorical) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _partition_count(n: int, s: int) -> int:
-    """Partitions of ``n`` into at most ``s`` parts (DP, exact integers)."""
-    # c[j] = partitions of j into parts of size <= s (conjugate: at most s parts)
-    c = [1] + [0] * n
-    for part in range(1, s + 1):
-        for j in range(part, n + 1):
-            c[j] += c[j - part]
-    return c[n]
-
-
-def _partition_count_capped(n: int, s: int, cap: int) -> int:
-    """:func:`_partition_count`, or any number above ``cap`` as soon as the count is
-    known to exceed it (the count grows with the parts allowed, and already with two
-    parts it is ``n // 2 + 1``): the size check of a large ``n`` stays instant."""
-    if s >= 2 and n // 2 + 1 > cap:
+def _partition_count(n: int, s: int, cap: int | None = None) -> int:
+    """Partitions of ``n`` into at most ``s`` parts (DP, exact integers); with ``cap``,
+    any number above it as soon as the count is known to exceed it (the count grows with
+    the parts allowed, and already with two parts it is ``n // 2 + 1``), so that the size
+    check of a large ``n`` stays instant."""
+    if cap is not None and s >= 2 and n // 2 + 1 > cap:
         return n // 2 + 1
+    # c[j] = partitions of j into parts of size <= s (conjugate: at most s parts)
     c = [1] + [0] * n
     for part in range(1, min(s, n) + 1):
         for j in range(part, n + 1):
             c[j] += c[j - part]
-        if c[n] > cap:
-            return c[n]
+        if cap is not None and c[n] > cap:
+            break
     return c[n]
 
 
@@ -173,7 +165,7 @@ def _check_size(n: int, s: int, policy: SamplingPolicy, exact: bool) -> None:
     """``TooLargeError`` before any allocation."""
     max_states = EXACT_MAX_STATES if exact else MAX_STATES
     max_work = EXACT_MAX_WORK if exact else MAX_WORK
-    states = _partition_count_capped(n, s, max_states)
+    states = _partition_count(n, s, max_states)
     at_least = states > max_states
     if not at_least:
         states, work, first = _cost(n, s, policy)
