@@ -636,6 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     harness_cli.add_parser(sub)
     harness_cli.add_vae_parser(sub)
+    harness_cli.add_perplexity_parser(sub)
     figures_cli.add_parser(sub)
     sweep_cli.add_parser(sub)
     return parser
@@ -644,7 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("figures", "harness", "vae"):  # files, never windows
+    if args.command in ("figures", "harness", "vae", "perplexity"):  # files, never windows
         import matplotlib
 
         matplotlib.use("Agg")

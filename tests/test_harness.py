@@ -336,3 +336,146 @@ def test_cli_sampling_flags_set_the_regimes_policy(runs, capsys):
     assert res["regime"]["spec"] == "replace:2000:temperature=0.8:top_k=7"
     assert res["regime"]["temperature"] == 0.8 and res["regime"]["top_k"] == 7
     assert out["results"].endswith("replace_2000_temperature=0.8_top_k=7/results.json")
+
+
+# ---------------------------------------------------------------- the perplexity study
+@pytest.fixture(scope="module")
+def study(runs):
+    from modelcollapse.harness import run_perplexity_study
+
+    return run_perplexity_study("micro", "real-10", 2, out_dir=runs["out"], seed=0)
+
+
+def _one_by_one(model, seqs):
+    """Each sequence scored alone by the held-out loss's function (the summed
+    cross-entropy of one window), divided by its L - 1 predicted tokens."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from modelcollapse.harness._train import _batch_loss
+
+    return np.array([float(_batch_loss(model, jnp.asarray(s[None], jnp.int32)))
+                     / (len(s) - 1) for s in seqs])
+
+
+def test_perplexity_study_scores_every_training_sequence(study):
+    """Every sequence of every corpus is scored by generation 0: the counts, the stored
+    scores against each sequence scored alone (with a negative control: the
+    generation-1 model's scores differ), the summaries against the stored scores, the
+    epochs, and the unigram scores against the real corpus's unigram law."""
+    import numpy as np
+
+    from modelcollapse.harness._loop import _load_model
+    from modelcollapse.harness._perplexity import load_scores, model_log_perplexity
+
+    cfg = CONFIGS["micro"]
+    L, N = cfg.sample_length, cfg.corpus_tokens
+    R = round(0.1 * N)
+    path = pathlib.Path(study["results_path"])
+    assert path.parent.name == f"mix_{R}_{N - R}-finetune"
+    assert study["epochs"] == 10 and study["init"] == "finetune" and study["perplexity"]
+    gens = study["generations"]
+    assert [g["perplexity"]["sequences"] for g in gens] == [N // L, R // L,
+                                                             R // L + (N - R) // L]
+    assert [g.get("iterations") for g in gens] == [
+        None, -(-10 * R // (cfg.batch * cfg.context)),
+        -(-10 * N // (cfg.batch * cfg.context))]
+    scores = load_scores(path.parent / "perplexity.npz")
+    assert sorted(scores) == ["gen_000", "gen_001", "gen_002", "uni_000", "uni_001",
+                              "uni_002"]
+    vocab = study["data"]["vocab_size"]
+    gen0 = _load_model(path.parent.parent / "gen_000.eqx", cfg, vocab)
+    gen1 = _load_model(path.parent / "gen_001.eqx", cfg, vocab)
+    real = np.load(path.parent / "real.npy")
+    seqs = real[:(R // L) * L].reshape(-1, L)
+    np.testing.assert_allclose(scores["gen_001"], _one_by_one(gen0, seqs), atol=2e-5)
+    syn = np.load(path.parent / "samples_002_001.npy")  # 211 sequences: a padded batch
+    syn = syn[:(syn.size // L) * L].reshape(-1, L)
+    assert syn.shape[0] % cfg.sample_batch
+    np.testing.assert_allclose(scores["gen_002"][R // L:], _one_by_one(gen0, syn),
+                               atol=2e-5)
+    by_gen1 = model_log_perplexity(gen1, seqs, cfg.sample_batch)
+    assert np.abs(by_gen1 - scores["gen_001"]).max() > 1e-3  # the check can fail
+    # generation 2's corpus: the same real block first, its scores unchanged
+    np.testing.assert_array_equal(scores["gen_002"][:R // L], scores["gen_001"])
+    lo, hi = study["perplexity_study"]["real_range_log"]
+    assert lo == pytest.approx(np.quantile(scores["gen_000"], 0.01), rel=1e-6)
+    for g in gens:
+        s = scores[f"gen_{g['generation']:03d}"]
+        p = g["perplexity"]
+        assert p["quantiles"]["0.5"] == pytest.approx(np.exp(np.quantile(s, 0.5)), rel=1e-6)
+        assert p["above_real"] == pytest.approx(float((s > hi).mean()))
+        assert sum(p["histogram"]) == s.size
+    counts = np.asarray(study["real_unigram"]["counts"], float)
+    logq = np.log(np.maximum(counts, 1) / counts.sum())
+    np.testing.assert_allclose(scores["uni_001"], -logq[seqs[:, 1:]].mean(axis=1),
+                               rtol=1e-6)
+
+
+def test_perplexity_study_theory_and_resume(study, runs, capsys):
+    """The record's sampling-only law is theory.sequence_perplexity's for the run's Mix;
+    a re-run trains nothing and gives the same records; the CLI prints the table."""
+    import numpy as np
+
+    from modelcollapse import theory
+    from modelcollapse.harness import run_perplexity_study
+    from modelcollapse.models import Categorical
+    from modelcollapse.regimes import Regime
+
+    counts = np.asarray(study["real_unigram"]["counts"], float)
+    law = theory.sequence_perplexity(Categorical(counts / counts.sum()),
+                                     Regime.from_spec(study["regime"]["spec"]), [1, 2],
+                                     CONFIGS["micro"].sample_length - 1)
+    th = study["generations"][2]["perplexity_theory"]
+    assert th["shift_sd_from_gen1"] == pytest.approx(law.shift_sd[1])
+    assert th["shift_from_gen1"] == pytest.approx(
+        study["generations"][2]["unigram_perplexity"]["mean_log"]
+        - study["generations"][1]["unigram_perplexity"]["mean_log"])
+    again = run_perplexity_study("micro", "real-10", 2, out_dir=runs["out"], seed=0)
+    assert again["invocations"][-1]["trained"] == []
+    assert again["generations"] == study["generations"]
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="command")
+    harness_cli.add_perplexity_parser(sub)
+    args = ap.parse_args(["perplexity", "--config", "micro", "--setting", "real-10",
+                          "--generations", "2", "--out", str(runs["out"]),
+                          "--snippets", "0,2"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "real text's 1-99% range" in out and "generation 2 writes:" in out
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"setting": "bogus"}, ValueError, "setting must be one of"),
+    ({"temperature": 0.0}, ValueError, "temperature"),
+    ({"config": "huge"}, ValueError, "unknown config"),
+])
+def test_perplexity_study_bad_arguments(tmp_path, kwargs, exc, match):
+    from modelcollapse.harness import run_perplexity_study
+
+    args = {"config": "micro", "setting": "no-real"} | kwargs
+    with pytest.raises(exc, match=match):
+        run_perplexity_study(args.pop("config"), args.pop("setting"), 2,
+                             out_dir=tmp_path / "out", **args)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"epochs": 0}, ValueError, "epochs must be in"),
+    ({"epochs": float("nan")}, ValueError, "epochs"),
+    ({"epochs": "5"}, TypeError, "epochs must be a real number"),
+    ({"perplexity": "yes"}, TypeError, "perplexity must be True or False"),
+])
+def test_perplexity_and_epochs_are_checked_before_any_file(tmp_path, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        run_harness("micro", "replace", 2, out_dir=tmp_path / "out", **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_scoring_memory_is_checked_first():
+    from modelcollapse.errors import TooLargeError
+    from modelcollapse.harness._perplexity import check_memory
+
+    check_memory(1000, 33, 103, 256, limit=10**8)
+    with pytest.raises(TooLargeError, match="sample_batch"):
+        check_memory(10**9, 33, 103, 256, limit=10**8)

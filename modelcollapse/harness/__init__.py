@@ -26,10 +26,10 @@ from ._config import CONFIGS, HarnessConfig
 from ._data import Dataset, load_dataset
 from ._vae_config import VAE_CONFIGS, VAEConfig
 
-__all__ = ["CONFIGS", "REGIMES", "VAE_CONFIGS", "Dataset", "HarnessConfig", "VAEConfig",
-           "check_dependencies", "compare_regimes", "load_dataset",
-           "load_results", "plot_results", "resolve_regime", "run_harness",
-           "run_vae_chain"]
+__all__ = ["CONFIGS", "PERPLEXITY_SETTINGS", "REGIMES", "VAE_CONFIGS", "Dataset",
+           "HarnessConfig", "VAEConfig", "check_dependencies", "compare_regimes",
+           "load_dataset", "load_results", "plot_results", "resolve_regime", "run_harness",
+           "run_perplexity_study", "run_vae_chain"]
 
 
 def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *, seed: int = 0,
@@ -137,8 +137,20 @@ def _check(config, regime, real_fraction, generations, seed):
     return config, regime, generations
 
 
+def _check_epochs(epochs):
+    if epochs is None:
+        return None
+    from ..models import check_real
+
+    epochs = check_real(epochs, "epochs")
+    if not 0 < epochs <= 10_000:
+        raise ValueError(f"epochs must be in (0, 10000], got {epochs!r}")
+    return epochs
+
+
 def run_harness(config, regime, generations: int | None = None, *, out_dir,
                 real_fraction: float | None = None, seed: int = 0, init: str = "scratch",
+                perplexity: bool = False, epochs: float | None = None,
                 progress=False) -> dict:
     """Train generations ``0..generations`` of the transformer under ``regime``.
 
@@ -171,6 +183,16 @@ def run_harness(config, regime, generations: int | None = None, *, out_dir,
         ``"scratch"``: every generation is a freshly initialised model; ``"finetune"``
         (Shumailov et al.'s setting): every generation fine-tunes the trained
         generation-0 model on its corpus (results in ``...-finetune/``).
+    perplexity : bool
+        Score every sequence of every generation's training corpus with generation 0
+        (Shumailov et al.'s perplexity study; :mod:`modelcollapse.harness._perplexity`):
+        per generation the quantiles, the share outside the real text's 1-99% range and
+        a histogram in the results, every score in ``perplexity.npz``, and the
+        categorical theory's law of the unigram score beside the measured one.
+    epochs : float, optional
+        Train every generation ``m >= 1`` for ``ceil(epochs * corpus tokens / (batch *
+        context))`` iterations instead of ``config.iterations`` (generation 0 keeps the
+        config's).
     progress : bool or callable
         Print progress (or pass each message to the callable).
 
@@ -188,11 +210,59 @@ def run_harness(config, regime, generations: int | None = None, *, out_dir,
     config, regime, generations = _check(config, regime, real_fraction, generations, seed)
     if init not in ("scratch", "finetune"):
         raise ValueError(f"init must be 'scratch' or 'finetune', got {init!r}")
+    if not isinstance(perplexity, bool):
+        raise WrongTypeError(f"perplexity must be True or False, got {perplexity!r}")
+    epochs = _check_epochs(epochs)
     check_dependencies()
     from ._loop import run_loop
 
     return run_loop(config, regime, generations, out_dir=Path(out_dir), seed=seed,
-                    progress=progress, init=init)
+                    progress=progress, init=init, perplexity=perplexity, epochs=epochs)
+
+
+PERPLEXITY_SETTINGS = {
+    "no-real": {"real_fraction": None, "epochs": 5,
+                "label": "no original data, 5 epochs",
+                "regime": "Replace(N): every generation fine-tuned on N samples of the "
+                          "previous one"},
+    "real-10": {"real_fraction": 0.1, "epochs": 10,
+                "label": "10% original data preserved, 10 epochs",
+                "regime": "Mix(0.1 N, 0.9 N): the same 0.1 N samples of generation 0 in "
+                          "every corpus (the real block fixed), plus 0.9 N samples of the "
+                          "previous generation"},
+}
+"""Shumailov et al.'s two settings of the language-model study (Nature 2024, Fig. 1b):
+fine-tuning from generation 0 for 5 epochs on fully synthetic data, or for 10 epochs with
+10% of the original data preserved in every generation. The toolkit's "original data" is
+generation 0's own text (generation 0 is the truth), so the second setting is a ``Mix``
+whose real block is drawn once and kept."""
+
+
+def run_perplexity_study(config="tiny", setting="no-real", generations: int = 9, *,
+                         out_dir, seed: int = 0, temperature: float | None = None,
+                         progress=False) -> dict:
+    """One setting of Shumailov et al.'s perplexity study (:data:`PERPLEXITY_SETTINGS`):
+    :func:`run_harness` with ``init="finetune"``, the setting's regime and epochs and
+    ``perplexity=True``; generations ``0..generations`` (the paper shows 0 to 9).
+    ``temperature`` sets the regime's sampling temperature (default 1; the paper decodes
+    with beam search, which a temperature below 1 approaches)."""
+    if setting not in PERPLEXITY_SETTINGS:
+        raise ValueError(f"setting must be one of {sorted(PERPLEXITY_SETTINGS)}, got "
+                         f"{setting!r}")
+    s = PERPLEXITY_SETTINGS[setting]
+    kind = "replace" if s["real_fraction"] is None else "mix"
+    if temperature is not None:
+        import dataclasses
+
+        cfg = CONFIGS[config] if isinstance(config, str) and config in CONFIGS else config
+        if not isinstance(cfg, HarnessConfig):
+            raise ValueError(f"unknown config {config!r}; choose one of {sorted(CONFIGS)}")
+        kind = dataclasses.replace(resolve_regime(kind, cfg, s["real_fraction"]),
+                                   temperature=temperature)
+        s = {**s, "real_fraction": None}
+    return run_harness(config, kind, generations, out_dir=out_dir,
+                       real_fraction=s["real_fraction"], seed=seed, init="finetune",
+                       perplexity=True, epochs=s["epochs"], progress=progress)
 
 
 def compare_regimes(results_dir) -> dict:

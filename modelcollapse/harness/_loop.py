@@ -61,6 +61,9 @@ DEFINITIONS = {
     "unigram": "statistics of generation m's training corpus; tail = the rarest tokens of "
                "the real corpus holding at most tail_mass of its mass; lost = tokens of the "
                "real corpus absent from the training corpus",
+    "epochs": "when set, every generation m >= 1 trains for ceil(epochs x its corpus "
+              "tokens / (batch x context)) iterations (the config's iterations otherwise); "
+              "generation 0 always trains for the config's iterations",
     "theory": "categorical analogue with p^(0) = q, the unigram law of the N real tokens: "
               "theory.expected_surviving_tokens(Categorical(q), regime, m) is the expected "
               "number of tokens with p^(m)_i > 0, i.e. present in generation m's training "
@@ -211,11 +214,41 @@ def _expected_distinct(q, regime, m):
         return None  # no exact solver for this regime at this size
 
 
+def _ppl_theory(q, regime, m: int, config, res, centre: float) -> dict:
+    """The categorical chain's law of the unigram log-perplexity of generation m's corpus
+    (:func:`modelcollapse.theory.sequence_perplexity`, ``q`` the real unigram law, one
+    token per draw) beside the measured one: the corpus's empirical law is ``p^(m)``, so
+    its mean score (the centre) has the law's ``center_sd`` at ``m`` and its shift from
+    generation 1 ``shift_sd``; the newest synthetic sequences are written by
+    ``p^(m-1)`` (``width_sd`` at ``m - 1``)."""
+    from .. import theory
+    from ..errors import UnsupportedRegimeError
+
+    g1 = next((g for g in res["generations"] if g["generation"] == 1), None)
+    shift = None if g1 is None else centre - g1["unigram_perplexity"]["mean_log"]
+    out = {"centre": centre, "shift_from_gen1": shift}
+    try:
+        law = theory.sequence_perplexity(q, regime, [m - 1, m], config.sample_length - 1)
+    except UnsupportedRegimeError:
+        out["theory"] = ("none: the law is derived for plain sampling (under a sampling "
+                         "policy it is not linear in the fitted law)")
+        return out
+    out.update({"mean_log": law.mean, "center_sd": float(law.center_sd[1]),
+                "width_sd": float(law.width_sd[0]), "drift": float(law.drift[1]),
+                "shift_sd_from_gen1": None if law.shift_sd is None else
+                float(law.shift_sd[1])})
+    if shift is not None and out["shift_sd_from_gen1"]:
+        out["shift_z"] = shift / out["shift_sd_from_gen1"]
+    return out
+
+
 def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
-             init: str = "scratch") -> dict:
+             init: str = "scratch", perplexity: bool = False,
+             epochs: float | None = None) -> dict:
     import jax
 
     from ..models import Categorical
+    from . import _perplexity as _ppl
     from . import _train
     from ._data import load_dataset, tail_set, unigram_counts
     from ._model import count_params, make_model
@@ -234,11 +267,12 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
     gkey = lambda m, what: jax.random.fold_in(jax.random.fold_in(key, m), what)  # noqa: E731
 
     info_regime = regime_info(regime)
-    params = {"config": config.to_dict(), "regime": info_regime, "seed": seed, "init": init}
+    params = {"config": config.to_dict(), "regime": info_regime, "seed": seed, "init": init,
+              "perplexity": perplexity, "epochs": epochs}
     rpath = rdir / "results.json"
     if rpath.exists():
         res = json.loads(rpath.read_text())
-        old = {k: res.get(k) for k in params}
+        old = {k: res.get(k, False if k == "perplexity" else None) for k in params}
         if res.get("schema") != SCHEMA or old != params:
             raise ValueError(f"{rpath} was written with other parameters or by another "
                              "version of the harness; use another --out")
@@ -288,12 +322,51 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
         _write_json(g0json, g0)
     p0 = np.asarray(_train.next_token_probs(model0, contexts))
     res["environment"]["dtype"] = param_dtype(model0)  # what the arrays are, not a claim
+    log_q = np.log(np.maximum(real_counts, 1) / n)  # tokens absent from q are never scored
+    spath = rdir / "perplexity.npz"
+    scores = _ppl.load_scores(spath) if perplexity else {}
+    scored: dict = {}  # id(block) -> (model scores, unigram scores), once per invocation
+
+    def score_blocks(arrays):
+        out_m, out_u = [], []
+        for arr in arrays:
+            if id(arr) not in scored:
+                seqs = _ppl.split_sequences(arr, config.sample_length)
+                scored[id(arr)] = (arr, _ppl.model_log_perplexity(model0, seqs,
+                                                                   config.sample_batch),
+                                   _ppl.unigram_log_perplexity(seqs, log_q))
+            out_m.append(scored[id(arr)][1])
+            out_u.append(scored[id(arr)][2])
+        return np.concatenate(out_m), np.concatenate(out_u)
+
+    if perplexity and "perplexity_study" not in res:
+        rm, ru = score_blocks([real])
+        lo, hi = (np.quantile(rm, f) for f in _ppl.REAL_RANGE)
+        ulo, uhi = (np.quantile(ru, f) for f in _ppl.REAL_RANGE)
+        res["perplexity_study"] = {
+            "definition": _ppl.DEFINITION, "sequence_length": config.sample_length,
+            "real_range_log": [float(lo), float(hi)],
+            "real_range": [float(np.exp(lo)), float(np.exp(hi))],
+            "unigram_real_range_log": [float(ulo), float(uhi)],
+            "edges_log10": _ppl.edges_log10(ds.vocab_size).tolist()}
+        scores.update({"gen_000": rm, "uni_000": ru})
+        _ppl.save_scores(spath, scores)
+    pinfo = res.get("perplexity_study")
+
+    def ppl_records(rm, ru):
+        edges = np.asarray(pinfo["edges_log10"])
+        return {"perplexity": _ppl.summary(rm, pinfo["real_range_log"], edges),
+                "unigram_perplexity": _ppl.summary(ru, pinfo["unigram_real_range_log"],
+                                                   edges)}
+
     if not res["generations"]:
         rec = dict(g0)
         rec.update({"l1_to_gen1": None, "l1_to_gen0": 0.0, "invocation": invocation,
                     "unigram": unigram_stats(real, real_counts, tail, ds.vocab),
                     "theory": {"observed_distinct": int((real_counts > 0).sum()),
                                "expected_distinct": int((real_counts > 0).sum())}})
+        if perplexity:
+            rec.update(ppl_records(scores["gen_000"], scores["uni_000"]))
         res["generations"].append(rec)
         inv["trained"].append(0)
         _write_json(rpath, res)
@@ -352,21 +425,24 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
         if plan.pool == "accumulate":
             parts = [p for k in range(1, m) for p in new_blocks(k)] + parts
         data = np.concatenate([p[1] for p in parts])
-        return data, " + ".join(p[0] for p in parts), fresh
+        return data, " + ".join(p[0] for p in parts), fresh, [p[1] for p in parts]
 
     done = len(res["generations"]) - 1
     p1 = None if done < 1 else np.asarray(_train.next_token_probs(model_of(1), contexts))
     q = Categorical(real_counts / n)
     for m in range(done + 1, generations + 1):
         t0 = time.perf_counter()
-        data, desc, fresh = corpus(m)
+        data, desc, fresh, arrays = corpus(m)
         sinfo = [si for _, _, si in fresh if si is not None]
         log(f"[{config.name} {rdir.name}] generation {m}: training on {desc}")
         mk = 1 if config.shared_init else m
         model = model0 if init == "finetune" else make_model(config, ds.vocab_size,
                                                                gkey(mk, 0))
-        model, info = _train.train(model, data, config, gkey(mk, 1),
-                                   it_progress(f"gen {m}"))
+        cfg = config if epochs is None else config.replace(iterations=max(
+            1, math.ceil(epochs * len(data) / (config.batch * config.context))))
+        model, info = _train.train(model, data, cfg, gkey(mk, 1), it_progress(f"gen {m}"))
+        info["iterations"] = cfg.iterations
+        info["epochs"] = cfg.iterations * config.batch * config.context / len(data)
         models[m] = model
         pm = np.asarray(_train.next_token_probs(model, contexts))
         if m == 1:
@@ -393,6 +469,13 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
                "sample_preview": ds.decode(fresh[-1][1][:240]),
                "seconds": time.perf_counter() - t0, "invocation": invocation,
                "finished_at": _now()}
+        if perplexity:
+            rm, ru = score_blocks(arrays)
+            scores.update({f"gen_{m:03d}": rm, f"uni_{m:03d}": ru})
+            rec.update(ppl_records(rm, ru))
+            rec["perplexity_theory"] = _ppl_theory(q, regime, m, config, res,
+                                                   float(ru.mean()))
+            _ppl.save_scores(spath, scores)
         _save_model(rdir / f"gen_{m:03d}.eqx", model)
         res["generations"].append(rec)
         inv["trained"].append(m)

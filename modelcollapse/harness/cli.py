@@ -39,6 +39,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     h.add_argument("--init", default="scratch", choices=["scratch", "finetune"],
                    help="each generation from a fresh initialisation, or fine-tuned from "
                         "generation 0 (Shumailov et al.)")
+    h.add_argument("--perplexity", action="store_true",
+                   help="score every training sequence of every generation with "
+                        "generation 0 (Shumailov et al.'s perplexity study)")
+    h.add_argument("--epochs", type=float, default=None,
+                   help="train generations >= 1 for this many passes over their corpus "
+                        "(default: the config's iterations)")
     h.add_argument("--out", default="harness_runs", metavar="DIR",
                    help="results and checkpoints (a re-run continues from here)")
     h.add_argument("--figure", nargs="?", const="", default=None, metavar="FILE.png",
@@ -68,7 +74,8 @@ def run(args) -> int:
     if args.figure:
         check_output_path(args.figure, "--figure", parents=True)
     res = run_harness(args.config, regime, args.generations, out_dir=args.out,
-                      seed=args.seed, init=args.init, progress=args.progress)
+                      seed=args.seed, init=args.init, progress=args.progress,
+                      perplexity=args.perplexity, epochs=args.epochs)
     out = {"results": res["results_path"], "summary": res["summary"],
            "drift": [g["l1_to_gen1"] for g in res["generations"]],
            "heldout_loss": [g["heldout_loss"] for g in res["generations"]],
@@ -88,12 +95,101 @@ def run(args) -> int:
         print(f"generation {g['generation']:2d}: drift L1 {d}  held-out loss "
               f"{g['heldout_loss']:.4f} (ppl {g['heldout_perplexity']:.2f})  "
               f"real tokens kept {th['observed_distinct']} (theory {exp})")
+    if args.perplexity:
+        _print_perplexity(res)
     if "token_loss_statement" in res["summary"]:
         print(res["summary"]["token_loss_statement"])
     for c in out.get("comparison", []):
         print(c["statement"])
     if "figure" in out:
         print(f"figure       : {', '.join(out['figure'])}")
+    return 0
+
+
+def _print_perplexity(res) -> None:
+    lo, hi = res["perplexity_study"]["real_range"]
+    print(f"perplexity under generation 0 of each training sequence (real text's 1-99% "
+          f"range {lo:.2f}..{hi:.2f}):")
+    print("gen  sequences   5%      median   95%      max      below  above | unigram "
+          "shift (theory sd)")
+    for g in res["generations"]:
+        p, t = g["perplexity"], g.get("perplexity_theory") or {}
+        qs = p["quantiles"]
+        sh = "" if t.get("shift_from_gen1") is None else f"{t['shift_from_gen1']:+.4f}"
+        if sh and t.get("shift_sd_from_gen1") is not None:
+            sh += f" ({t['shift_sd_from_gen1']:.4f})"
+        print(f"{g['generation']:3d}  {p['sequences']:9d}  {qs['0.05']:7.2f}  {qs['0.5']:7.2f}"
+              f"  {qs['0.95']:7.2f}  {qs['1']:7.2f}  {p['below_real']:5.3f}  "
+              f"{p['above_real']:5.3f} | {sh}")
+
+
+def add_perplexity_parser(subparsers) -> argparse.ArgumentParser:
+    """``modelcollapse perplexity``: Shumailov et al.'s perplexity study."""
+    from . import CONFIGS, PERPLEXITY_SETTINGS
+
+    p = subparsers.add_parser(
+        "perplexity", help="the perplexity study of Shumailov et al. on the harness",
+        description="Fine-tune generation 0 of the harness on its own text generation "
+                    "after generation, and score every training sequence with generation "
+                    "0; resumable. Settings: "
+                    + "; ".join(f"{k}: {v['label']}" for k, v in PERPLEXITY_SETTINGS.items()))
+    p.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
+    p.add_argument("--setting", default="no-real", choices=sorted(PERPLEXITY_SETTINGS))
+    p.add_argument("--generations", type=int, default=9,
+                   help="last generation to train (default 9, as in the paper)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature of the synthetic text (default 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--snippets", default=None, metavar="GENS",
+                   help="also print text written by these generations, e.g. 0,1,5,9 "
+                        "(the same random key for each)")
+    p.add_argument("--out", default="harness_runs", metavar="DIR",
+                   help="results, scores (perplexity.npz) and checkpoints")
+    p.add_argument("--progress", action="store_true", help="print progress")
+    p.add_argument("--json", action="store_true", help="print the records as JSON")
+    p.set_defaults(func=run_perplexity)
+    return p
+
+
+def _generation_list(text: str, last: int) -> list[int]:
+    try:
+        gens = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--snippets must be generations such as 0,1,5,9, got {text!r}") \
+            from None
+    bad = [g for g in gens if not 0 <= g <= last]
+    if bad:
+        raise ValueError(f"--snippets: generations must be in 0..{last}, got {bad}")
+    return gens
+
+
+def run_perplexity(args) -> int:
+    from ..files import check_output_path
+    from . import run_perplexity_study
+    from ._snippets import snippets
+
+    gens = None if args.snippets is None else _generation_list(args.snippets,
+                                                               args.generations)
+    check_output_path(args.out, "--out", folder=True)  # before any training
+    res = run_perplexity_study(args.config, args.setting, args.generations,
+                               out_dir=args.out, seed=args.seed,
+                               temperature=args.temperature, progress=args.progress)
+    text = None if gens is None else snippets(res, gens, seed=args.seed)
+    if args.json:
+        keep = ("generation", "iterations", "epochs", "heldout_loss", "perplexity",
+                "unigram_perplexity", "perplexity_theory")
+        print(json.dumps({"results": res["results_path"], "regime": res["regime"]["spec"],
+                          "perplexity_study": res["perplexity_study"],
+                          "generations": [{k: g.get(k) for k in keep}
+                                          for g in res["generations"]],
+                          "snippets": text}, indent=1))
+        return 0
+    print(f"results      : {res['results_path']}")
+    print(f"setting      : {args.setting} ({res['regime']['spec']}, fine-tuned from "
+          f"generation 0, {res['epochs']:g} epochs)")
+    _print_perplexity(res)
+    for g, t in (text or {}).items():
+        print(f"generation {g} writes: {t[0]!r}")
     return 0
 
 

@@ -30,7 +30,8 @@ from ._io import FigureSkipped, data_paths, load_data, save_data
 #: ``modelcollapse`` command line stays fast.
 NAMES = ("fig1_simplex", "fig2_collapse_time", "fig3_mix", "fig4_windows",
          "fig5_gaussian", "fig6_accumulate", "fig7_forgetting", "fig8_harness",
-         "fig9_regimes", "fig10_ngram", "fig11_approximations", "fig12_vae")
+         "fig9_regimes", "fig10_ngram", "fig11_approximations", "fig12_vae",
+         "fig13_perplexity")
 _STYLE_NAMES = ("DPI", "close", "figure", "style")
 
 

@@ -18,7 +18,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "figures", help="regenerate the publication figures (data files, PDF, PNG)",
         description="Compute each figure's data (seeded; written as <name>_data.npz and "
                     "<name>_data.json) and render <name>.pdf and <name>.png. Figures: "
-                    "fig1_simplex ... fig12_vae (or 1..12), or 'all'.")
+                    "fig1_simplex ... fig13_perplexity (or 1..13), or 'all'.")
     p.add_argument("names", nargs="*", default=["all"], metavar="NAME",
                    help="figures to make (default: all)")
     p.add_argument("--quick", action="store_true",

@@ -43,6 +43,7 @@ from .bounds import (
 )
 from .categorical import (
     ForgettingTime,
+    SequencePerplexity,
     collapse_time,
     diffusion_collapse_time,
     diffusion_loss_time,
@@ -74,6 +75,7 @@ from .categorical import (
     policy_sampling_distribution,
     policy_state_count,
     policy_surviving_tokens,
+    sequence_perplexity,
     stationary_homozygosity,
     token_loss,
 )
@@ -128,6 +130,7 @@ __all__ = [
     "GenerationDistribution",
     "Moments",
     "RowExpectations",
+    "SequencePerplexity",
     "StationaryPoint",
     "UnigramMoments",
     "accumulate_error_bound",
@@ -195,6 +198,7 @@ __all__ = [
     "seddik_max_synthetic",
     "seddik_split_expectation",
     "seddik_theorem4_bound",
+    "sequence_perplexity",
     "stationary_homozygosity",
     "stationary_point",
     "suresh_bernoulli_bounds",

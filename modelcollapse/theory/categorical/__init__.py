@@ -12,6 +12,8 @@ collapse time (law, mean) :mod:`.collapse` (``collapse_time``,
 one token's loss          :mod:`.loss` (``token_loss``, ``forgetting_time``)
 surviving tokens,         :mod:`.diversity` (``expected_surviving_tokens``,
 homozygosity              ``homozygosity``)
+perplexity of the text    :mod:`.perplexity` (``sequence_perplexity``: the law of a
+                          sequence's log-perplexity under the real model)
 diffusion approximations  :mod:`.diffusion`
 two-lineage genealogy     :mod:`.genealogy` (homozygosity of every regime, stationary
                           values), :mod:`.effective_size` (``MostRecent`` as one
@@ -67,6 +69,7 @@ from .loss import (
     forgetting_time,
     token_loss,
 )
+from .perplexity import SequencePerplexity, sequence_perplexity
 from .policy_asymptotics import (
     policy_collapse_time_asymptotic,
     policy_ld_rate,
@@ -99,6 +102,7 @@ from .window_laws import (
 
 __all__ = [
     "ForgettingTime",
+    "SequencePerplexity",
     "collapse_time",
     "diffusion_collapse_time",
     "diffusion_loss_time",
@@ -130,6 +134,7 @@ __all__ = [
     "policy_sampling_distribution",
     "policy_state_count",
     "policy_surviving_tokens",
+    "sequence_perplexity",
     "stationary_homozygosity",
     "token_loss",
 ]
