@@ -34,6 +34,23 @@ KEEP = ("generation", "training_tokens", "iterations", "epochs", "train_loss",
         "heldout_loss", "seconds", "perplexity", "unigram_perplexity", "perplexity_theory")
 
 
+def snippet_table(path) -> str:
+    """The docs' table of text written by generations 0, 1, 5 and 9 (markdown), from a
+    results file of this benchmark: ``python benchmarks/bench_perplexity.py --table``."""
+    d = json.loads(Path(path).read_text())
+    runs = d["runs"]
+    gens = list(next(iter(runs.values()))["snippets"])
+    rows = ["| generation | " + " | ".join(r["label"] for r in runs.values()) + " |",
+            "|---|" + "---|" * len(runs)]
+    for g in gens:
+        cells = []
+        for r in runs.values():
+            t = r["snippets"][g][0].replace("\n", "⏎").replace("|", "\\|")
+            cells.append(f"`{t}`")
+        rows.append(f"| {g} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="tiny", choices=sorted(CONFIGS))
@@ -45,7 +62,12 @@ def main(argv=None) -> int:
                     help="also run the no-real setting at this sampling temperature (a "
                          "mode-seeking decoder, as the paper's beam search is); 0: skip")
     ap.add_argument("--work", default="/tmp/modelcollapse_perplexity_bench")
+    ap.add_argument("--table", action="store_true",
+                    help="print the snippets table of the committed results; run nothing")
     args = ap.parse_args(argv)
+    if args.table:
+        print(snippet_table(HERE / "results" / f"perplexity_{args.config}.json"))
+        return 0
     from modelcollapse.harness._snippets import snippets
 
     show = [g for g in (int(x) for x in args.snippets.split(",")) if g <= args.generations]

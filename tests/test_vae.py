@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("equinox")
 pytest.importorskip("sklearn")
 
-from modelcollapse import AccumulateSubsample, Mix, MostRecent, Replace
+from modelcollapse import Accumulate, AccumulateSubsample, Mix, MostRecent, Replace
 from modelcollapse.errors import UnsupportedRegimeError, WrongTypeError
 from modelcollapse.harness import (
     VAE_CONFIGS,
@@ -33,10 +33,11 @@ def test_config_rejects_bad_values_naming_them():
 
 def test_regimes_map_to_real_and_synthetic_blocks():
     cfg = VAE_CONFIGS["tiny"]
-    assert _vae._plan("replace", cfg) == (0, cfg.images)
-    assert _vae._plan(Replace(200), cfg) == (0, 200)
-    assert _vae._plan(Mix(100, 200), cfg) == (100, 200)
-    assert _vae._plan("mix:30:60", cfg) == (30, 60)
+    assert _vae._plan("replace", cfg) == (0, cfg.images, False)
+    assert _vae._plan(Replace(200), cfg) == (0, 200, False)
+    assert _vae._plan(Mix(100, 200), cfg) == (100, 200, False)
+    assert _vae._plan("mix:30:60", cfg) == (30, 60, False)
+    assert _vae._plan(Accumulate(150), cfg) == (150, 150, True)
     for bad in (AccumulateSubsample(100), MostRecent(100, 2), Replace(100, temperature=0.5),
                 Mix(10, 20, fresh=True)):
         with pytest.raises(UnsupportedRegimeError):
@@ -99,8 +100,8 @@ def test_cli_refuses_a_bad_regime_before_writing(tmp_path, capsys):
 
     out = tmp_path / "runs"
     with pytest.raises(SystemExit) as exc:
-        main(["vae", "--regime", "accumulate:100", "--out", str(out)])
-    assert exc.value.code == 2 and "Replace(n) and Mix" in capsys.readouterr().err
+        main(["vae", "--regime", "most-recent:100:2", "--out", str(out)])
+    assert exc.value.code == 2 and "Replace(n), Mix" in capsys.readouterr().err
     assert not out.exists()
 
 
@@ -143,3 +144,43 @@ def test_fixed_block_homozygosity_against_its_chain():
     # negative control: the neutral chain's value (no real block) is far off
     wrong = _vae.fixed_block_homozygosity(q0, qr, 0, synth, m)
     assert abs((S.mean() - wrong) / (S.std(ddof=1) / np.sqrt(R))) > 5
+
+
+def test_accumulate_homozygosity_against_its_chain():
+    """The pool chain's closed recursion against a seeded simulation of the class chain
+    itself (|z| < 5), with a negative control (the fixed-block chain's value)."""
+    q0 = np.array([0.5, 0.3, 0.2] + [0.0] * 7)
+    qr = np.array([0.1, 0.1, 0.8] + [0.0] * 7)
+    assert _vae.accumulate_homozygosity(q0, qr, 30, 20, 0) == pytest.approx(q0 @ q0)
+    rng = np.random.default_rng(11)
+    real, n, m, R = 30, 20, 4, 20_000
+    T = np.tile(real * qr, (R, 1))
+    q = np.tile(q0, (R, 1))
+    for k in range(m):
+        T = T + np.array([rng.multinomial(n, row) for row in q])
+        q = T / (real + (k + 1) * n)
+    S = (q * q).sum(axis=1)
+    exact = _vae.accumulate_homozygosity(q0, qr, real, n, m)
+    se = S.std(ddof=1) / np.sqrt(R)
+    assert abs((S.mean() - exact) / se) < 5
+    wrong = _vae.fixed_block_homozygosity(q0, qr, real, n, m)
+    assert abs((S.mean() - wrong) / se) > 5
+
+
+@pytest.mark.slow
+def test_accumulate_chain_keeps_every_block_and_resumes(tmp_path):
+    """Accumulate(n): generation m trains on n real digits + n images of each earlier
+    generation; an interrupted run rebuilds the pool and gives the same numbers."""
+    def untimed(records):
+        return [{k: v for k, v in x.items() if k != "train_seconds"} for x in records]
+
+    straight = run_vae_chain("tiny", "accumulate:150", 3, seed=2)
+    run_vae_chain("tiny", "accumulate:150", 1, seed=2, out_dir=tmp_path)
+    resumed = run_vae_chain("tiny", "accumulate:150", 3, seed=2, out_dir=tmp_path)
+    assert untimed(resumed["records"]) == untimed(straight["records"])
+    r = straight["records"]
+    q0 = np.asarray(r[0]["class_proportions"])
+    for x in r[1:]:
+        assert 0 < x["theory_homozygosity"] < 1
+    assert r[1]["theory_homozygosity"] != pytest.approx(
+        1 - (1 - q0 @ q0) * (1 - 1 / 150), rel=1e-6)  # not the Replace chain

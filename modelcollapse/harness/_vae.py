@@ -36,7 +36,7 @@ import numpy as np
 import optax
 
 from ..errors import UnsupportedRegimeError, WrongTypeError
-from ..regimes import Mix, Regime, Replace, as_regime
+from ..regimes import Accumulate, Mix, Regime, Replace, as_regime
 from ._loop import _save_model
 from ._vae_config import VAE_CONFIGS, VAEConfig
 
@@ -184,10 +184,39 @@ def fixed_block_homozygosity(q0, q_real, real: int, synthetic: int, m: int) -> f
     return S
 
 
-def _plan(regime, config: VAEConfig) -> tuple[int, int]:
-    """``(real, synthetic)`` images per generation ``m >= 1``."""
+def accumulate_homozygosity(q0, q_real, real: int, n: int, m: int) -> float:
+    r""":math:`E\sum_c (q_c^{(m)})^2` of the class mix when generation ``m >= 1`` is
+    trained on a fixed block of ``real`` images with class mix ``q_real`` and ``n`` draws
+    from *each* earlier generation's mix (``Accumulate``: the pool grows by ``n`` a
+    generation), generation 0's mix being ``q0`` (a VAE that reproduced its training
+    set's class mix). With the pool's class counts :math:`T_m` (``N_m = r + m n``
+    images) and :math:`q^{(m)} = T_m/N_m`, :math:`T_{m+1} = T_m + X_m`,
+    :math:`X_m \sim \mathrm{Mult}(n, q^{(m)})`, and
+    :math:`E\|X\|^2 = n + n(n-1)\|q\|^2`:
+
+    .. math:: E\|T_1\|^2 = r^2\|q_{\text{real}}\|^2 + 2rn\,q_{\text{real}}\cdot q_0
+                          + n + n(n-1)\|q_0\|^2,\qquad
+              E\|T_{m+1}\|^2 = E\|T_m\|^2\Big(1 + \frac{2n}{N_m}
+                              + \frac{n(n-1)}{N_m^2}\Big) + n,
+
+    and :math:`S_m = E\|T_m\|^2/N_m^2`."""
+    q0 = np.asarray(q0, dtype=np.float64)
+    qr = np.asarray(q_real, dtype=np.float64)
+    if m == 0:
+        return float(q0 @ q0)
+    T2 = real * real * float(qr @ qr) + 2 * real * n * float(qr @ q0) + n + \
+        n * (n - 1) * float(q0 @ q0)
+    for k in range(1, m):
+        N = real + k * n
+        T2 = T2 * (1 + 2 * n / N + n * (n - 1) / N**2) + n
+    return T2 / (real + m * n) ** 2
+
+
+def _plan(regime, config: VAEConfig) -> tuple[int, int, bool]:
+    """``(real, synthetic, accumulate)``: real images in every corpus, synthetic images
+    drawn from each generation, and whether the synthetic blocks accumulate."""
     if isinstance(regime, str) and regime == "replace":
-        return 0, config.images
+        return 0, config.images, False
     if not isinstance(regime, (Regime, str)):
         raise WrongTypeError(f"regime must be a Regime, its spec string or 'replace', got "
                              f"{type(regime).__name__}")
@@ -195,18 +224,21 @@ def _plan(regime, config: VAEConfig) -> tuple[int, int]:
     if not regime.sampling.plain:
         raise UnsupportedRegimeError("the VAE chain samples its prior plainly: no sampling "
                                      "policy", ("Replace", "Mix"))
+    accumulate = isinstance(regime, Accumulate)
     if isinstance(regime, Replace):
         real, synth = 0, regime.n
     elif isinstance(regime, Mix) and not regime.fresh:
         real, synth = regime.real, regime.synthetic
+    elif accumulate:  # n real digits, then n images of every generation kept
+        real, synth = regime.n, regime.n
     else:
-        raise UnsupportedRegimeError(f"the VAE chain runs Replace(n) and Mix(real, "
-                                     f"synthetic) (same real images), not {regime!r}",
-                                     ("Replace", "Mix"))
+        raise UnsupportedRegimeError(f"the VAE chain runs Replace(n), Mix(real, "
+                                     f"synthetic) (same real images) and Accumulate(n), "
+                                     f"not {regime!r}", ("Replace", "Mix", "Accumulate"))
     if real > 1797 or synth < 1:
         raise ValueError(f"{regime!r}: the real block is at most 1797 digits and the "
                          "synthetic block at least one image")
-    return real, synth
+    return real, synth, accumulate
 
 
 #: Images of each generation kept in the results for the sample grids (decoded from the
@@ -218,9 +250,11 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
                   seed: int = 0, progress: bool = False, out_dir=None) -> dict:
     """Train generation 0 on ``config.images`` real digits, then ``generations`` more,
     each on images decoded from the previous generation's prior (and, under ``Mix``, a
-    fixed block of real digits). Returns a dict with the configuration, the regime, the
-    classifier's held-out accuracy, and one record per generation (training loss and
-    time, :func:`measure`'s statistics, the neutral chain's ``theory_homozygosity``).
+    fixed block of real digits; under ``Accumulate(n)``, ``n`` real digits and the ``n``
+    images drawn from *every* earlier generation). Returns a dict with the
+    configuration, the regime, the classifier's held-out accuracy, and one record per
+    generation (training loss and time, :func:`measure`'s statistics, the neutral
+    chain's ``theory_homozygosity``).
 
     Every generation starts from the same initialisation and mini-batch keys (common
     random numbers) and is measured on images decoded from the same latent draws.
@@ -245,7 +279,7 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
         raise WrongTypeError(f"config must be a VAEConfig or a name, got {config!r}")
     if isinstance(generations, bool) or not isinstance(generations, int) or generations < 0:
         raise ValueError(f"generations must be a non-negative integer, got {generations!r}")
-    real_n, synth_n = _plan(regime, config)
+    real_n, synth_n, accumulate = _plan(regime, config)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     spec = regime if isinstance(regime, str) else as_regime(regime).spec
@@ -276,18 +310,34 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
     result = {**head, "classifier_accuracy": acc, "max_entropy": math.log(10),
               "records": records}  # records grows in place, one generation at a time
     q0, model = None, None
+
+    def synthetic(m, parent):
+        """The images generation ``m`` gets from its parent (generation ``m - 1``)."""
+        z = np.asarray(jax.random.normal(jax.random.fold_in(k_data, m),
+                                         (synth_n, config.latent)))
+        return decode_prior(parent, z)
+
+    pool = []  # Accumulate: the synthetic blocks of generations 1..m-1, kept
     if records:  # resume after the last finished generation
         q0 = np.asarray(records[0]["class_proportions"])
         last = records[-1]["generation"]
-        model = eqx.tree_deserialise_leaves(out / f"vae_gen{last}.eqx", VAE(config, k_init))
+
+        def load(j):
+            return eqx.tree_deserialise_leaves(out / f"vae_gen{j}.eqx", VAE(config, k_init))
+
+        model = load(last)
+        if accumulate:  # the same blocks again: the same models and latent draws
+            pool = [synthetic(j, load(j - 1)) for j in range(1, last + 1)]
     for m in range(len(records), generations + 1):
         if m == 0:
             data = real0
         else:
-            z = np.asarray(jax.random.normal(jax.random.fold_in(k_data, m),
-                                             (synth_n, config.latent)))
-            data = np.concatenate([real_block, decode_prior(model, z)]) if real_n \
-                else decode_prior(model, z)
+            block = synthetic(m, model)
+            if accumulate:
+                pool.append(block)
+                data = np.concatenate([real_block, *pool])
+            else:
+                data = np.concatenate([real_block, block]) if real_n else block
         model, info = train_vae(data, config, k_batches, k_init)
         decoded = decode_prior(model, z_eval)
         stats = measure(decoded, clf, config.pairs)
@@ -297,6 +347,9 @@ def run_vae_chain(config="tiny", regime="replace", generations: int = 3, *,
         if real_n == 0:  # the toolkit's neutral chain
             S = theory.homozygosity(Categorical(q0), Replace(synth_n), m)
             stats["theory_homozygosity"] = float(S)
+        elif accumulate:  # the same chain with the real block and every block kept
+            stats["theory_homozygosity"] = accumulate_homozygosity(
+                q0, q_real, real_n, synth_n, m)
         else:  # the same chain with the fixed real block's class mix
             stats["theory_homozygosity"] = fixed_block_homozygosity(
                 q0, q_real, real_n, synth_n, m)

@@ -203,8 +203,10 @@ def add_vae_parser(subparsers) -> argparse.ArgumentParser:
                     "images decoded from its predecessor's prior; resumable.")
     v.add_argument("--config", default="tiny", choices=sorted(VAE_CONFIGS))
     v.add_argument("--regime", default="replace", metavar="SPEC",
-                   help="replace (the config's images per generation), replace:N or "
-                        "mix:REAL:SYNTHETIC (the same real digits every generation)")
+                   help="replace (the config's images per generation), replace:N, "
+                        "mix:REAL:SYNTHETIC (the same real digits every generation) or "
+                        "accumulate:N (N real digits, then N images of every generation "
+                        "kept)")
     v.add_argument("--generations", type=int, default=5,
                    help="last generation to train (default 5)")
     v.add_argument("--seed", type=int, default=0)

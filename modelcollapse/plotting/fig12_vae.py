@@ -20,7 +20,9 @@ RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "vae_
 ENV = "MODELCOLLAPSE_VAE_RESULTS"
 #: Rows of the sample grid: (run, generation).
 GRID_ROWS = (("replace", 0), ("replace", 1), ("replace", 2), ("replace", 3),
-             ("mix", 1), ("mix", 5), ("mix", 10))
+             ("mix", 1), ("mix", 5), ("mix", 10), ("accumulate", 5), ("accumulate", 10))
+#: The runs drawn, with their colours (a run missing from the results file is skipped).
+RUNS = (("replace", "C0"), ("mix", "C1"), ("accumulate", "C2"))
 COLUMNS = 8
 
 
@@ -52,12 +54,14 @@ def compute(quick: bool = False) -> dict:
         out[f"real|{key}"] = np.array(d["real_digits"][key])
     rows = []
     for name, m in GRID_ROWS:
+        if name not in d["runs"]:
+            continue
         rec = d["runs"][name]["records"]
         g = min(m, len(rec) - 1)
         imgs = np.asarray(rec[g]["grid"][:COLUMNS]).reshape(-1, 8, 8)
         rows.append(np.concatenate([np.pad(im, 1, constant_values=0.0) for im in imgs], 1))
     out["grid"] = np.concatenate(rows, 0)
-    out["grid_labels"] = np.array([f"{n} {m}" for n, m in GRID_ROWS])
+    out["grid_labels"] = np.array([f"{n} {m}" for n, m in GRID_ROWS if n in d["runs"]])
     return out
 
 
@@ -65,13 +69,15 @@ def plot(data):
     """The VAE chain on scikit-learn's 8 x 8 digits (``small``: 1,500 images per
     generation, latent 8; ``python benchmarks/bench_vae.py``). (a) Images decoded from
     the same latent draws at successive generations: fully synthetic
-    (``Replace(1500)``, generations 0-3) and half real (``Mix(750, 750)``, the same real
-    digits every generation; generations 1, 5, 10). (b) Diversity relative to the real
-    digits: mean pixel variance and mean pairwise distance. Fully synthetic training
-    collapses to one image by generation 3; half real data holds a plateau. (c) The class
-    mix under a classifier trained on real digits: its homozygosity
-    :math:`\\sum_c q_c^2` against the neutral categorical chain from generation 0's mix
-    (dashed; under ``Mix`` with the fixed real block's mix), the drift a VAE that
+    (``Replace(1500)``, generations 0-3), half real (``Mix(750, 750)``, the same real
+    digits every generation; generations 1, 5, 10) and accumulating (``Accumulate(1500)``:
+    the real digits and every generation's images kept; generations 5, 10). (b)
+    Diversity relative to the real digits: mean pixel variance and mean pairwise
+    distance. Fully synthetic training collapses to one image by generation 3; real data
+    kept holds a plateau. (c) The class mix under a classifier trained on real digits:
+    its homozygosity :math:`\\sum_c q_c^2` against the neutral categorical chain from
+    generation 0's mix (dashed; with the fixed real block's mix under ``Mix``, with the
+    growing pool under ``Accumulate``), the drift a VAE that
     reproduced its training set's class mix would have: the network's loss of diversity
     is its fit's, far beyond sampling noise; real data bounds it."""
     fig, axes = figure("double", 2.8, 1, 3, gridspec_kw={"width_ratios": [1.1, 1, 1]})
@@ -80,10 +86,12 @@ def plot(data):
     ax.set_xticks([])
     ax.set_yticks(np.arange(len(data["grid_labels"])) * 10 + 5)
     ax.set_yticklabels([lab.replace("replace", "Replace, m =").replace("mix", "Mix, m =")
+                        .replace("accumulate", "Accum., m =")
                         for lab in data["grid_labels"]], fontsize=6)
     panel_label(ax, "(a) samples")
+    runs = [(n, c) for n, c in RUNS if f"{n}|generation" in data]
     ax = axes[1]
-    for name, color in (("replace", "C0"), ("mix", "C1")):
+    for name, color in runs:
         g = data[f"{name}|generation"]
         ax.plot(g, data[f"{name}|pixel_variance"] / data["real|pixel_variance"], "o-",
                 ms=3, color=color, label=f"{name.capitalize()}: variance")
@@ -97,14 +105,13 @@ def plot(data):
     ax.legend(fontsize=6, loc="upper right", ncol=2)
     panel_label(ax, "(b) diversity")
     ax = axes[2]
-    for name, color in (("replace", "C0"), ("mix", "C1")):
+    for name, color in runs:
         ax.plot(data[f"{name}|generation"], data[f"{name}|class_homozygosity"], "o-",
                 ms=3, color=color, label=f"{name.capitalize()}: measured")
-    ax.plot(data["replace|generation"], data["replace|theory_homozygosity"], "--",
-            color="C0", lw=1, label="neutral chain, Replace")
-    if "mix|theory_homozygosity" in data:
-        ax.plot(data["mix|generation"], data["mix|theory_homozygosity"], "--", color="C1",
-                lw=1, label="neutral chain, Mix")
+    for name, color in runs:
+        if f"{name}|theory_homozygosity" in data:
+            ax.plot(data[f"{name}|generation"], data[f"{name}|theory_homozygosity"], "--",
+                    color=color, lw=1, label=f"neutral chain, {name.capitalize()}")
     ax.set_yscale("log")
     ax.set_xlabel("generation $m$")
     ax.set_ylabel(r"class homozygosity $\sum_c q_c^2$")

@@ -27,6 +27,7 @@ MODULES = (
     "gerstgrasser_accumulate",
     "dohmatob_regression",
     "ngram_chains",
+    "sequence_perplexity",
 )
 
 
