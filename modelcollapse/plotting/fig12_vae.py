@@ -75,8 +75,8 @@ def plot(data):
     Diversity relative to the real digits: mean pixel variance and mean pairwise
     distance. Fully synthetic training collapses to one image by generation 3; half real
     data holds a plateau; accumulating slows the loss but does not stop it (the real
-    share of the pool falls as 1/(m+1)). (c) The class mix under a classifier trained on real digits:
-    its homozygosity :math:`\\sum_c q_c^2` against the neutral categorical chain from
+    share of the pool falls as 1/(m+1)). (c) The class mix under a classifier trained on
+    real digits: its homozygosity :math:`\\sum_c q_c^2` against the neutral categorical chain from
     generation 0's mix (dashed; with the fixed real block's mix under ``Mix``, with the
     growing pool under ``Accumulate``), the drift a VAE that
     reproduced its training set's class mix would have: the network's loss of diversity
