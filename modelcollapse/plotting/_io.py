@@ -16,6 +16,19 @@ class FigureSkipped(Exception):
     transformer harness has not been run); the message says why."""
 
 
+def committed_results(default: Path, env: str, what: str, how: str) -> tuple[Path, dict]:
+    """The committed benchmark results a figure is drawn from: the JSON file named by the
+    environment variable ``env``, else ``default``; ``FigureSkipped`` (saying ``how`` to
+    make it) when there is none."""
+    import os
+
+    path = Path(os.environ.get(env) or default)
+    if not path.exists():
+        raise FigureSkipped(f"no committed {what} at {path} ({how}, or set {env})")
+    with open(path, encoding="utf-8") as f:
+        return path, json.load(f)
+
+
 def data_paths(out_dir, name: str) -> tuple[Path, Path]:
     out = Path(out_dir)
     return out / f"{name}_data.npz", out / f"{name}_data.json"

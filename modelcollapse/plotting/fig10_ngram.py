@@ -23,15 +23,13 @@ predictions.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ._io import FigureSkipped
+from ._io import committed_results
 from .style import PALETTE, figure, panel_label
 
 #: Where the network's committed runs are read (``MODELCOLLAPSE_HARNESS_SUMMARY``
@@ -165,17 +163,11 @@ def analyse(harness: dict, orders=ORDERS, replicates: int = 5, seed: int = 0) ->
                             "errors": errors}}
 
 
-def _summary_path() -> Path:
-    return Path(os.environ.get(ENV) or SUMMARY)
-
-
 def compute(quick: bool = False) -> dict:
-    path = _summary_path()
-    if not path.exists():
-        raise FigureSkipped(f"no committed harness summary at {path} (set {ENV} to the "
-                            "harness benchmark's JSON, benchmarks/results/harness_small.json"
-                            " in a clone of the repository)")
-    harness = json.loads(path.read_text())
+    _, harness = committed_results(
+        SUMMARY, ENV, "harness summary",
+        "the harness benchmark's JSON, benchmarks/results/harness_small.json in a clone "
+        "of the repository")
     res = analyse(harness, orders=(1, 2, 3) if quick else ORDERS,
                   replicates=2 if quick else 5)
     out = {"params": res}

@@ -11,13 +11,11 @@ the exact coalescent's range against Littler's diffusion.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from ._io import FigureSkipped
+from ._io import committed_results
 from .style import figure, panel_label
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / \
@@ -26,22 +24,15 @@ RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / \
 ENV = "MODELCOLLAPSE_APPROX_RESULTS"
 
 
-def _path() -> Path:
-    return Path(os.environ.get(ENV) or RESULTS)
-
-
 def compute(quick: bool = False) -> dict:
     """The committed comparison's errors, grouped per family and parameter, and the band
     the library reports on a grid of ``n`` (nothing is simulated: ``quick`` changes
     nothing)."""
     from ..theory.categorical import approximate
 
-    path = _path()
-    if not path.exists():
-        raise FigureSkipped(f"no committed comparison at {path} (run python "
-                            f"benchmarks/bench_approx.py, or set {ENV})")
-    with open(path, encoding="utf-8") as f:
-        rows = json.load(f)["rows"]
+    path, d = committed_results(RESULTS, ENV, "comparison",
+                                "run python benchmarks/bench_approx.py")
+    rows = d["rows"]
     out: dict = {"params": {"source": str(path.name), "comparisons": len(rows)}}
     groups = {"effective-size": "window", "deterministic-hazard": "temperature",
               "window-hazard": "temperature", "top-k-neutral": "top_k", "diffusion": None}

@@ -6,13 +6,11 @@ class mix against the neutral categorical chain.
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from ._io import FigureSkipped
+from ._io import committed_results
 from .style import figure, panel_label
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "vae_small.json"
@@ -26,19 +24,11 @@ RUNS = (("replace", "C0"), ("mix", "C1"), ("accumulate", "C2"))
 COLUMNS = 8
 
 
-def _path() -> Path:
-    return Path(os.environ.get(ENV) or RESULTS)
-
-
 def compute(quick: bool = False) -> dict:
     """The committed run's statistics per generation and the sample grid (nothing is
     trained: ``quick`` changes nothing)."""
-    path = _path()
-    if not path.exists():
-        raise FigureSkipped(f"no committed VAE run at {path} (run python "
-                            f"benchmarks/bench_vae.py, or set {ENV})")
-    with open(path, encoding="utf-8") as f:
-        d = json.load(f)
+    path, d = committed_results(RESULTS, ENV, "VAE run",
+                                "run python benchmarks/bench_vae.py")
     out: dict = {"params": {"source": path.name, "comparisons": len(d["runs"]),
                             "config": d["config"], "seed": d["seed"]}}
     for name, run in d["runs"].items():

@@ -7,13 +7,11 @@ the shift of the unigram score against the categorical theory's sampling-only la
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from ._io import FigureSkipped
+from ._io import committed_results
 from .style import figure, panel_label
 
 RESULTS = (Path(__file__).resolve().parents[2] / "benchmarks" / "results"
@@ -22,19 +20,11 @@ RESULTS = (Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 ENV = "MODELCOLLAPSE_PERPLEXITY_RESULTS"
 
 
-def _path() -> Path:
-    return Path(os.environ.get(ENV) or RESULTS)
-
-
 def compute(quick: bool = False) -> dict:
     """The committed runs' histograms and unigram shifts (nothing is trained: ``quick``
     changes nothing)."""
-    path = _path()
-    if not path.exists():
-        raise FigureSkipped(f"no committed perplexity study at {path} (run python "
-                            f"benchmarks/bench_perplexity.py, or set {ENV})")
-    with open(path, encoding="utf-8") as f:
-        d = json.load(f)
+    path, d = committed_results(RESULTS, ENV, "perplexity study",
+                                "run python benchmarks/bench_perplexity.py")
     runs = list(d["runs"])
     out: dict = {"params": {"source": path.name, "comparisons": len(runs), "runs": runs,
                             "config": d["config"]["name"], "seed": d["seed"]},
