@@ -251,18 +251,14 @@ def run_perplexity_study(config="tiny", setting="no-real", generations: int = 9,
                          f"{setting!r}")
     s = PERPLEXITY_SETTINGS[setting]
     kind = "replace" if s["real_fraction"] is None else "mix"
+    config, regime, generations = _check(config, kind, s["real_fraction"], generations, seed)
     if temperature is not None:
         import dataclasses
 
-        cfg = CONFIGS[config] if isinstance(config, str) and config in CONFIGS else config
-        if not isinstance(cfg, HarnessConfig):
-            raise ValueError(f"unknown config {config!r}; choose one of {sorted(CONFIGS)}")
-        kind = dataclasses.replace(resolve_regime(kind, cfg, s["real_fraction"]),
-                                   temperature=temperature)
-        s = {**s, "real_fraction": None}
-    return run_harness(config, kind, generations, out_dir=out_dir,
-                       real_fraction=s["real_fraction"], seed=seed, init="finetune",
-                       perplexity=True, epochs=s["epochs"], progress=progress)
+        regime = dataclasses.replace(regime, temperature=temperature)
+    return run_harness(config, regime, generations, out_dir=out_dir, seed=seed,
+                       init="finetune", perplexity=True, epochs=s["epochs"],
+                       progress=progress)
 
 
 def compare_regimes(results_dir) -> dict:

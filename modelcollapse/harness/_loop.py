@@ -325,7 +325,8 @@ def run_loop(config, regime, generations: int, *, out_dir, seed: int, progress,
     log_q = np.log(np.maximum(real_counts, 1) / n)  # tokens absent from q are never scored
     spath = rdir / "perplexity.npz"
     scores = _ppl.load_scores(spath) if perplexity else {}
-    scored: dict = {}  # id(block) -> (model scores, unigram scores), once per invocation
+    scored: dict = {}  # id(block) -> (block, its model scores, its unigram scores): each
+    # block is scored once per invocation (the block is kept so that its id stays its own)
 
     def score_blocks(arrays):
         out_m, out_u = [], []

@@ -69,33 +69,14 @@ def check_memory(sequences: int, length: int, vocab: int, batch: int, limit=None
             "MODELCOLLAPSE_MAX_MEMORY")
 
 
-def _scorer():
-    import equinox as eqx
-    import jax
-    import optax
-
-    @eqx.filter_jit
-    def batch_nll(model, seqs):
-        logits = jax.vmap(lambda t: model(t, inference=True))(seqs[:, :-1])
-        nll = optax.softmax_cross_entropy_with_integer_labels(
-            logits.astype("float32"), seqs[:, 1:])
-        return nll.mean(axis=1)
-
-    return batch_nll
-
-
-_BATCH_NLL = None
-
-
 def model_log_perplexity(model, seqs: np.ndarray, batch: int) -> np.ndarray:
     """Per-sequence log-perplexity (nats) of ``seqs`` ``(k, L)`` under ``model``: the mean
     negative log-likelihood of tokens ``1..L-1``; batches of one jit shape (the last one
     padded)."""
     import jax.numpy as jnp
 
-    global _BATCH_NLL
-    if _BATCH_NLL is None:
-        _BATCH_NLL = _scorer()
+    from ._train import sequence_nll
+
     k = seqs.shape[0]
     check_memory(k, seqs.shape[1], int(model.head.out_features), batch)
     out = np.empty(k)
@@ -105,7 +86,7 @@ def model_log_perplexity(model, seqs: np.ndarray, batch: int) -> np.ndarray:
         pad = b - chunk.shape[0]
         if pad:
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-        out[i:i + b] = np.asarray(_BATCH_NLL(model, jnp.asarray(chunk, jnp.int32)),
+        out[i:i + b] = np.asarray(sequence_nll(model, jnp.asarray(chunk, jnp.int32)),
                                   dtype=float)[:b - pad]
     return out
 

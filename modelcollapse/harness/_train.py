@@ -94,6 +94,16 @@ def _batch_loss(model, win):
     return optax.softmax_cross_entropy_with_integer_labels(logits, win[:, 1:]).sum()
 
 
+@eqx.filter_jit
+def sequence_nll(model, seqs):
+    """Per-sequence mean negative log-likelihood (nats) of tokens ``1..L-1`` of each row
+    of ``seqs`` ``(k, L)``, each given the tokens before it (inference mode)."""
+    logits = jax.vmap(lambda t: model(t, inference=True))(seqs[:, :-1])
+    nll = optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float32),
+                                                          seqs[:, 1:])
+    return nll.mean(axis=1)
+
+
 def heldout_loss(model, heldout: np.ndarray, config) -> dict:
     """Mean cross-entropy (nats/token) over non-overlapping windows of the held-out text
     (at most ``config.eval_tokens`` predicted tokens); perplexity = exp(loss)."""

@@ -169,13 +169,13 @@ def sequence_perplexity(model: Categorical, regime: Regime, m, length: int, *,
         av = [Fraction(x) for x in a]
         one = Fraction(1)
     else:
-        ms = m = check_generations(m)
+        m = check_generations(m)
         qv, av, one = q, a, 1.0
     mu = sum(p * x for p, x in zip(qv, av, strict=True)) if exact else float(q @ a)
     s2 = (sum(p * x * x for p, x in zip(qv, av, strict=True)) - mu * mu) if exact else max(
         float(q @ (a * a)) - mu * mu, 0.0)
     c = _drift(regime, m, exact)
-    c1 = _drift(regime, min(m, 1) if exact else np.minimum(ms, 1), exact)
+    c1 = _drift(regime, min(m, 1) if exact else np.minimum(m, 1), exact)
     if not exact:
         c, c1 = np.asarray(c, dtype=float), np.asarray(c1, dtype=float)
     shift = (c - c1) * s2 if martingale else None
