@@ -18,6 +18,11 @@ fitted model :math:`p` is drawn from
 where ``top_k`` keeps the ``k`` most likely tokens and ``top_p`` the smallest set of most
 likely tokens whose mass is at least ``p`` (ties broken towards the lower token index),
 each renormalised. Real samples (model ``p^(0)``) are never transformed.
+
+A regime may also carry a **curation** of its synthetic data (keyword ``curation``, a
+:class:`~modelcollapse.curation.BestOfK` or :class:`~modelcollapse.curation.Verifier`):
+which of the samples a fitted model emits are kept (:mod:`modelcollapse.curation`). In a
+spec string: ``replace:100:best_of=4:reward=0,1,2`` or ``replace:100:accept=1,0.5,0``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .curation import Curation, as_curation, from_spec_fields
 from .errors import UnsupportedRegimeError, WrongTypeError
 from .models import _spec_float, _spec_int, check_positive_int, registry_lookup
 from .sampling import SamplingPolicy
@@ -44,6 +50,7 @@ __all__ = [
 ]
 
 _SAMPLING = ("temperature", "top_k", "top_p")
+_CURATION = ("best_of", "reward", "accept")
 
 
 # ---------------------------------------------------------------------- plan
@@ -68,8 +75,9 @@ class Plan:
     blocks to a pool kept from every earlier generation and fits the whole pool;
     ``"subsample"`` appends them likewise and fits ``n`` samples of the pool drawn
     without replacement. Samples of :math:`p^{(0)}` are plain draws; samples of a
-    fitted model follow ``sampling``. ``history`` is the number of latest models the
-    synthetic blocks need (``None``: all of them).
+    fitted model follow ``sampling``, then ``curation`` (which emitted samples are kept;
+    ``None``: all). ``history`` is the number of latest models the synthetic blocks need
+    (``None``: all of them).
     """
 
     n: int
@@ -80,6 +88,7 @@ class Plan:
     synthetic_from: int = 1
     pool: str = "none"
     sampling: SamplingPolicy = field(default_factory=SamplingPolicy)
+    curation: Curation | None = None
 
     SOURCES: ClassVar[tuple[str, ...]] = ("last", "window", "uniform")
     POOLS: ClassVar[tuple[str, ...]] = ("none", "accumulate", "subsample")
@@ -163,6 +172,7 @@ class Regime:
     temperature: float = field(default=1.0, kw_only=True)
     top_k: int | None = field(default=None, kw_only=True)
     top_p: float | None = field(default=None, kw_only=True)
+    curation: Curation | None = field(default=None, kw_only=True)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -175,6 +185,7 @@ class Regime:
         object.__setattr__(self, "temperature", pol.temperature)
         object.__setattr__(self, "top_k", pol.top_k)
         object.__setattr__(self, "top_p", pol.top_p)
+        object.__setattr__(self, "curation", as_curation(self.curation))
 
     # ------------------------------------------------------------------ data
     @property
@@ -202,6 +213,8 @@ class Regime:
         parts += [str(getattr(self, f)) for f in self._size_fields() if f not in fixed]
         parts += [f"{k}={getattr(self, k)!r}" for k in _SAMPLING
                   if getattr(self, k) != _DEFAULTS[k]]
+        if self.curation is not None:
+            parts += [f"{k}={v}" for k, v in self.curation.spec_fields().items()]
         return ":".join(parts)
 
     def to_dict(self) -> dict:
@@ -209,6 +222,8 @@ class Regime:
         d = {"type": self.name}
         d.update({f: getattr(self, f) for f in self._size_fields()})
         d.update({k: getattr(self, k) for k in _SAMPLING if getattr(self, k) != _DEFAULTS[k]})
+        if self.curation is not None:
+            d["curation"] = self.curation.to_dict()
         return d
 
     @classmethod
@@ -241,7 +256,9 @@ class Regime:
         ========================== ==================================================
 
         Sampling fields follow as ``key=value``: ``replace:1000:temperature=0.7:top_p=0.9``,
-        each at most once (a field given twice is a ``ValueError`` naming it).
+        each at most once (a field given twice is a ``ValueError`` naming it); so do the
+        curation fields: ``best_of=K`` with ``reward=r1,r2,...`` (``K`` may be ``inf``)
+        or ``accept=a1,a2,...``.
         """
         if isinstance(text, Regime):
             return _check_subclass(cls, text)
@@ -274,10 +291,12 @@ class Regime:
         values = dict(fixed)
         for name, a in zip(sizes, pos, strict=True):
             values[name] = _spec_int(a, name.upper(), text)
+        cur = {k: kw.pop(k) for k in _CURATION if k in kw}
+        values["curation"] = from_spec_fields(cur, text)
         for k, v in kw.items():
             if k not in _SAMPLING:
-                raise ValueError(f"{text!r}: unknown field {k!r}; sampling fields are "
-                                 f"{', '.join(_SAMPLING)}")
+                raise ValueError(f"{text!r}: unknown field {k!r}; the fields are "
+                                 f"{', '.join(_SAMPLING + _CURATION)}")
             values[k] = None if v.strip().lower() == "none" else (
                 _spec_int(v, k, text) if k == "top_k" else _spec_float(v, k, text))
         return _check_subclass(cls, target(**values))
@@ -290,6 +309,8 @@ class Regime:
         args = [f"{f}={getattr(self, f)!r}" for f in self._size_fields()]
         args += [f"{k}={getattr(self, k)!r}" for k in _SAMPLING
                  if getattr(self, k) != _DEFAULTS[k]]
+        if self.curation is not None:
+            args.append(f"curation={self.curation!r}")
         return f"{type(self).__name__}({', '.join(args)})"
 
 
@@ -310,9 +331,20 @@ def _check_subclass(cls, obj):
     return obj
 
 
+def refuse_curation(regime, what: str) -> None:
+    """``UnsupportedRegimeError`` (a ``NotImplementedError``) when ``regime`` curates its
+    synthetic data and ``what`` is derived without curation."""
+    if isinstance(regime, Regime) and regime.curation is not None:
+        raise UnsupportedRegimeError(
+            f"{what} is derived without curation; {regime!r} curates its synthetic data: "
+            "use the curation theory (modelcollapse.theory.curated_*) or simulate it with "
+            "modelcollapse.montecarlo", ("no curation",))
+
+
 def require_plain_sampling(regime, what: str) -> None:
-    """``NotImplementedError`` when ``regime`` sets a sampling policy that ``what`` (an
-    exact formula for plain sampling) does not cover."""
+    """``NotImplementedError`` when ``regime`` sets a sampling policy or a curation that
+    ``what`` (an exact formula for plain sampling) does not cover."""
+    refuse_curation(regime, what)
     if isinstance(regime, Regime) and not regime.sampling.plain:
         raise UnsupportedRegimeError(
             f"{what} is derived for plain sampling; {regime!r} sets a sampling policy "
@@ -320,13 +352,18 @@ def require_plain_sampling(regime, what: str) -> None:
             ("plain sampling: temperature=1, no top_k, no top_p",))
 
 
-def accepts_regime_spec(func):
+def accepts_regime_spec(func=None, *, curation: bool = False):
     """Decorator: ``func``'s ``regime`` argument may also be a spec string (such as
     ``"replace:100"`` or ``"most-recent:1000:4:temperature=0.8"``), read by
-    :func:`as_regime`; any other value is passed through unchanged."""
+    :func:`as_regime`; any other value is passed through unchanged. Unless
+    ``curation=True`` (``@accepts_regime_spec(curation=True)``), a regime that curates
+    its synthetic data is refused (:func:`refuse_curation`): a function derived without
+    curation never answers silently for a curated regime."""
     import functools
     import inspect
 
+    if func is None:
+        return functools.partial(accepts_regime_spec, curation=curation)
     pos = list(inspect.signature(func).parameters).index("regime")
 
     @functools.wraps(func)
@@ -335,6 +372,9 @@ def accepts_regime_spec(func):
             kwargs["regime"] = as_regime(kwargs["regime"])
         elif len(args) > pos and isinstance(args[pos], str):
             args = (*args[:pos], as_regime(args[pos]), *args[pos + 1:])
+        if not curation:
+            regime = kwargs.get("regime", args[pos] if len(args) > pos else None)
+            refuse_curation(regime, func.__name__)
         return func(*args, **kwargs)
 
     return wrapper
@@ -367,7 +407,8 @@ class Replace(Regime):
         object.__setattr__(self, "n", check_positive_int(self.n, "n"))
 
     def plan(self) -> Plan:
-        return Plan(self.n, sampling=self.sampling)
+        return Plan(self.n, sampling=self.sampling,
+                    curation=self.curation)
 
 
 @dataclass(frozen=True, repr=False)
@@ -406,7 +447,8 @@ class Mix(Regime):
 
     def plan(self) -> Plan:
         return Plan(self.synthetic, real=self.real, real_fresh=self.fresh,
-                    synthetic_from=2, sampling=self.sampling)
+                    synthetic_from=2, sampling=self.sampling,
+                    curation=self.curation)
 
 
 @dataclass(frozen=True, repr=False)
@@ -430,7 +472,8 @@ class MostRecent(Regime):
             )
 
     def plan(self) -> Plan:
-        return Plan(self.n, sources="window", window=self.window, sampling=self.sampling)
+        return Plan(self.n, sources="window", window=self.window, sampling=self.sampling,
+                    curation=self.curation)
 
 
 @dataclass(frozen=True, repr=False)
@@ -444,9 +487,15 @@ class RandomlySampled(Regime):
     def __post_init__(self):
         super().__post_init__()
         object.__setattr__(self, "n", check_positive_int(self.n, "n"))
+        if self.curation is not None:
+            raise UnsupportedRegimeError(
+                "RandomlySampled with a curation is not defined yet (its samples of the "
+                "real model p^(0) are real, the others curated); use another regime",
+                ("Replace", "Mix", "MostRecent", "Accumulate", "AccumulateSubsample"))
 
     def plan(self) -> Plan:
-        return Plan(self.n, sources="uniform", sampling=self.sampling)
+        return Plan(self.n, sources="uniform", sampling=self.sampling,
+                    curation=self.curation)
 
 
 @dataclass(frozen=True, repr=False)
@@ -463,7 +512,8 @@ class Accumulate(Regime):
         object.__setattr__(self, "n", check_positive_int(self.n, "n"))
 
     def plan(self) -> Plan:
-        return Plan(self.n, pool="accumulate", sampling=self.sampling)
+        return Plan(self.n, pool="accumulate", sampling=self.sampling,
+                    curation=self.curation)
 
 
 @dataclass(frozen=True, repr=False)
@@ -481,7 +531,8 @@ class AccumulateSubsample(Regime):
         object.__setattr__(self, "n", check_positive_int(self.n, "n"))
 
     def plan(self) -> Plan:
-        return Plan(self.n, pool="subsample", sampling=self.sampling)
+        return Plan(self.n, pool="subsample", sampling=self.sampling,
+                    curation=self.curation)
 
 
 def refuse_twice(spec: str, options: dict) -> None:

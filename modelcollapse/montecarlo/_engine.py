@@ -7,7 +7,6 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +16,11 @@ from ..files import atomic_path, npz_path
 from ..models import Model, check_positive_int
 from ..regimes import Regime, as_regime
 from . import _memory, _stats
+from ._backends import BACKENDS, _kernel_class
 from ._record import Recorder
 
 __all__ = ["BACKENDS", "Problem", "SimulationResult", "check_problem", "load", "simulate"]
 
-BACKENDS = ("numpy", "numba", "jax")
 #: Upper limit on the generations of a run to collapse (``generations=None``).
 MAX_GENERATIONS = 10_000_000
 #: Largest sample size per generation: counts stay exact in float64.
@@ -59,6 +58,10 @@ class Problem:
     def sampling(self):
         return self.regime.sampling
 
+    @property
+    def curation(self):
+        return self.regime.curation
+
 
 
 def as_model(model) -> Model:
@@ -78,6 +81,8 @@ def check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Proble
     if not regime.sampling.plain and fam not in ("categorical", "ngram"):
         raise ValueError("the sampling fields temperature, top_k and top_p apply to "
                          f"Categorical and NGram models only; {regime!r} sets them")
+    if regime.curation is not None:
+        regime.curation.check_model(model)
     if isinstance(tokens, (str, int, np.integer)):
         tokens = [tokens]
     tok = tuple(model.token_index(t) for t in tokens) if fam == "categorical" else ()
@@ -365,24 +370,6 @@ def load(path) -> SimulationResult:
 
 
 # ---------------------------------------------------------------------- the verb
-def _kernel_class(backend: str, problem: Problem):
-    """The backend's kernel for ``problem``: its first registered fast path whose
-    predicate holds, else the family's generic kernel."""
-    mod = import_module(f"._{backend}", __package__)
-    for family, applies, cls in getattr(mod, "FAST_PATHS", ()):
-        if family == problem.family and applies(problem):
-            return cls
-    if problem.family not in mod.KERNELS:
-        have = [b for b in BACKENDS if problem.family in
-                import_module(f"._{b}", __package__).KERNELS]
-        name = type(problem.model).__name__
-        article = "an" if name[0] in "AEINOU" else "a"
-        raise ValueError(f"backend {backend!r} does not simulate {article} {name}; use "
-                         "backend="
-                         f"{' or '.join(map(repr, have))}")
-    return mod.KERNELS[problem.family]
-
-
 def simulate(model, regime, generations: int | None = None, *, replicates: int = 1000,
              backend: str = "numba", seed=None, statistics=None, tokens=(),
              eps: float = 0.01, progress: bool = False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..curation import curate_samples
 from ..models import (
     Categorical,
     Gaussian,
@@ -45,13 +46,16 @@ class _RawCategorical(_RawModel):
     def __init__(self, model, problem, rng):
         self.p0, self.V, self.rng = model.p, model.size, rng
         self.policy = problem.sampling
+        self.curation = problem.curation
         self.tokens = np.asarray(problem.tokens, dtype=np.int64)
         self.p1 = None
         self.real = self.p0
 
     def sample(self, theta, k, j):
-        q = theta if j == REAL else sampling_distribution(theta[None], self.policy)[0]
-        return self.rng.choice(self.V, size=k, p=q)
+        if j == REAL:
+            return self.rng.choice(self.V, size=k, p=theta)
+        q = sampling_distribution(theta[None], self.policy)[0]
+        return curate_samples(self.rng, q, k, self.curation)[0]
 
     def fit(self, data, prev):
         return np.bincount(data, minlength=self.V) / data.size

@@ -79,6 +79,7 @@ from .categorical import (
     stationary_homozygosity,
     token_loss,
 )
+from .curation import CuratedFixation, CuratedPath, curated_fixation, curated_path
 from .distributions import GenerationDistribution
 from .gaussian import (
     GaussianCollapseTime,
@@ -123,6 +124,8 @@ from .regression import (
 
 __all__ = [
     "AutocorrelationTime",
+    "CuratedFixation",
+    "CuratedPath",
     "DriftFactor",
     "Estimate",
     "ForgettingTime",
@@ -136,6 +139,8 @@ __all__ = [
     "accumulate_error_bound",
     "accumulate_replace_ratio",
     "collapse_time",
+    "curated_fixation",
+    "curated_path",
     "diffusion_collapse_time",
     "diffusion_loss_time",
     "dirac_probability",

@@ -21,8 +21,12 @@ __all__ = ["FAST_PATHS", "KERNELS", "binomial"]
 KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
            "mixture": MixtureKernel, "regression": RegressionKernel, "ngram": NGramKernel}
 
+#: Simulates curated regimes (best-of-K, verifier) of the categorical family.
+CURATION = True
+
 #: ``(family, predicate(problem), kernel)``: the first match replaces the generic loop.
 FAST_PATHS = [
-    ("categorical", lambda pr: pr.plan.absorbing and pr.sampling.plain, ReplaceCountsKernel),
+    ("categorical", lambda pr: pr.plan.absorbing and pr.sampling.plain
+     and pr.curation is None, ReplaceCountsKernel),
     ("gaussian", lambda pr: pr.plan.absorbing and pr.model.dim == 1, Gauss1ReplaceKernel),
 ]

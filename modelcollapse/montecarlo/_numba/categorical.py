@@ -16,7 +16,17 @@ import math
 import numpy as np
 from numba import njit
 
-from .samplers import _copy, _mult_add, _policy, _subsample_counts, _support, binomial
+from .samplers import (
+    CUR_VERIFIER,
+    _copy,
+    _curated_add,
+    _mult_add,
+    _policy,
+    _subsample_counts,
+    _support,
+    binomial,
+    curation_codes,
+)
 from .threads import ACCUMULATE, LAST, NONE, WINDOW, Threaded
 
 #: Order of the categorical statistics in the kernel's output rows.
@@ -200,8 +210,8 @@ def _replace_chunk(rng, n, g0, g1, colmap, p0, P, P1, sup, nsup, cnt, tokens, wa
 
 
 @njit(nogil=True, cache=True)
-def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hist, realc,
-                       pool, sup, nsup, tokens, want, out, tokout, ct, lt):
+def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colmap, p0, P,
+                       P1, hist, realc, pool, sup, nsup, tokens, want, out, tokout, ct, lt):
     """Advance one replicate through generations ``g0+1 .. g1`` of the plan
     ``plan = (sources, n, window, real, real_fresh, synthetic_from, pool)`` (codes of
     :data:`SOURCES` and :data:`POOLS`).
@@ -210,6 +220,8 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hi
     distributions of the latest models, newest first (``"last"``: one; ``"window"``:
     ``window``; ``"uniform"``: ``hist[0]`` is their running sum), model 0's being
     ``p0`` itself; ``realc``: the real block's counts; ``pool``: the pooled counts.
+    ``cur = (kind, K)`` and ``cvec`` the curation of the samples of fitted models
+    (:func:`~.samplers.curation_codes`; ``claw`` scratch); samples of ``p0`` are plain.
     """
     src, n, window, real = plan[0], plan[1], plan[2], plan[3]
     real_fresh, syn_from, pooling = plan[4], plan[5], plan[6]
@@ -221,6 +233,10 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hi
         col = m - g0 - 1
         ns = nsup[0]
         if absorbing:
+            if ns == 1 and m > 1 and cur[0] == CUR_VERIFIER and cvec[sup[0]] <= 0.0:
+                raise ValueError("the verifier keeps none of the tokens the model emits "
+                                 "(acceptance is zero on its whole support): nothing can "
+                                 "be kept")
             if ns == 1 and m > 1:  # collapsed: absorbing
                 _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, col)
                 break
@@ -231,15 +247,22 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hi
         total = 0
         if m >= syn_from:  # the synthetic blocks
             if src == LAST:
-                kq = ns if m > 1 else _support(p0, idx)
-                _mult_add(rng, n, hist[0], sup if m > 1 else idx, kq, c)
+                if m > 1:
+                    _curated_add(rng, n, hist[0], sup, ns, cur[0], cur[1], cvec, claw, c)
+                else:
+                    kq = _support(p0, idx)
+                    _mult_add(rng, n, p0, idx, kq, c)
                 total = n
             elif src == WINDOW:
                 k = min(window, m)
                 each = n // k
                 for j in range(k):
                     kj = _support(hist[j], idx)
-                    _mult_add(rng, each, hist[j], idx, kj, c)
+                    if m - 1 - j > 0:  # a fitted model (hist is newest first)
+                        _curated_add(rng, each, hist[j], idx, kj, cur[0], cur[1], cvec,
+                                     claw, c)
+                    else:
+                        _mult_add(rng, each, hist[j], idx, kj, c)
                 total = each * k
             else:  # each sample from a uniformly chosen model: the mean of their laws
                 q = hist[0] / m
@@ -294,8 +317,9 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1, hi
 
 
 @njit(nogil=True, cache=True)
-def _categorical_many(rngs, idx, fast, plan, T, top_k, top_p, g0, g1, colmap, p0, P, P1,
-                      hist, realc, pool, sup, nsup, cnt, tokens, want, out, tokout, ct, lt):
+def _categorical_many(rngs, idx, fast, plan, T, top_k, top_p, cur, cvec, claw, g0, g1,
+                      colmap, p0, P, P1, hist, realc, pool, sup, nsup, cnt, tokens, want,
+                      out, tokout, ct, lt):
     """The chunk of every replicate in ``idx`` (one thread's block); ``colmap[j]`` is the
     output column of generation ``g0 + 1 + j`` (``-1``: not recorded)."""
     for r in idx:
@@ -304,9 +328,9 @@ def _categorical_many(rngs, idx, fast, plan, T, top_k, top_p, g0, g1, colmap, p0
                            nsup[r], cnt[r], tokens, want, out[r], tokout[r], ct[r:r + 1],
                            lt[r])
         else:
-            _categorical_chunk(rngs[r], plan, T, top_k, top_p, g0, g1, colmap, p0, P[r],
-                               P1[r], hist[r], realc[r], pool[r], sup[r], nsup[r], tokens,
-                               want, out[r], tokout[r], ct[r:r + 1], lt[r])
+            _categorical_chunk(rngs[r], plan, T, top_k, top_p, cur, cvec, claw[r], g0, g1,
+                               colmap, p0, P[r], P1[r], hist[r], realc[r], pool[r], sup[r],
+                               nsup[r], tokens, want, out[r], tokout[r], ct[r:r + 1], lt[r])
 
 
 class CategoricalKernel(Threaded):
@@ -378,11 +402,15 @@ class CategoricalKernel(Threaded):
         T = float(pol.temperature)
         top_k = 0 if pol.top_k is None else int(pol.top_k)
         top_p = 1.0 if pol.top_p is None else float(pol.top_p)
+        kind, K, cvec = curation_codes(self.problem.curation, self.p0.size)
+        cur = np.array([kind, K], dtype=np.int64)
+        claw = np.zeros((self.R, self.p0.size if kind else 1))
 
         def block(idx):
             _categorical_many(self.rng_list, idx, self.fast_replace, self.codes, T,
-                              top_k, top_p, g0, g1, colmap, self.p0, self.P, self.P1,
-                              self.hist, self.realc, self.pool, self.sup, self.nsup, self.cnt,
+                              top_k, top_p, cur, cvec, claw, g0, g1, colmap, self.p0,
+                              self.P, self.P1, self.hist, self.realc, self.pool, self.sup,
+                              self.nsup, self.cnt,
                               self.tokens, self.want, out, tokout, self.collapse_time,
                               self.loss_time)
 

@@ -120,6 +120,74 @@ def _mult_add(rng, n, q, idx, nidx, out):
                 break
 
 
+#: curation codes of :func:`_curated_add`
+CUR_NONE, CUR_BEST_OF, CUR_VERIFIER, CUR_TILT = 0, 1, 2, 3
+
+
+def curation_codes(curation, V):
+    """``(kind, K, vector)`` of a :class:`~modelcollapse.curation.Curation` (or ``None``)
+    for :func:`_curated_add`."""
+    from ...curation import BestOfK
+
+    if curation is None or (isinstance(curation, BestOfK) and curation.k == 1):
+        return CUR_NONE, 1, np.ones(V)
+    if isinstance(curation, BestOfK):
+        return (CUR_TILT if curation.limit else CUR_BEST_OF, 0 if curation.limit else
+                curation.k, np.ascontiguousarray(curation.weights))
+    return CUR_VERIFIER, 0, np.ascontiguousarray(curation.vector, dtype=np.float64)
+
+
+@njit(nogil=True, cache=True)
+def _curated_add(rng, n, q, idx, nidx, kind, K, vec, law, out):
+    """``out[idx] +=`` the counts of ``n`` kept samples of a model that emits from ``q``
+    (support ``idx``) under the curation ``(kind, K, vec)`` (:func:`curation_codes`).
+
+    Best of ``K``: per kept sample, ``K`` candidates by inversion on the cumulative of
+    ``q`` (in ``law``), one chosen by the Luce rule with weights ``vec`` (a running
+    choice: candidate ``c`` replaces the current one with probability
+    ``w_c / (w_1 + ... + w_c)``), the selection itself. Verifier and best of infinity:
+    the kept samples are independent draws from ``q vec / sum(q vec)`` (the law of the
+    samples a rejection loop keeps; a ``ValueError`` if the verifier keeps nothing)."""
+    if kind == CUR_NONE:
+        _mult_add(rng, n, q, idx, nidx, out)
+        return
+    if kind != CUR_BEST_OF:
+        tot = 0.0
+        for t in range(nidx):
+            i = idx[t]
+            law[i] = q[i] * vec[i]
+            tot += law[i]
+        if tot <= 0.0:
+            raise ValueError("the verifier keeps none of the tokens the model emits "
+                             "(acceptance is zero on its whole support): nothing can be kept")
+        for t in range(nidx):
+            law[idx[t]] /= tot
+        _mult_add(rng, n, law, idx, nidx, out)
+        return
+    acc = 0.0
+    for t in range(nidx):
+        acc += q[idx[t]]
+        law[t] = acc
+    for _ in range(n):
+        s = 0.0
+        chosen = idx[0]
+        for c in range(K):
+            u = rng.random() * acc
+            lo, hi = 0, nidx - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if law[mid] > u:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            i = idx[lo]
+            w = vec[i]
+            s += w
+            if c == 0 or rng.random() * s < w:
+                chosen = i
+        out[chosen] += 1.0
+
+
 @njit(nogil=True, cache=True)
 def _support(v, idx):
     """Indices of the positive entries of ``v`` into ``idx``; returns their number."""

@@ -21,7 +21,11 @@ __all__ = ["FAST_PATHS", "KERNELS", "PlanKernel", "bartlett", "chan_merge", "pin
 KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
            "mixture": MixtureKernel, "regression": RegressionKernel, "ngram": NGramKernel}
 
+#: Simulates curated regimes (best-of-K, verifier) of the categorical family.
+CURATION = True
+
 #: ``(family, predicate(problem), kernel)``: the first match replaces the generic loop.
 FAST_PATHS = [
-    ("categorical", lambda pr: pr.plan.absorbing and pr.sampling.plain, ReplaceCountsKernel),
+    ("categorical", lambda pr: pr.plan.absorbing and pr.sampling.plain
+     and pr.curation is None, ReplaceCountsKernel),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...curation import curate_samples
 from ...sampling import sampling_distribution
 from .. import _stats
 from .core import PlanKernel, _VectorKernel
@@ -41,7 +42,15 @@ class CategoricalKernel(PlanKernel):
         return np.broadcast_to(self.p0, (self.R, self.V))
 
     def draw(self, j, k, offset):
-        return self.rng.multinomial(k, self.history[j]).astype(np.float64)
+        cur = self.problem.curation
+        if cur is None or j == 0:  # samples of p^(0) are real: never curated
+            return self.rng.multinomial(k, self.history[j]).astype(np.float64)
+        ks = np.broadcast_to(k, (self.R,))
+        out = np.empty((self.R, self.V))
+        for r in range(self.R):  # the selection itself, replicate by replicate
+            tok, _ = curate_samples(self.rng, self.history[j][r], int(ks[r]), cur)
+            out[r] = np.bincount(tok, minlength=self.V)
+        return out
 
     def merge(self, a, b):
         return a + b

@@ -23,6 +23,7 @@ from ...regimes import (
     Replace,
     SamplingPolicy,
     as_regime,
+    refuse_curation,
 )
 from ...sampling import sampling_distribution
 from .._results import check_generations
@@ -57,6 +58,7 @@ def _regime_kind(regime, what: str, allowed=ALL_SUPPORTED) -> tuple[str, int, in
         raise WrongTypeError(
             f"regime must be a Regime or a spec string, got {type(regime).__name__}")
     regime = as_regime(regime)
+    refuse_curation(regime, what)
     kind = {Replace: "window", MostRecent: "window", RandomlySampled: "uniform",
             Accumulate: "accumulate", AccumulateSubsample: "subsample",
             Mix: "mix"}.get(type(regime))

@@ -62,7 +62,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import TooLargeError
-from ...regimes import MostRecent, Replace, as_regime
+from ...regimes import MostRecent, Replace, as_regime, refuse_curation
 
 __all__ = [
     "BANDS_PATH",
@@ -219,6 +219,7 @@ def family_of(regime) -> str | None:
     """The approximation that covers the collapse time under ``regime`` (``None``: none
     does)."""
     regime = as_regime(regime)
+    refuse_curation(regime, "the collapse-time approximations")
     if isinstance(regime, MostRecent):
         if regime.sampling.plain:
             return "effective-size"

@@ -52,7 +52,7 @@ from scipy import special
 
 from ...errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ...models import Categorical, check_categorical, exact_probabilities
-from ...regimes import Regime, Replace, SamplingPolicy, as_regime
+from ...regimes import Regime, Replace, SamplingPolicy, as_regime, refuse_curation
 from ...sampling import exact_sampling_distribution, exact_temper_power, sampling_distribution
 
 __all__ = [
@@ -83,6 +83,7 @@ def _policy_n(regime, what: str) -> tuple[int, SamplingPolicy]:
             f"regime must be a Regime such as Replace(n, temperature=0.5) or a spec "
             f"string, got {type(regime).__name__}")
     regime = as_regime(regime)
+    refuse_curation(regime, what)
     if not isinstance(regime, Replace):
         raise UnsupportedRegimeError(
             f"exact {what} under a sampling policy is implemented for Replace(n) only; "
