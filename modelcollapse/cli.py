@@ -68,6 +68,14 @@ def _collapse_estimate(model, regime, args):
     from .errors import TooLargeError
     from .regimes import MostRecent, Replace
 
+    if regime.curation is not None and isinstance(regime, Replace):
+        fix = theory.curated_fixation(model, regime)
+        prob = [float(x) for x in fix.probabilities]
+        top = sorted(range(len(prob)), key=lambda i: -prob[i])[:3]
+        where = ", ".join(f"token {model.labels[i] if model.labels else i}: {prob[i]:.4g}"
+                          for i in top)
+        return (theory.Estimate(fix.mean_time, fix.method, fix.method == "chain"), None,
+                f"curated: the chain fixes on one token; most likely {where}")
     if isinstance(regime, (Replace, MostRecent)):
         plain_replace = isinstance(regime, Replace) and regime.sampling.plain
         kw = {"method": args.method, "max_exact_n": args.max_exact_n} if plain_replace \
@@ -154,11 +162,11 @@ def _cmd_collapse_time(args) -> int:
               "regime": regime.spec}
     if est is not None:
         result.update(expected_collapse_time=float(est), method=est.method, exact=est.exact)
-        if isinstance(regime, Replace) and regime.sampling.plain:
+        if isinstance(regime, Replace) and regime.sampling.plain and regime.curation is None:
             result["diffusion"] = theory.diffusion_collapse_time(model, regime)
     else:
         result.update(expected_collapse_time=None, method=None, exact=None)
-        if regime.sampling.plain:
+        if regime.sampling.plain and regime.curation is None:
             result["stationary_homozygosity"] = _stationary_homozygosity(model, regime)
     if note:
         result["note"] = note
@@ -204,14 +212,15 @@ def _cmd_forget(args) -> int:
 
     _check_plot_path(args.plot)
     regime = _regime_from_args(args)
-    if not (isinstance(regime, Replace) and regime.sampling.plain):
+    if not (isinstance(regime, Replace) and regime.sampling.plain
+            and regime.curation is None):
         why = ("under a sampling policy a word's fate depends on the whole distribution, "
                "not on its count alone: use modelcollapse.theory.token_loss(model, regime, "
                "token) (exact window chain, small n) or "
                if not regime.sampling.plain else "")
         raise UnsupportedRegimeError(
             f"the forgetting time of a word from its count is exact for Replace(n) with "
-            f"plain sampling; {why}simulate {regime!r} (modelcollapse simulate --tokens ...)",
+            f"plain sampling and no curation; {why}simulate {regime!r} (modelcollapse simulate --tokens ...)",
             ("replace",))
     t0 = time.perf_counter()
     ft = theory.forgetting_time(args.count, regime.n, method=args.method,
@@ -321,7 +330,13 @@ def _regime_from_args(args):
                 if getattr(args, k, None) is not None}
     from .regimes import refuse_twice
 
-    refuse_twice(text, sampling)
+    curation = {k: getattr(args, k) for k in ("best_of", "reward", "accept")
+                if getattr(args, k, None) is not None}
+    refuse_twice(text, {**sampling, **curation})
+    if curation:
+        from .curation import from_spec_fields
+
+        sampling["curation"] = from_spec_fields(curation, "the command line")
     return dataclasses.replace(regime, **sampling) if sampling else regime
 
 
@@ -494,6 +509,13 @@ def _add_sampling_args(parser) -> None:
     g.add_argument("--top-k", type=int, help="sample among the K most likely tokens only")
     g.add_argument("--top-p", type=float,
                    help="sample among the smallest set of most likely tokens of mass >= P")
+    c = parser.add_argument_group("curation of the synthetic data (categorical)")
+    c.add_argument("--best-of", metavar="K",
+                   help="keep one of K candidates, chosen by a Luce model of --reward "
+                        "(K may be inf: the limit q ~ q e^r)")
+    c.add_argument("--reward", metavar="R1,R2,...", help="reward of each token (--best-of)")
+    c.add_argument("--accept", metavar="A1,A2,...",
+                   help="a verifier: keep a sample of token i with probability Ai")
 
 
 def _cmd_max_synthetic(args) -> int:

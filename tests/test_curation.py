@@ -217,3 +217,29 @@ def test_backend_without_curation_says_so():
     with pytest.raises(ValueError, match="does not simulate curation"):
         mc.simulate(Categorical([0.5, 0.5]), Replace(5, curation=Verifier([1, 0.5])), 2,
                     replicates=2, backend="jax", progress=False)
+
+
+def test_cli_curation_flags(capsys):
+    """The flags build the same regime as the spec fields; the collapse time of a curated
+    Replace is the exact chain's; a field given twice, or a wrong length, is refused."""
+    import json
+
+    from modelcollapse import theory
+    from modelcollapse.cli import main
+
+    assert main(["collapse-time", "--p", "0.5,0.3,0.2", "--regime", "replace:6",
+                 "--best-of", "3", "--reward", "0,1,2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["regime"] == "replace:6:best_of=3:reward=0,1,2"
+    want = theory.curated_fixation(P0 := Categorical([0.5, 0.3, 0.2]),
+                                   Replace(6, curation=BestOfK([0, 1, 2], 3))).mean_time
+    assert out["expected_collapse_time"] == pytest.approx(want, rel=1e-12)
+    assert P0.size == 3
+    with pytest.raises(SystemExit):
+        main(["collapse-time", "--p", "0.5,0.5", "--regime", "replace:6:accept=1,1",
+              "--accept", "1,0.5"])
+    assert "give it once" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["simulate", "--p", "0.5,0.5", "--regime", "replace:6", "--accept", "1,1,1",
+              "--generations", "2", "--replicates", "2"])
+    assert "3 entries, the model has 2" in capsys.readouterr().err
