@@ -220,7 +220,8 @@ def _cmd_forget(args) -> int:
                if not regime.sampling.plain else "")
         raise UnsupportedRegimeError(
             f"the forgetting time of a word from its count is exact for Replace(n) with "
-            f"plain sampling and no curation; {why}simulate {regime!r} (modelcollapse simulate --tokens ...)",
+            f"plain sampling and no curation; {why}simulate {regime!r} "
+            "(modelcollapse simulate --tokens ...)",
             ("replace",))
     t0 = time.perf_counter()
     ft = theory.forgetting_time(args.count, regime.n, method=args.method,
