@@ -121,6 +121,7 @@ from .regression import (
     expected_pinv_trace,
     regression_test_error,
 )
+from .tail import TailExponents, tail_exponents, tail_test_error
 
 __all__ = [
     "AutocorrelationTime",
@@ -135,6 +136,7 @@ __all__ = [
     "RowExpectations",
     "SequencePerplexity",
     "StationaryPoint",
+    "TailExponents",
     "UnigramMoments",
     "accumulate_error_bound",
     "accumulate_replace_ratio",
@@ -211,6 +213,8 @@ __all__ = [
     "suresh_gaussian_bound",
     "suresh_poisson_survival",
     "suresh_unigram_bounds",
+    "tail_exponents",
+    "tail_test_error",
     "token_loss",
     "variance_moment",
 ]
