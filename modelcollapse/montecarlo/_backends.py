@@ -9,10 +9,13 @@ BACKENDS = ("numpy", "numba", "jax")
 
 
 def _simulates(mod, problem) -> bool:
-    """Whether the backend module ``mod`` simulates ``problem`` (its family, and a
-    curation where the regime has one: ``mod.CURATION``)."""
+    """Whether the backend module ``mod`` simulates ``problem`` (its family; a curation
+    where the regime has one: ``mod.CURATION``; a Gaussian's sampling temperature:
+    ``mod.GAUSSIAN_TEMPERATURE``)."""
+    tempered_gaussian = problem.family == "gaussian" and not problem.sampling.plain
     return problem.family in mod.KERNELS and (problem.curation is None
-                                              or getattr(mod, "CURATION", False))
+                                              or getattr(mod, "CURATION", False)) and (
+        not tempered_gaussian or getattr(mod, "GAUSSIAN_TEMPERATURE", False))
 
 
 def _kernel_class(backend: str, problem):
@@ -24,7 +27,8 @@ def _kernel_class(backend: str, problem):
                                                   problem)]
         name = type(problem.model).__name__
         what = (f"{'an' if name[0] in 'AEINOU' else 'a'} {name}"
-                if problem.family not in mod.KERNELS else "curation")
+                if problem.family not in mod.KERNELS else "curation"
+                if problem.curation is not None else "a Gaussian sampling temperature")
         raise ValueError(f"backend {backend!r} does not simulate {what}; use backend="
                          f"{' or '.join(map(repr, have))}")
     for family, applies, cls in getattr(mod, "FAST_PATHS", ()):

@@ -79,8 +79,10 @@ def check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Proble
     regime = as_regime(regime)
     fam = _stats.family(model)
     if not regime.sampling.plain and fam not in ("categorical", "ngram"):
-        raise ValueError("the sampling fields temperature, top_k and top_p apply to "
-                         f"Categorical and NGram models only; {regime!r} sets them")
+        if fam != "gaussian" or regime.top_k is not None or regime.top_p is not None:
+            raise ValueError("the sampling fields top_k and top_p apply to Categorical and "
+                             "NGram models, temperature also to a Gaussian (samples from "
+                             f"N(mu, T Sigma)); {regime!r} sets them")
     if regime.curation is not None:
         regime.curation.check_model(model)
     if isinstance(tokens, (str, int, np.integer)):

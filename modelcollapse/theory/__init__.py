@@ -83,6 +83,7 @@ from .curation import CuratedFixation, CuratedPath, curated_fixation, curated_pa
 from .distributions import GenerationDistribution
 from .gaussian import (
     GaussianCollapseTime,
+    LogDetLaw,
     StationaryPoint,
     expected_det_ratio,
     expected_mean_error,
@@ -93,6 +94,7 @@ from .gaussian import (
     gaussian_collapse_time,
     gaussian_schedule,
     log_chi2_step,
+    log_det_law,
     log_det_moments,
     schedule_bounded,
     stationary_point,
@@ -132,6 +134,7 @@ __all__ = [
     "ForgettingTime",
     "GaussianCollapseTime",
     "GenerationDistribution",
+    "LogDetLaw",
     "Moments",
     "RowExpectations",
     "SequencePerplexity",
@@ -165,6 +168,7 @@ __all__ = [
     "genealogy_homozygosity_from_S0",
     "homozygosity",
     "log_chi2_step",
+    "log_det_law",
     "log_det_moments",
     "mardia_G",
     "most_recent_effective_size",

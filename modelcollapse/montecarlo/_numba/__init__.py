@@ -23,10 +23,13 @@ KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
 
 #: Simulates curated regimes (best-of-K, verifier) of the categorical family.
 CURATION = True
+#: Simulates a Gaussian sampled at a temperature (from N(mu, T Sigma)).
+GAUSSIAN_TEMPERATURE = True
 
 #: ``(family, predicate(problem), kernel)``: the first match replaces the generic loop.
 FAST_PATHS = [
     ("categorical", lambda pr: pr.plan.absorbing and pr.sampling.plain
      and pr.curation is None, ReplaceCountsKernel),
-    ("gaussian", lambda pr: pr.plan.absorbing and pr.model.dim == 1, Gauss1ReplaceKernel),
+    ("gaussian", lambda pr: pr.plan.absorbing and pr.model.dim == 1
+     and pr.sampling.plain, Gauss1ReplaceKernel),
 ]

@@ -25,11 +25,12 @@ from .threads import ACCUMULATE, LAST, SUBSAMPLE, UNIFORM, WINDOW, Threaded
 
 
 @njit(nogil=True, cache=True)
-def _gauss_chunk(rng, plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, want_w2, hmean, hL,
-                 pk, pmean, pM2, rk, rmean, rM2, raw, perm, ct, g0, g1,
+def _gauss_chunk(rng, plan, ddof, sqrt_t, mu0, L0, h0, c0, tr0, ld0, thr, want_w2, hmean,
+                 hL, pk, pmean, pM2, rk, rmean, rM2, raw, perm, ct, g0, g1,
                  o_mean, o_var, o_mse, o_tr, o_ld, o_w2):
     """Generations ``g0+1 .. g1`` of one replicate: the synthetic blocks of the plan
-    (from ``hmean``/``hL``, fit ``j`` in slot ``j % H``), the real block (``rk``,
+    (from ``hmean``/``hL``, fit ``j`` in slot ``j % H``; ``hL`` holds the sampling
+    factors, ``sqrt_t`` times the fitted ones), the real block (``rk``,
     ``rmean``, ``rM2``), the pool (``pk``, ``pmean``, ``pM2``, or raw points)."""
     src, n, window, real = plan[0], plan[1], plan[2], plan[3]
     real_fresh, syn_from, pooling = plan[4], plan[5], plan[6]
@@ -128,7 +129,9 @@ def _gauss_chunk(rng, plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, want_w2, hmean
             _chol(cov, Lc)
         t = m % H
         hmean[t] = km
-        hL[t] = Lc
+        for a in range(d):  # the sampling factor: sqrt(T) L (samples from N(mu, T Sigma))
+            for b in range(d):
+                hL[t, a, b] = Lc[a, b] * sqrt_t
         # statistics
         mse = 0.0
         tr = 0.0
@@ -207,7 +210,8 @@ def _gauss1_replace_chunk(rng, n, ddof, mu0, c0, ld0, thr, hmean, hL, ct, g0, g1
 
 
 @njit(nogil=True, cache=True)
-def _gauss_many(rngs, idx, fast, plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, want_w2,
+def _gauss_many(rngs, idx, fast, plan, ddof, sqrt_t, mu0, L0, h0, c0, tr0, ld0, thr,
+                want_w2,
                 hmean, hL, pk, pmean, pM2, rk, rmean, rM2, raw, perm, ct, g0, g1,
                 o_mean, o_var, o_mse, o_tr, o_ld, o_w2):
     for r in idx:
@@ -216,7 +220,7 @@ def _gauss_many(rngs, idx, fast, plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, wan
                                   ct[r:r + 1], g0, g1, o_mean[r], o_var[r], o_mse[r],
                                   o_tr[r], o_ld[r], o_w2[r])
         else:
-            _gauss_chunk(rngs[r], plan, ddof, mu0, L0, h0, c0, tr0, ld0, thr, want_w2,
+            _gauss_chunk(rngs[r], plan, ddof, sqrt_t, mu0, L0, h0, c0, tr0, ld0, thr, want_w2,
                          hmean[r], hL[r], pk[r], pmean[r], pM2[r], rk[r], rmean[r], rM2[r],
                          raw[r], perm[r], ct[r:r + 1], g0, g1, o_mean[r], o_var[r],
                          o_mse[r], o_tr[r], o_ld[r], o_w2[r])
@@ -278,7 +282,8 @@ class GaussianKernel(Threaded):
         ct = self.collapse_time
 
         def one(idx):
-            _gauss_many(self.rng_list, idx, self.fast, self.codes, self.ddof, self.mu0,
+            _gauss_many(self.rng_list, idx, self.fast, self.codes, self.ddof,
+                        math.sqrt(self.problem.sampling.temperature), self.mu0,
                         self.L0, self.h0, float(self.c0[0, 0]), self.tr0, self.ld0, self.thr,
                         want_w2, self.hmean, self.hL, self.pk, self.pmean, self.pM2, self.rk,
                         self.rmean, self.rM2, self.raw, self.perm, ct, g0, g1, out["mean"],

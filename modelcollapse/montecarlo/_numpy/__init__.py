@@ -23,6 +23,8 @@ KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
 
 #: Simulates curated regimes (best-of-K, verifier) of the categorical family.
 CURATION = True
+#: Simulates a Gaussian sampled at a temperature (from N(mu, T Sigma)).
+GAUSSIAN_TEMPERATURE = True
 
 #: ``(family, predicate(problem), kernel)``: the first match replaces the generic loop.
 FAST_PATHS = [

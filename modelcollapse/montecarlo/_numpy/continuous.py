@@ -49,6 +49,9 @@ class GaussianKernel(PlanKernel):
 
     def draw(self, j, k, offset):
         mean, _, L, _ = self.history[j]
+        T = self.problem.sampling.temperature
+        if j > 0 and T != 1.0:  # a fitted model sampled at temperature T: N(mu, T Sigma)
+            L = L * np.sqrt(T)
         if self.raw:
             return gaussian_points(self.rng, mean, L, k)
         return gaussian_group(self.rng, mean, L, k)

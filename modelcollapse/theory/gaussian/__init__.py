@@ -11,6 +11,7 @@ r"""The Gaussian model (Shumailov et al.): a Gaussian refitted to its own sample
 * :mod:`.schedule`: growing sample sizes.
 """
 
+from .bias import LogDetLaw, log_det_law
 from .collapse_time import (
     GaussianCollapseTime,
     gaussian_collapse_time,
@@ -37,6 +38,7 @@ from .schedule import (
 
 __all__ = [
     "GaussianCollapseTime",
+    "LogDetLaw",
     "StationaryPoint",
     "expected_det_ratio",
     "expected_mean_error",
@@ -47,6 +49,7 @@ __all__ = [
     "gaussian_collapse_time",
     "gaussian_schedule",
     "log_chi2_step",
+    "log_det_law",
     "log_det_moments",
     "schedule_bounded",
     "stationary_point",

@@ -10,7 +10,7 @@ from scipy.special import gammaln
 
 from ...errors import UnsupportedRegimeError, WrongTypeError
 from ...models import Gaussian
-from ...regimes import Accumulate, Mix, Regime, Replace, require_plain_sampling
+from ...regimes import Accumulate, Mix, Regime, Replace, refuse_curation, require_plain_sampling
 
 
 # ---------------------------------------------------------------------- validation
@@ -38,11 +38,16 @@ def _ret(arr, t):
 
 
 def _regime_kind(model, regime, what, allowed=("replace", "accumulate", "mix"),
-                 singular_ok=False):
+                 singular_ok=False, temperature_ok=False):
     """The regime's kind; the sample size must give a non-singular fit (``n >= d + 1``),
     or, with ``singular_ok`` (formulas linear in the fit: its mean and trace are defined
-    for a singular fit too), at least 2 samples."""
-    require_plain_sampling(regime, what)
+    for a singular fit too), at least 2 samples. ``temperature_ok``: ``Replace`` may
+    sample its fits at a temperature (from N(mu, T Sigma))."""
+    if temperature_ok and isinstance(regime, Replace) and regime.top_k is None \
+            and regime.top_p is None:
+        refuse_curation(regime, what)
+    else:
+        require_plain_sampling(regime, what)
     need = 2 if singular_ok else model.dim + 1
     why = "for a fit" if singular_ok else "for a non-singular fit"
     if isinstance(regime, Replace):
@@ -123,3 +128,39 @@ def _power(log_factor, ts):
     else:
         lim = 1.0
     return np.where(np.isfinite(ts), out, lim)
+
+
+def _replace_ratio(model, regime, ts):
+    """:math:`E\\Sigma_m/\\Sigma_0` under ``Replace(n, temperature=T)``: :math:`c^m
+    T^{m-1}` with :math:`c = (n-1)/\\mathrm{den}` (generation 1 is fitted to real
+    samples; later ones to samples of :math:`N(\\mu, T\\Sigma)`)."""
+    M = regime.n
+    c = _power(math.log((M - 1) / _den(model, M)), ts)
+    if regime.temperature == 1.0:
+        return c
+    with np.errstate(invalid="ignore", over="ignore"):
+        return c * np.where(ts >= 1, _power(math.log(regime.temperature), ts - 1), 1.0)
+
+
+def mix_matrix(model, N, n):
+    """(v, e, 1) -> next (v, e, 1) under Mix(N, n, fresh=True), sigma_0 = 1."""
+    delta = 1.0 if model.estimator == "unbiased" else 0.0
+    D = N + n - delta
+    h = N * n / (N + n)
+    A = np.array([
+        [((n - 1) + h / n) / D, h / D, ((N - 1) + h / N) / D],
+        [n / (N + n) ** 2, n * n / (N + n) ** 2, N / (N + n) ** 2],
+        [0.0, 0.0, 1.0],
+    ])
+    v1 = (N - 1) / (N - delta)
+    return A, np.array([v1, 1.0 / N, 1.0])
+
+
+def _mix_path(model, regime, tmax):
+    A, x = mix_matrix(model, regime.real, regime.synthetic)
+    out = np.empty((tmax + 1, 2))
+    out[0] = (1.0, 0.0)
+    for k in range(1, tmax + 1):
+        out[k] = x[:2]
+        x = A @ x
+    return out

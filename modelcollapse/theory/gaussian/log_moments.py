@@ -75,6 +75,10 @@ def log_det_moments(model, regime, m):
 
     ``Replace(M)``: ``m`` times :math:`\sum_j[\psi(\frac{M-j}2) + \log\frac2{\mathrm{den}}]`
     and :math:`\sum_j\psi'(\frac{M-j}2)` (a random walk: mean and variance grow linearly).
+    ``Replace(M, temperature=T)`` samples each fit from :math:`N(\mu, T\Sigma)` (the
+    sampling bias :math:`\lambda = T` of Alemohammad et al. 2023, their eq. (1)): the
+    mean gains :math:`(m-1)\,d\log T` (generation 1 is fitted to real samples);
+    :func:`~modelcollapse.theory.log_det_law` gives the whole law.
 
     ``Accumulate(M)``, 1-D only: :math:`\sum_{k\le m} E\log F_k` and
     :math:`\sum_{k\le m}\mathrm{Var}\log F_k` over the independent step factors (the
@@ -119,7 +123,8 @@ def log_det_moments(model, regime, m):
     .. [2] The theory chapter, docs/theory/gaussian.md ("Accumulating data: the pi^2/6 ceiling").
     """
     model = _check_model(model)
-    kind = _regime_kind(model, regime, "log_det_moments", allowed=("replace", "accumulate"))
+    kind = _regime_kind(model, regime, "log_det_moments", allowed=("replace", "accumulate"),
+                        temperature_ok=True)
     ts = _check_t(m)
     M = regime.n
     if kind == "accumulate":
@@ -127,7 +132,9 @@ def log_det_moments(model, regime, m):
         return (_ret(_acc_sum(model, M, ts, "log"), m),
                 _ret(_acc_sum(model, M, ts, "var"), m))
     drift, var = log_chi2_step(M, model.dim, model.estimator)  # one generation's step
+    bias = model.dim * math.log(regime.temperature)  # d log T from generation 2 on
     with np.errstate(invalid="ignore"):
-        mean = np.where(np.isfinite(ts), ts * drift, -np.inf if drift < 0 else np.inf)
+        mean = np.where(np.isfinite(ts), ts * drift + np.maximum(ts - 1, 0) * bias,
+                        -np.inf if drift + bias < 0 else np.inf)
         v = np.where(np.isfinite(ts), ts * var, np.inf)
     return Moments(_ret(mean, m), _ret(v, m))

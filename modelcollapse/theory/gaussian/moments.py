@@ -101,7 +101,18 @@ import numpy as np
 
 from ...models import check_real
 from ...regimes import Mix, accepts_regime_spec
-from ._common import _check_model, _check_t, _den, _power, _regime_kind, _replace_log_moment, _ret
+from ._common import (
+    _check_model,
+    _check_t,
+    _den,
+    _mix_path,
+    _power,
+    _regime_kind,
+    _replace_log_moment,
+    _replace_ratio,
+    _ret,
+    mix_matrix,
+)
 from .accumulate import (
     _acc_sum,
     _accumulate_e,
@@ -137,30 +148,6 @@ class StationaryPoint(NamedTuple):
 
     trace_ratio: float
     mean_error: float
-
-
-def mix_matrix(model, N, n):
-    """(v, e, 1) -> next (v, e, 1) under Mix(N, n, fresh=True), sigma_0 = 1."""
-    delta = 1.0 if model.estimator == "unbiased" else 0.0
-    D = N + n - delta
-    h = N * n / (N + n)
-    A = np.array([
-        [((n - 1) + h / n) / D, h / D, ((N - 1) + h / N) / D],
-        [n / (N + n) ** 2, n * n / (N + n) ** 2, N / (N + n) ** 2],
-        [0.0, 0.0, 1.0],
-    ])
-    v1 = (N - 1) / (N - delta)
-    return A, np.array([v1, 1.0 / N, 1.0])
-
-
-def _mix_path(model, regime, tmax):
-    A, x = mix_matrix(model, regime.real, regime.synthetic)
-    out = np.empty((tmax + 1, 2))
-    out[0] = (1.0, 0.0)
-    for k in range(1, tmax + 1):
-        out[k] = x[:2]
-        x = A @ x
-    return out
 
 
 @accepts_regime_spec
@@ -256,11 +243,11 @@ def expected_trace_ratio(model, regime, m):
     .. [3] The theory chapter, docs/theory/gaussian.md ("Fresh real data: a stationary point").
     """
     model = _check_model(model)
-    kind = _regime_kind(model, regime, "expected_trace_ratio", singular_ok=True)
+    kind = _regime_kind(model, regime, "expected_trace_ratio", singular_ok=True,
+                        temperature_ok=True)
     ts = _check_t(m)
     if kind == "replace":
-        M = regime.n
-        return _ret(_power(math.log((M - 1) / _den(model, M)), ts), m)
+        return _ret(_replace_ratio(model, regime, ts), m)
     finite = ts[np.isfinite(ts)].astype(np.int64)
     tmax = int(finite.max()) if finite.size else 0
     if kind == "accumulate":
