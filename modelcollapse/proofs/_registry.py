@@ -28,6 +28,10 @@ MODULES = (
     "dohmatob_regression",
     "ngram_chains",
     "sequence_perplexity",
+    "ferbach_curation",
+    "verification",
+    "dohmatob_tails",
+    "alemohammad_bias",
 )
 
 
