@@ -528,8 +528,8 @@ def test_bad_arguments(kwargs, match):
 
 
 def test_bad_model_and_regime_combinations():
-    with pytest.raises(ValueError, match="temperature, top_k and top_p apply to Categorical"):
-        simulate(Gaussian(), Replace(5, temperature=2.0), 3, backend="numpy")
+    with pytest.raises(ValueError, match="top_k and top_p apply to Categorical"):
+        simulate(Gaussian(), Replace(5, top_p=0.5), 3, backend="numpy")
     with pytest.raises(ValueError, match="generations=None"):
         simulate(CAT, Mix(3, 3), None, backend="numpy")
     with pytest.raises(ValueError, match="at least 2 samples"):

@@ -26,7 +26,7 @@ import sympy as sp
 from .. import montecarlo, theory
 from ..models import Gaussian
 from ..regimes import Mix
-from ..theory.gaussian._common import mix_matrix
+from ..theory.gaussian.moments import mix_matrix
 from ._registry import Check, Theorem, close, zsample
 
 KEY = "freshmix.gaussian"
