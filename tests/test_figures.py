@@ -48,14 +48,14 @@ def test_registry_has_compute_plot_and_caption():
     assert list(FIGURES) == [f"fig{i}_{s}" for i, s in enumerate(
         ("simplex", "collapse_time", "mix", "windows", "gaussian", "accumulate",
          "forgetting", "harness", "regimes", "ngram", "approximations", "vae",
-         "perplexity"), start=1)]
+         "perplexity", "mitigations"), start=1)]
     for name, (compute, plot) in FIGURES.items():
         assert callable(compute) and callable(plot)
         assert len(plotting.caption(name)) > 100, name
     assert plotting.resolve("3") == plotting.resolve("fig3") == "fig3_mix"
     assert plotting.resolve("1") == "fig1_simplex" and plotting.resolve("10") == "fig10_ngram"
     with pytest.raises(ValueError, match="unknown figure"):
-        plotting.resolve("fig14")
+        plotting.resolve("fig15")
 
 
 @pytest.mark.parametrize("name", TIERED)

@@ -31,7 +31,7 @@ from ._io import FigureSkipped, data_paths, load_data, save_data
 NAMES = ("fig1_simplex", "fig2_collapse_time", "fig3_mix", "fig4_windows",
          "fig5_gaussian", "fig6_accumulate", "fig7_forgetting", "fig8_harness",
          "fig9_regimes", "fig10_ngram", "fig11_approximations", "fig12_vae",
-         "fig13_perplexity")
+         "fig13_perplexity", "fig14_mitigations")
 _STYLE_NAMES = ("DPI", "close", "figure", "style")
 
 

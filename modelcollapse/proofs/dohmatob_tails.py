@@ -12,7 +12,7 @@ Checks: the exact sums in float against rational arithmetic; against a simulated
 one fitted generation equals the clean error at :math:`T_0` (an identity); the three
 exponents against slope fits of the exact sums over two decades, the swapped exponents as
 negative controls; the grokking curve's two regimes. The exponents are asymptotic: over
-finite decades the fitted slopes differ from them by up to 0.02 here.
+finite decades the fitted slopes differ from them by up to 0.025 here.
 """
 
 from __future__ import annotations
