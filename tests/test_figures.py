@@ -15,9 +15,9 @@ from modelcollapse.plotting import FIGURES, cli, load_data, make_figure
 
 RENDERED = [n for n in FIGURES if n != "fig8_harness"]
 #: Rendered in the slow tier only (about 10 s in quick mode: Gaussian and GMM runs; about
-#: 6 s for figure 9's 60 simulations and exact policy chains).
+#: 6 s for figure 9's 60 simulations and exact policy chains; 6 s for figure 14).
 SLOW_FIGURES = {"fig4_windows", "fig5_gaussian", "fig6_accumulate", "fig9_regimes",
-                "fig10_ngram"}
+                "fig10_ngram", "fig14_mitigations"}
 TIERED = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_FIGURES else n
           for n in RENDERED]
 
