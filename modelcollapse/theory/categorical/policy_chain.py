@@ -387,8 +387,14 @@ class _ExactChain:
 
 def _solve_fraction(A: list[list[Fraction]], b: list[Fraction]) -> list[Fraction]:
     """Solve ``A x = b`` exactly (Gaussian elimination with a non-zero pivot)."""
-    m = len(b)
-    M = [[*row[:], b[i]] for i, row in enumerate(A)]
+    return solve_fractions(A, [b])[0]
+
+
+def solve_fractions(A: list[list[Fraction]], bs: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Solve ``A x = b`` exactly for every ``b`` in ``bs`` with one Gaussian elimination
+    (a non-zero pivot)."""
+    m, k = len(A), len(bs)
+    M = [[*A[i], *(b[i] for b in bs)] for i in range(m)]
     for c in range(m):
         piv = next(r for r in range(c, m) if M[r][c] != 0)
         M[c], M[piv] = M[piv], M[c]
@@ -398,7 +404,7 @@ def _solve_fraction(A: list[list[Fraction]], b: list[Fraction]) -> list[Fraction
             if r != c and M[r][c] != 0:
                 f = M[r][c]
                 M[r] = [a - f * bb for a, bb in zip(M[r], M[c], strict=True)]
-    return [M[i][m] for i in range(m)]
+    return [[M[i][m + j] for i in range(m)] for j in range(k)]
 
 
 def float_chain(model, regime, what) -> _Chain:

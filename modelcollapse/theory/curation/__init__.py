@@ -38,7 +38,8 @@ from ...regimes import (
     as_regime,
 )
 from ...sampling import sampling_distribution
-from .chain import CuratedChain, check_generations, curated_regime
+from .._results import check_generations
+from .chain import CuratedChain, curated_regime
 from .diffusion import diffusion_fixation, kimura_fixation
 
 __all__ = ["CuratedFixation", "CuratedPath", "curated_fixation", "curated_path"]
@@ -100,7 +101,10 @@ def curated_path(model, regime, m, *, exact: bool = False, method: str = "auto")
     -------
     CuratedPath
     """
-    ms, scalar = check_generations(m)
+    ms = check_generations(m).astype(np.int64)
+    scalar = ms.ndim == 0
+    if np.any(ms < 1):
+        raise ValueError(f"m must be >= 1 (generation 1 is the first fit), got {m!r}")
     if method not in ("auto", "chain", "deterministic"):
         raise ValueError(f"method must be 'auto', 'chain' or 'deterministic', got {method!r}")
     if method == "deterministic":

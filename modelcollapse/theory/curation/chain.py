@@ -32,7 +32,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
-from scipy import linalg, special
+from scipy import linalg
 
 from ...curation import (
     Verifier,
@@ -43,6 +43,7 @@ from ...errors import TooLargeError, UnsupportedRegimeError, WrongTypeError
 from ...models import check_categorical, exact_probabilities
 from ...regimes import Replace, as_regime
 from ...sampling import exact_sampling_distribution, sampling_distribution
+from ..categorical.policy_chain import _compositions, _log_multinomial, solve_fractions
 
 #: Float chain: largest number of states (compositions); the dense transition matrix
 #: then takes at most 72 MB.
@@ -71,17 +72,6 @@ def state_count(n: int, s: int) -> int:
     return math.comb(n + s - 1, s - 1)
 
 
-def compositions(n: int, s: int) -> np.ndarray:
-    """Every composition of ``n`` into ``s`` parts, as rows (lexicographic)."""
-    if s == 1:
-        return np.array([[n]], dtype=np.int64)
-    rows = []
-    for first in range(n, -1, -1):
-        for rest in compositions(n - first, s - 1):
-            rows.append([first, *rest])
-    return np.array(rows, dtype=np.int64)
-
-
 class CuratedChain:
     """The chain on the support of ``p`` (float64, or Fractions with ``exact``)."""
 
@@ -103,7 +93,7 @@ class CuratedChain:
                 f"{what}: the chain has {S} states (compositions of n={n} over {s} "
                 f"tokens), above the cap {cap}{' for exact=True' if self.exact else ''}; "
                 "use a smaller n or support, method='diffusion' (two tokens), or simulate")
-        self.X = compositions(n, s)
+        self.X = _compositions(n, s)
         self.S = S
         if self.exact:
             p = exact_probabilities(model)
@@ -130,7 +120,7 @@ class CuratedChain:
         X, n = self.X, self.n
         self.dead = self._dead_states()
         laws = self._float_laws()
-        logc = special.gammaln(n + 1) - special.gammaln(X + 1).sum(axis=1)
+        logc = _log_multinomial(X, n)
         with np.errstate(divide="ignore"):
             logl = np.log(laws)
         # T[a, b] = n!/prod(X_b!) prod_i law_a,i ^ X_b,i  (0^0 = 1)
@@ -208,7 +198,7 @@ class CuratedChain:
         if self.exact:
             Q = [[(1 if a == b else 0) - self.T[a][b] for b in trans] for a in trans]
             ones = [Fraction(1)] * len(trans)
-            t = _solve_many(Q, [ones] + [[self.T[a][b] for a in trans]
+            t = solve_fractions(Q, [ones] + [[self.T[a][b] for a in trans]
                                          for b in np.flatnonzero(absb)])
             time = 1 + sum(self.start[a] * t[0][i] for i, a in enumerate(trans))
             fix = [Fraction(0)] * self.sup.size
@@ -228,42 +218,11 @@ class CuratedChain:
         return fix, 1.0 + start[trans] @ t
 
 
-def _solve_many(A, bs):
-    """Solve ``A x = b`` exactly for each ``b`` in ``bs`` (one elimination)."""
-    m = len(A)
-    k = len(bs)
-    M = [[*A[i], *(b[i] for b in bs)] for i in range(m)]
-    for c in range(m):
-        piv = next(r for r in range(c, m) if M[r][c] != 0)
-        M[c], M[piv] = M[piv], M[c]
-        inv = 1 / M[c][c]
-        M[c] = [v * inv for v in M[c]]
-        for r in range(m):
-            if r != c and M[r][c] != 0:
-                f = M[r][c]
-                M[r] = [a - f * bb for a, bb in zip(M[r], M[c], strict=True)]
-    return [[M[i][m + j] for i in range(m)] for j in range(k)]
-
-
 def curated_rows(Q: np.ndarray, curation, skip=None) -> np.ndarray:
     """:func:`~modelcollapse.curation.curated_distribution` of the rows of ``Q`` except
-    those in ``skip`` (left as they are), one quadrature per distinct row for a finite
-    best-of-``K``."""
+    those in ``skip`` (left as they are)."""
     out = Q.copy()
     rows = np.arange(Q.shape[0]) if skip is None else np.flatnonzero(~skip)
     if rows.size:
         out[rows] = curated_distribution(Q[rows], curation)
     return out
-
-
-def check_generations(m):
-    """``m`` as an int64 array of generations ``>= 1`` and whether it was a scalar."""
-    arr = np.asarray(m)
-    if arr.dtype.kind not in "iu" and not (arr.dtype == object and arr.size and all(
-            isinstance(v, (int, np.integer)) for v in arr.ravel())):
-        raise WrongTypeError(f"m must be an integer or an integer array, got {m!r}")
-    arr = arr.astype(np.int64)
-    if np.any(arr < 1):
-        raise ValueError(f"m must be >= 1 (generation 1 is the first fit), got {m!r}")
-    return arr, arr.ndim == 0
-
