@@ -212,11 +212,21 @@ def test_uncurated_theory_refuses_a_curated_regime():
             call()
 
 
-def test_backend_without_curation_says_so():
+def test_every_backend_simulates_curation():
+    """All three backends simulate curated categorical regimes (the JAX backend is
+    checked against the exact chain in test_montecarlo_jax_curation.py); what the JAX
+    backend still refuses, a Gaussian's sampling temperature, it names."""
     pytest.importorskip("jax")
-    with pytest.raises(ValueError, match="does not simulate curation"):
-        mc.simulate(Categorical([0.5, 0.5]), Replace(5, curation=Verifier([1, 0.5])), 2,
-                    replicates=2, backend="jax", progress=False)
+    from modelcollapse.models import Gaussian
+
+    for backend in ("numpy", "numba", "jax"):
+        res = mc.simulate(Categorical([0.5, 0.5]), Replace(5, curation=Verifier([1, 0.5])),
+                          2, replicates=2, backend=backend, seed=0, progress=False)
+        assert res.statistic("support_size").shape == (2, 3)
+    with pytest.raises(ValueError, match="does not simulate a Gaussian sampling "
+                       "temperature; use backend='numpy' or 'numba'"):
+        mc.simulate(Gaussian(0.0, 1.0), Replace(5, temperature=0.5), 2, replicates=2,
+                    backend="jax", progress=False)
 
 
 def test_cli_curation_flags(capsys):

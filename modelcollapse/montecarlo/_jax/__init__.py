@@ -14,8 +14,11 @@ from .mixture import MixtureKernel
 from .ngram import NGramKernel
 from .regression import RegressionKernel
 
-__all__ = ["KERNELS", "x64"]
+__all__ = ["CURATION", "KERNELS", "x64"]
 
 KERNELS = {"categorical": CategoricalKernel, "gaussian": GaussianKernel,
            "mixture": MixtureKernel, "ngram": NGramKernel,
            "regression": RegressionKernel}
+
+#: Simulates curated regimes (best-of-K, verifier) of the categorical family.
+CURATION = True

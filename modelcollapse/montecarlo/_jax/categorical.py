@@ -1,10 +1,19 @@
 """JAX kernel of the categorical family: the one loop over the plan on padded count
-vectors (sampling policies included)."""
+vectors (sampling policies and curation included).
+
+Curation (:mod:`modelcollapse.curation`) applies to the samples of fitted models only
+(those of :math:`p^{(0)}` are real): best of a finite ``K`` is simulated sample by sample
+(``K`` candidates from ``q``, one chosen by a running Gumbel-max on the log-weights: the
+Luce rule, exactly, in ``O(n)`` memory); best of infinity and the verifier draw from the
+tilted law ``q w / sum(q w)``, the exact law of their kept samples (a verifier's kept
+samples are independent draws from ``q a / E_q a``). A verifier that keeps none of what
+a model emits is reported after the chunk (``ValueError``), as the other backends do."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ...curation import BestOfK
 from ...sampling import TOP_P_SLACK
 from .. import _stats
 from . import core
@@ -25,6 +34,7 @@ class CategoricalKernel(JaxKernel):
         self.policy = problem.sampling
         self.plan = plan = problem.plan
         self.tok = np.asarray(problem.tokens, dtype=np.int64)
+        self.cur, self.K, self.cvec = _curation_codes(problem.curation, self.P)
         if plan.pool == "subsample":
             if plan.real or plan.synthetic_from != 1 or plan.sources != "last":
                 raise NotImplementedError("the JAX backend subsamples pools of one block "
@@ -44,6 +54,11 @@ class CategoricalKernel(JaxKernel):
         padded = 1 << max(1, int(np.ceil(np.log2(problem.model.size))))
         sizes = [k for k in (problem.plan.n, problem.plan.real)
                  if 0 < k <= INVERSE_MAX_RATIO * padded]
+        if _curation_codes(problem.curation, padded)[0] == "best-of":
+            # per kept sample: a candidate, its uniform, Gumbel key and index, the best
+            return 24.0 * replicates * max(sizes, default=0) + 48.0 * replicates * \
+                problem.plan.n * (problem.plan.window if problem.plan.sources == "window"
+                                  else 1)
         return 24.0 * replicates * max(sizes, default=0)
 
     def init_state(self):
@@ -53,6 +68,8 @@ class CategoricalKernel(JaxKernel):
         st = {"p": p0, "p1": jnp.zeros_like(p0), "q": p0,
               "ct": jnp.asarray(self.collapse_time_init(), jnp.int64),
               "lt": jnp.asarray(np.where(self.p0np[self.tok] == 0, 0, -1), jnp.int64)}
+        if self.cur == "verifier":
+            st["none_kept"] = jnp.asarray(False)
         if plan.real:
             st["real"] = jnp.zeros_like(p0)
         if plan.pool == "accumulate":
@@ -102,6 +119,54 @@ class CategoricalKernel(JaxKernel):
             return _multinomial_inverse(key, int(n), q)
         return _multinomial(key, n, q, self.levels)
 
+    def curated(self, key, n, q, on, count=None):
+        """Counts of ``count`` (default ``n``, static; ``count <= n``) samples of a model
+        that emits from ``q``, curated where ``on`` (a fitted model's samples), plain
+        otherwise; and whether a verifier keeps none of ``q``'s support there."""
+        jax = core._jax
+        jnp = jax.numpy
+        count = n if count is None else count
+        no = jnp.asarray(False)
+        if self.cur is None:
+            return self.mult(key, count, q), no
+        vec = jnp.asarray(self.cvec)
+        if self.cur == "best-of":
+            return jax.lax.cond(on, lambda: self.best_of(key, n, count, q, vec),
+                                lambda: self.mult(key, count, q)), no
+        if self.cur == "tilt":  # in log space: no weight underflows to zero
+            logit = jnp.where(q > 0, jnp.log(jnp.where(q > 0, q, 1.0)) + vec, -jnp.inf)
+            law = jnp.exp(logit - logit.max())
+            none = no
+        else:  # verifier: kept samples are i.i.d. from q a / E_q a
+            law = q * vec
+            none = on & ~(law.sum() > 0)
+            law = jnp.where(none, q, law)
+        law = law / law.sum()
+        return self.mult(key, count, jnp.where(on, law, q)), none
+
+    def best_of(self, key, n: int, count, q, logw):
+        """Counts of ``count`` kept samples (of ``n`` simulated), each the Luce choice
+        among ``K`` candidates from ``q``: a running Gumbel-max over the candidates
+        (``argmax_j logw[x_j] + G_j`` picks ``j`` with probability ``w_j / sum w``)."""
+        jax = core._jax
+        jnp = jax.numpy
+        c = jnp.cumsum(q)
+        last = q.shape[0] - 1 - jnp.argmax(q[::-1] > 0)
+
+        def body(j, carry):
+            best, tok = carry
+            ku, kg = jax.random.split(jax.random.fold_in(key, j))
+            u = jax.random.uniform(ku, (n,), jnp.float64) * c[-1]
+            cand = jnp.minimum(jnp.searchsorted(c, u, side="right"), last)
+            score = logw[cand] + jax.random.gumbel(kg, (n,), jnp.float64)
+            take = score > best
+            return jnp.where(take, score, best), jnp.where(take, cand, tok)
+
+        init = (jnp.full(n, -jnp.inf), jnp.zeros(n, jnp.int64))
+        _, tok = jax.lax.fori_loop(0, self.K, body, init)
+        keep = jnp.where(jnp.arange(n) < count, 1.0, 0.0)
+        return jnp.zeros(q.shape[0], jnp.float64).at[tok].add(keep)
+
     def step(self, st, key, m):
         jax = core._jax
         jnp = jax.numpy
@@ -115,8 +180,8 @@ class CategoricalKernel(JaxKernel):
         p0 = jnp.asarray(self.p0np)
         # the synthetic blocks
         if plan.sources == "last":
-            def syn():
-                return self.mult(k_syn, n, st["q"])
+            def syn():  # model m - 1: a fitted one from m = 2 on
+                return self.curated(k_syn, n, st["q"], m > 1)
             size = n
         elif plan.sources == "window":
             W = plan.window
@@ -125,19 +190,29 @@ class CategoricalKernel(JaxKernel):
             ns = jnp.where(jnp.arange(W) < k, per, 0).astype(jnp.float64)
             keys = jax.random.split(k_syn, W)
 
+            # slot s holds the model j = s (mod W); model 0 (slot 0 while m <= W) is real
+            on = ~((jnp.arange(W) == 0) & (m <= W)) & (ns > 0)
+
             def syn():
-                return jax.vmap(self.mult)(keys, ns, st["ring"]).sum(0)
+                c, none = jax.vmap(lambda kk, q, o, cnt: self.curated(kk, n, q, o, cnt))(
+                    keys, st["ring"], on, ns)
+                return c.sum(0), jnp.any(none)
             size = k * per
         else:  # each sample from a uniformly chosen model: the mean of their laws
+            if self.cur is not None:  # pragma: no cover - refused by RandomlySampled
+                raise NotImplementedError("curation of uniformly chosen models")
+
             def syn():
-                return self.mult(k_syn, n, st["qsum"] / mf)
+                return self.mult(k_syn, n, st["qsum"] / mf), jnp.asarray(False)
             size = n
         if plan.synthetic_from > 1:
             on = m >= plan.synthetic_from
-            counts = lax.cond(on, syn, lambda: jnp.zeros(self.P))
+            counts, none = lax.cond(on, syn, lambda: (jnp.zeros(self.P), jnp.asarray(False)))
             total = jnp.where(on, size, 0)
         else:
-            counts, total = syn(), size
+            (counts, none), total = syn(), size
+        if "none_kept" in st:
+            st["none_kept"] = st["none_kept"] | none
         # the real block
         if plan.real:
             N = plan.real
@@ -206,5 +281,24 @@ class CategoricalKernel(JaxKernel):
         return {k: np.broadcast_to(v, (self.R, *v.shape[1:])) for k, v in out.items()}
 
     def after(self, st):
+        if "none_kept" in st and bool(np.any(np.asarray(st["none_kept"]))):
+            raise ValueError("the verifier keeps none of the tokens the model emits "
+                             "(acceptance is zero on its whole support): nothing can be "
+                             "kept")
         self.collapse_time = np.asarray(st["ct"], dtype=np.int64)
         self.loss_time = np.asarray(st["lt"], dtype=np.int64).reshape(self.R, self.tok.size)
+
+
+def _curation_codes(curation, P: int):
+    """``(kind, K, vector)`` of a curation on ``P`` padded tokens: ``None`` (none, or best
+    of one), ``"best-of"`` (finite ``K``; the log-weights ``r - max r``), ``"tilt"``
+    (``K = inf``; the same log-weights) or ``"verifier"`` (the acceptance)."""
+    if curation is None or (isinstance(curation, BestOfK) and curation.k == 1):
+        return None, 1, np.zeros(P)
+    vec = np.zeros(P)
+    if isinstance(curation, BestOfK):
+        r = curation.vector
+        vec[:r.size] = r - r.max()
+        return ("tilt", 0, vec) if curation.limit else ("best-of", curation.k, vec)
+    vec[:curation.size] = curation.vector
+    return "verifier", 0, vec
