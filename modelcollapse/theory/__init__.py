@@ -79,7 +79,16 @@ from .categorical import (
     stationary_homozygosity,
     token_loss,
 )
-from .curation import CuratedFixation, CuratedPath, curated_fixation, curated_path
+from .curation import (
+    CuratedFixation,
+    CuratedPath,
+    CuratedStationary,
+    RealDataStability,
+    curated_fixation,
+    curated_path,
+    curated_stationary,
+    real_data_stability,
+)
 from .distributions import GenerationDistribution
 from .gaussian import (
     GaussianCollapseTime,
@@ -129,6 +138,7 @@ __all__ = [
     "AutocorrelationTime",
     "CuratedFixation",
     "CuratedPath",
+    "CuratedStationary",
     "DriftFactor",
     "Estimate",
     "ForgettingTime",
@@ -136,6 +146,7 @@ __all__ = [
     "GenerationDistribution",
     "LogDetLaw",
     "Moments",
+    "RealDataStability",
     "RowExpectations",
     "SequencePerplexity",
     "StationaryPoint",
@@ -146,6 +157,7 @@ __all__ = [
     "collapse_time",
     "curated_fixation",
     "curated_path",
+    "curated_stationary",
     "diffusion_collapse_time",
     "diffusion_loss_time",
     "dirac_probability",
@@ -200,6 +212,7 @@ __all__ = [
     "policy_sampling_distribution",
     "policy_state_count",
     "policy_surviving_tokens",
+    "real_data_stability",
     "regression_test_error",
     "schedule_bounded",
     "seddik_collapse_probability_bounds",

@@ -41,8 +41,11 @@ from ...sampling import sampling_distribution
 from .._results import check_generations
 from .chain import CuratedChain, curated_regime
 from .diffusion import diffusion_fixation, kimura_fixation
+from .mix import MixChain
+from .stability import RealDataStability, real_data_stability
 
-__all__ = ["CuratedFixation", "CuratedPath", "curated_fixation", "curated_path"]
+__all__ = ["CuratedFixation", "CuratedPath", "CuratedStationary", "RealDataStability",
+           "curated_fixation", "curated_path", "curated_stationary", "real_data_stability"]
 
 
 class CuratedPath(NamedTuple):
@@ -55,6 +58,18 @@ class CuratedPath(NamedTuple):
     mean: np.ndarray
     reward: np.ndarray
     homozygosity: np.ndarray
+    method: str
+
+
+class CuratedStationary(NamedTuple):
+    """The long-run (stationary) answer of a curated ``Mix``: ``mean`` the expected fit,
+    ``reward`` :math:`E[v \\cdot p]`, ``homozygosity`` :math:`E[\\sum_i p_i^2]` under the
+    chain's stationary law (averaged over generation 1's real block when it is kept,
+    ``fresh=False``); ``method``."""
+
+    mean: np.ndarray
+    reward: float
+    homozygosity: float
     method: str
 
 
@@ -91,7 +106,8 @@ def curated_path(model, regime, m, *, exact: bool = False, method: str = "auto")
         the entries are then lists of Fractions.
     method : {"auto", "chain", "deterministic"}
         ``"chain"`` (``"auto"``): the exact chain of ``Replace(n)`` on labelled counts
-        (:mod:`.chain`); ``"deterministic"``: infinitely many samples per generation,
+        (:mod:`.chain`), or of ``Mix(real=N, synthetic=n)`` on real and synthetic counts
+        (:mod:`.mix`; float64 only); ``"deterministic"``: infinitely many samples per generation,
         :math:`p^{(m+1)} = \mathcal{C}(\pi(p^{(m)}))` under ``Replace``, the same map
         mixed with :math:`p^{(0)}` under ``Mix`` (share :math:`\alpha` synthetic) and
         averaged over the pool or window under ``Accumulate`` /
@@ -112,6 +128,19 @@ def curated_path(model, regime, m, *, exact: bool = False, method: str = "auto")
             raise ValueError("exact=True is for the chain; the deterministic recursion "
                              "is float64")
         return _deterministic(model, regime, ms, scalar)
+    if isinstance(as_regime(regime), Mix):
+        if exact:
+            raise ValueError("exact=True is implemented for the Replace chain; the Mix "
+                             "chain is float64")
+        chain = MixChain(model, regime, "curated_path")
+        mean, hom = chain.moments(int(ms.max()))
+        v = _vector(regime)[chain.sup]
+        rows = []
+        for g in ms.ravel():
+            full = np.zeros(chain.V)
+            full[chain.sup] = mean[g - 1]
+            rows.append((full, float(v @ mean[g - 1]), float(hom[g - 1])))
+        return _pack(ms, scalar, rows, "chain", False)
     chain = CuratedChain(model, regime, "curated_path", exact=exact)
     G = int(ms.max())
     laws = chain.distributions(G)
@@ -193,6 +222,37 @@ def _deterministic(model, regime, ms, scalar):
     v = cur.vector
     rows = [(fits[g], float(v @ fits[g]), float(fits[g] @ fits[g])) for g in ms.ravel()]
     return _pack(ms, scalar, rows, "deterministic", False)
+
+
+@accepts_regime_spec(curation=True)
+def curated_stationary(model, regime) -> CuratedStationary:
+    r"""The stationary expected fit, reward and homozygosity of a curated
+    ``Mix(real=N, synthetic=n)``: the limit of :func:`curated_path` as
+    :math:`m \to \infty`, from the exact chain of :mod:`.mix` (float64).
+
+    With real data the chain does not collapse: ``fresh=True`` (new real samples every
+    generation) is selection balanced by immigration, one stationary law; with
+    ``fresh=False`` each real block of generation 1 has its own stationary law, averaged
+    here over that block's multinomial law. For infinitely many samples see
+    :func:`real_data_stability`.
+
+    Parameters
+    ----------
+    model : Categorical
+        :math:`p^{(0)}`.
+    regime : Mix or str
+        With a curation (and any sampling policy).
+
+    Returns
+    -------
+    CuratedStationary
+    """
+    chain = MixChain(model, regime, "curated_stationary")
+    mean, hom = chain.stationary()
+    full = np.zeros(chain.V)
+    full[chain.sup] = mean
+    v = _vector(regime)
+    return CuratedStationary(full, float(v @ full), float(hom), "chain")
 
 
 @accepts_regime_spec(curation=True)

@@ -120,19 +120,10 @@ class CuratedChain:
         X, n = self.X, self.n
         self.dead = self._dead_states()
         laws = self._float_laws()
-        logc = _log_multinomial(X, n)
-        with np.errstate(divide="ignore"):
-            logl = np.log(laws)
-        # T[a, b] = n!/prod(X_b!) prod_i law_a,i ^ X_b,i  (0^0 = 1)
-        expo = X.astype(np.float64)
-        T = np.empty((self.S, self.S))
-        pos = expo > 0
-        for a in range(self.S):
-            terms = np.multiply(expo, logl[a], out=np.zeros_like(expo), where=pos)
-            T[a] = np.exp(logc + terms.sum(axis=1))
+        T = multinomial_pmf(laws, X, n)
         T[self.dead] = 0.0
         self.T = T
-        self.start = np.exp(logc + (expo * np.log(self.p0)).sum(axis=1))
+        self.start = multinomial_pmf(self.p0[None, :], X, n)[0]
         self._check_start()
 
     def _build_exact(self):
@@ -224,5 +215,18 @@ def curated_rows(Q: np.ndarray, curation, skip=None) -> np.ndarray:
     out = Q.copy()
     rows = np.arange(Q.shape[0]) if skip is None else np.flatnonzero(~skip)
     if rows.size:
-        out[rows] = curated_distribution(Q[rows], curation)
+        # equal rows (a fit reached from several states) are mapped once
+        uniq, inv = np.unique(Q[rows], axis=0, return_inverse=True)
+        out[rows] = curated_distribution(uniq, curation)[inv.ravel()]
     return out
+
+
+def multinomial_pmf(laws: np.ndarray, X: np.ndarray, n: int) -> np.ndarray:
+    r"""``M[a, b] = n!/\prod_i X_{b,i}! \prod_i laws_{a,i}^{X_{b,i}}`` (``0^0 = 1``): the
+    multinomial probability of each count row of ``X`` (summing to ``n``) under each law
+    row, by one matrix product of the log-laws with the counts."""
+    # log 0 -> -1e300: a zero count contributes 0 * -1e300 = 0, a positive one sends the
+    # entry to exp(-huge) = 0 (all terms are <= 0, so no inf - inf).
+    logl = np.full(laws.shape, -1e300)
+    np.log(laws, out=logl, where=laws > 0)
+    return np.exp(_log_multinomial(X, n)[None, :] + logl @ X.T.astype(np.float64))

@@ -1,0 +1,193 @@
+r"""Exact chains of a categorical model under a curated ``Mix(real=N, synthetic=n)``:
+Wright--Fisher with selection and a block of real data.
+
+Model (what :func:`modelcollapse.montecarlo.simulate` does)::
+
+    p^(1) = Z/N,                  Z ~ Mult(N, p^(0))                  (real, uncurated)
+    p^(m+1) = (Z_m + Y_m)/(N+n),  Y_m ~ Mult(n, C(pi(p^(m))))         (m >= 1)
+
+with ``Z_m = Z`` (``fresh=False``: the same real samples every generation) or
+``Z_m ~ Mult(N, p^(0))`` afresh (``fresh=True``: immigration, the population-genetic
+*mutation--selection balance*). :math:`\pi` is the sampling policy and :math:`C` the
+curation (:mod:`modelcollapse.curation`).
+
+* ``fresh=False``: the real counts ``Z`` never change, so the chain splits into one chain
+  per ``Z`` on the synthetic counts ``Y`` (compositions of ``n``);
+  :math:`T_Z[y, y'] = \mathrm{Mult}(n, C(\pi((Z+y)/(N+n))))(y')`.
+* ``fresh=True``: the state is the pooled count ``W = Z_m + Y_m`` (compositions of
+  ``N+n``), :math:`T[W, W'] = \sum_z \mathrm{Mult}(N, p^{(0)})(z)\,
+  \mathrm{Mult}(n, C(\pi(W/(N+n))))(W' - z)`.
+
+Neither chain collapses: every real token stays (``fresh=False``) or comes back
+(``fresh=True``), so the long-run answer is a *stationary* law, which
+:meth:`MixChain.stationary` solves exactly (:math:`\pi(I - T + \mathbf 1\mathbf 1^\top) =
+\mathbf 1^\top`, non-singular exactly when the stationary law is unique). Float64 only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import linalg
+
+from ...curation import Verifier
+from ...errors import TooLargeError, UnsupportedRegimeError
+from ...models import check_categorical
+from ...regimes import Mix, as_regime
+from ...sampling import sampling_distribution
+from ..categorical.policy_chain import _compositions
+from .chain import MAX_STATES, curated_rows, multinomial_pmf, state_count
+
+#: ``fresh=False``: the largest total work, (number of real blocks) x (synthetic states)^2.
+MAX_WORK = 4_000_000
+
+
+def mix_regime(regime, what: str):
+    """``(N, n, fresh, policy, curation)`` of a curated ``Mix``."""
+    regime = as_regime(regime)
+    if regime.curation is None:
+        raise ValueError(f"{what} needs a regime with a curation (best_of=K:reward=... or "
+                         f"accept=...); {regime!r} has none")
+    if not isinstance(regime, Mix):
+        raise UnsupportedRegimeError(
+            f"the exact {what} chain with real data is implemented for Mix; "
+            f"{type(regime).__name__} with a curation: simulate it with "
+            "modelcollapse.montecarlo, or use curated_path(method='deterministic')",
+            ("Mix",))
+    return regime.real, regime.synthetic, regime.fresh, regime.sampling, regime.curation
+
+
+class MixChain:
+    """The exact chain of a curated ``Mix`` on the support of ``p^(0)`` (float64).
+
+    After construction: ``fits1`` (gen-1 fits, one row per real composition) with law
+    ``law1``; ``law(m)`` the law of the generation-``m`` state over the rows of ``fits``.
+    """
+
+    def __init__(self, model, regime, what: str):
+        model = check_categorical(model)
+        N, n, fresh, policy, cur = mix_regime(regime, what)
+        cur.check_size(model.size)
+        self.N, self.n, self.fresh, self.policy, self.curation = N, n, fresh, policy, cur
+        self.V = model.size
+        self.sup = np.flatnonzero(model.p > 0)
+        s = self.sup.size
+        C1, Cn, Cw = state_count(N, s), state_count(n, s), state_count(N + n, s)
+        if fresh and Cw > MAX_STATES:
+            raise TooLargeError(
+                f"{what}: the chain has {Cw} states (compositions of N+n={N + n} over "
+                f"{s} tokens), above the cap {MAX_STATES}; use smaller N, n or support, "
+                "or simulate")
+        if not fresh and (Cn > MAX_STATES or C1 * Cn * Cn > MAX_WORK):
+            raise TooLargeError(
+                f"{what}: {C1} real blocks times {Cn} synthetic states (N={N}, n={n} "
+                f"over {s} tokens) is above the cap ({MAX_STATES} states, "
+                f"{MAX_WORK} block entries); use smaller N, n or support, or simulate")
+        p0 = model.p[self.sup]
+        self.Z = _compositions(N, s)
+        self.Y = _compositions(n, s)
+        self.fits1 = self.Z / N
+        self.law1 = multinomial_pmf(p0[None, :], self.Z, N)[0]
+        if isinstance(cur, Verifier):
+            acc = np.asarray(cur.acceptance)[self.sup] > 0
+            dead = (self.Z * acc).sum(axis=1) == 0
+            if np.any(self.law1[dead] > 0):
+                raise ValueError(
+                    "with positive probability generation 1 (N real samples) holds only "
+                    "tokens the verifier rejects, and then nothing can be kept: the "
+                    "curated regime is undefined for this model (raise real, or accept "
+                    "some of those tokens)")
+        # Gen 1 -> gen 2: Y ~ Mult(n, law of the gen-1 fit).
+        self.Y1 = multinomial_pmf(self._laws(self.fits1), self.Y, n)
+        if fresh:
+            self.W = _compositions(N + n, s)
+            self.fits = self.W / (N + n)
+            index = {tuple(int(v) for v in row): i for i, row in enumerate(self.W)}
+            zlaw = multinomial_pmf(p0[None, :], self.Z, N)[0]
+            # conv[y, W'] = P(Z' + y = W') for a fresh real block Z'.
+            conv = np.zeros((Cn, Cw))
+            for zi, z in enumerate(self.Z):
+                if zlaw[zi] == 0.0:
+                    continue
+                tgt = [index[tuple(int(v) for v in row)] for row in self.Y + z]
+                conv[np.arange(Cn), tgt] += zlaw[zi]
+            self.conv = conv
+            self.T = multinomial_pmf(self._laws(self.fits), self.Y, n) @ conv
+        else:
+            self.fits_by_block = [(z[None, :] + self.Y) / (N + n) for z in self.Z]
+            live = np.flatnonzero(self.law1 > 0)
+            # one curated map for every live block's fits (one quadrature, not one per block)
+            laws = self._laws(np.concatenate([self.fits_by_block[zi] for zi in live]))
+            self.T_by_block = [None] * len(self.Z)
+            for j, zi in enumerate(live):
+                self.T_by_block[zi] = multinomial_pmf(laws[j * Cn:(j + 1) * Cn], self.Y, n)
+
+    def _laws(self, fits: np.ndarray) -> np.ndarray:
+        """The curated law of the next synthetic sample, per fit row (support only)."""
+        P = np.zeros((fits.shape[0], self.V))
+        P[:, self.sup] = fits
+        Q = curated_rows(sampling_distribution(P, self.policy), self.curation)
+        return Q[:, self.sup]
+
+    # ------------------------------------------------------------------ moments
+    def moments(self, generations: int):
+        """``(mean fit, homozygosity)`` per generation ``1..generations`` on the
+        support: arrays of shape ``(generations, s)`` and ``(generations,)``."""
+        means = [self.law1 @ self.fits1]
+        homs = [self.law1 @ (self.fits1 ** 2).sum(axis=1)]
+        if generations == 1:
+            return np.array(means), np.array(homs)
+        if self.fresh:
+            v = (self.law1 @ self.Y1) @ self.conv
+            for _ in range(generations - 1):
+                means.append(v @ self.fits)
+                homs.append(v @ (self.fits ** 2).sum(axis=1))
+                v = v @ self.T
+            return np.array(means), np.array(homs)
+        mean = np.zeros((generations - 1, self.sup.size))
+        hom = np.zeros(generations - 1)
+        for zi, T in enumerate(self.T_by_block):
+            if T is None:
+                continue
+            F = self.fits_by_block[zi]
+            v = self.law1[zi] * self.Y1[zi]
+            h = (F ** 2).sum(axis=1)
+            for g in range(generations - 1):
+                mean[g] += v @ F
+                hom[g] += v @ h
+                v = v @ T
+        return np.concatenate([means, mean]), np.concatenate([homs, hom])
+
+    def stationary(self):
+        """``(mean fit, homozygosity)`` of the stationary law (the limit in ``m``)."""
+        if self.fresh:
+            pi = _stationary(self.T)
+            return pi @ self.fits, float(pi @ (self.fits ** 2).sum(axis=1))
+        mean = np.zeros(self.sup.size)
+        hom = 0.0
+        for zi, T in enumerate(self.T_by_block):
+            if T is None:
+                continue
+            pi = _stationary(T)
+            F = self.fits_by_block[zi]
+            mean += self.law1[zi] * (pi @ F)
+            hom += self.law1[zi] * float(pi @ (F ** 2).sum(axis=1))
+        return mean, hom
+
+
+def _stationary(T: np.ndarray) -> np.ndarray:
+    r"""The stationary law of ``T``: :math:`\pi(I - T + \mathbf 1\mathbf 1^\top) =
+    \mathbf 1^\top` (non-singular exactly when the stationary law is unique)."""
+    S = T.shape[0]
+    A = np.eye(S) - T + 1.0
+    try:
+        pi = linalg.solve(A.T, np.ones(S))
+    except linalg.LinAlgError as exc:  # pragma: no cover (several closed classes)
+        raise ValueError("the curated chain has several stationary laws (several "
+                         "closed classes); the long-run answer depends on the start: "
+                         "use curated_path at a large m") from exc
+    if not math.isfinite(float(pi.sum())):  # pragma: no cover
+        raise ValueError("the stationary law could not be solved")
+    pi = np.clip(pi, 0.0, None)
+    return pi / pi.sum()

@@ -1,0 +1,181 @@
+r"""Stability of recursive training with a share of real data, with or without curation.
+
+With infinitely many samples per generation, ``Mix(real=N, synthetic=n)`` is the map
+
+.. math:: p^{(m+1)} = F(p^{(m)}), \qquad F(p) = (1-\alpha)\,p^{(0)} + \alpha\,
+          \mathcal C(\pi(p)), \qquad \alpha = \frac{n}{N+n} = \frac{\lambda}{1+\lambda},
+
+with :math:`\lambda = n/N` the synthetic-to-real ratio, :math:`\pi` the sampling policy
+and :math:`\mathcal C` the curation (the identity without one). This is the
+non-parametric retraining step of Bertrand et al. 2023 (arXiv 2310.00429, their
+objective with real weight 1 and synthetic weight :math:`\lambda`) and of Ferbach et al.
+2024 (arXiv 2407.09499, curated). A fixed point :math:`p^*` is locally stable when the
+spectral radius of the Jacobian of :math:`F` at :math:`p^*`, on the simplex's tangent
+space, is below one; :func:`real_data_stability` solves :math:`p^*` and that radius.
+
+What the papers' sufficient conditions say here (derived in the docs' theory page):
+
+* Bertrand et al.'s Theorem 1 asks :math:`\lambda(1 + L\varepsilon/\alpha_c) < 1/2`
+  (:math:`\alpha_c` the strong concavity, :math:`L` the Hessian's Lipschitz constant,
+  :math:`\varepsilon` the distance from the data to the model class). The categorical
+  family is realisable (:math:`\varepsilon = 0`), so it reads :math:`\lambda < 1/2`;
+  without curation the exact radius is :math:`\alpha = \lambda/(1+\lambda) < 1` for every
+  :math:`\lambda`: the condition is sufficient, far from necessary.
+* Ferbach et al.'s Theorem 2.4: best-of-``K`` curation with :math:`\lambda(K-1) < 1`
+  keeps :math:`\mathrm{KL}(p^{(m)} \| p^{(0)}) \le -\log(1 - \lambda(K-1))` for all
+  ``m``. (Since :math:`\mathcal C(q) \le K q` token-wise, :math:`p^{(m)} \le c_m p^{(0)}`
+  with :math:`c_{m+1} = (1 + \lambda K c_m)/(1+\lambda)`, whose fixed point is
+  :math:`1/(1-\lambda(K-1))`.)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from ...curation import BestOfK, curated_distribution
+from ...errors import UnsupportedRegimeError
+from ...models import check_categorical
+from ...regimes import Mix, accepts_regime_spec, as_regime
+from ...sampling import sampling_distribution
+
+__all__ = ["RealDataStability", "real_data_stability"]
+
+#: Fixed-point iterations before Newton's polish: at most this many, until the
+#: max-norm of ``F(p) - p`` is below :data:`POLISH_FROM`.
+MAX_ITERATIONS = 20_000
+POLISH_FROM = 1e-6
+#: Convergence of the fixed point (max-norm of ``F(p) - p``).
+TOLERANCE = 1e-13
+
+
+class RealDataStability(NamedTuple):
+    r"""``fixed_point`` :math:`p^*` (all tokens); ``spectral_radius`` of the Jacobian of
+    :math:`F` at :math:`p^*` on the tangent space (``stable`` when below one);
+    ``lam`` :math:`\lambda = n/N`; ``reward`` :math:`v \cdot p^*` (the curation's vector,
+    ``nan`` without one) and ``homozygosity`` :math:`\sum_i p^{*2}_i`; ``kl_bound``
+    Ferbach et al.'s :math:`-\log(1-\lambda(K-1))` (best-of-``K`` with
+    :math:`\lambda(K-1) < 1`; ``inf`` otherwise); ``bertrand`` whether Bertrand et al.'s
+    realisable condition :math:`\lambda < 1/2` holds; ``residual`` the max-norm of
+    :math:`F(p^*) - p^*`."""
+
+    fixed_point: np.ndarray
+    spectral_radius: float
+    stable: bool
+    lam: float
+    reward: float
+    homozygosity: float
+    kl_bound: float
+    bertrand: bool
+    residual: float
+
+
+def step_map(model, regime):
+    """``(F, support)``: the infinite-sample map of a ``Mix`` on the support of
+    ``p^(0)`` (vectors on the support; input renormalised, so ``F`` is defined on the
+    positive orthant and constant along rays)."""
+    model = check_categorical(model)
+    regime = as_regime(regime)
+    if not isinstance(regime, Mix):
+        raise UnsupportedRegimeError(
+            f"real_data_stability is for Mix (a share of real data); got "
+            f"{type(regime).__name__}: Replace has no real data and collapses "
+            "(curated_fixation)", ("Mix",))
+    cur = regime.curation
+    if cur is not None:
+        cur.check_size(model.size)
+    sup = np.flatnonzero(model.p > 0)
+    p0 = model.p[sup]
+    a = regime.alpha
+    pol = regime.sampling
+
+    def F(x):
+        full = np.zeros(model.size)
+        full[sup] = x / x.sum()
+        q = sampling_distribution(full, pol)
+        if cur is not None:
+            q = curated_distribution(q, cur)
+        return (1 - a) * p0 + a * q[sup]
+
+    return F, sup
+
+
+def tangent_jacobian(F, x: np.ndarray) -> np.ndarray:
+    """The Jacobian of ``F`` at ``x`` on the tangent space of the simplex, in the basis
+    ``e_i - e_s`` (``i < s``): central differences with steps relative to ``x``."""
+    s = x.size
+    J = np.empty((s - 1, s - 1))
+    for i in range(s - 1):
+        h = 1e-6 * min(x[i], x[-1])
+        d = np.zeros(s)
+        d[i], d[-1] = h, -h
+        diff = (F(x + d) - F(x - d)) / (2 * h)
+        J[:, i] = diff[:-1]  # coordinates in the basis e_i - e_s (sum zero)
+    return J
+
+
+@accepts_regime_spec(curation=True)
+def real_data_stability(model, regime) -> RealDataStability:
+    r"""Fixed point and local stability of ``Mix`` with infinitely many samples.
+
+    Parameters
+    ----------
+    model : Categorical
+        :math:`p^{(0)}`, the real data.
+    regime : Mix or str
+        ``Mix(real=N, synthetic=n)``, with or without a curation and a sampling policy;
+        only the ratio :math:`\lambda = n/N` matters here (``fresh`` neither).
+
+    Returns
+    -------
+    RealDataStability
+
+    Notes
+    -----
+    :math:`p^*` is found by iterating :math:`F` from :math:`p^{(0)}` (to a residual
+    :data:`POLISH_FROM`, :data:`MAX_ITERATIONS` at most), then polished by Newton's method on the tangent
+    space; the Jacobian is by central differences (relative step ``1e-6``), so a
+    sampling policy with a cut (top-k, top-p) is differentiated on its smooth piece.
+    """
+    regime = as_regime(regime)
+    F, sup = step_map(model, regime)
+    model = check_categorical(model)
+    x = model.p[sup].copy()
+    for _ in range(MAX_ITERATIONS):
+        y = F(x)
+        done = np.max(np.abs(y - x)) < POLISH_FROM
+        x = y
+        if done:
+            break
+    for _ in range(20):  # Newton on G(x) = F(x) - x, in the tangent basis
+        g = F(x) - x
+        if np.max(np.abs(g)) < TOLERANCE or x.size == 1:
+            break
+        J = tangent_jacobian(F, x) - np.eye(x.size - 1)
+        try:
+            c = np.linalg.solve(J, -g[:-1])
+        except np.linalg.LinAlgError:  # pragma: no cover (a singular I - J)
+            break
+        step = np.append(c, -c.sum())
+        scale = 1.0
+        while np.any(x + scale * step <= 0):
+            scale /= 2
+        x = x + scale * step
+    residual = float(np.max(np.abs(F(x) - x)))
+    rho = (0.0 if x.size == 1 else
+           float(np.max(np.abs(np.linalg.eigvals(tangent_jacobian(F, x))))))
+    full = np.zeros(model.size)
+    full[sup] = x
+    cur = regime.curation
+    lam = regime.synthetic / regime.real
+    reward = float(cur.vector @ full) if cur is not None else math.nan
+    if isinstance(cur, BestOfK) and not cur.limit and lam * (cur.k - 1) < 1:
+        kl_bound = -math.log1p(-lam * (cur.k - 1))
+    elif cur is None and regime.sampling.plain:
+        kl_bound = 0.0  # best-of-1: p* = p^(0)
+    else:
+        kl_bound = math.inf
+    return RealDataStability(full, rho, rho < 1, lam, reward, float(full @ full),
+                             kl_bound, lam < 0.5, residual)

@@ -1,0 +1,160 @@
+"""Curation with real data: the exact Mix chains against the neutral closed forms, against
+seeded simulation (|z| < 5, the Replace chain's values as negative control), their
+stationary laws against late generations and against the infinite-sample fixed point
+(O(1/n)); the fixed point's stability against closed-form Jacobians, and the papers'
+sufficient conditions (Bertrand et al., Ferbach et al.) against the exact map."""
+
+import math
+
+import numpy as np
+import pytest
+
+from modelcollapse import montecarlo as mc
+from modelcollapse import theory
+from modelcollapse.curation import BestOfK, Verifier, curated_distribution
+from modelcollapse.errors import TooLargeError, UnsupportedRegimeError
+from modelcollapse.models import Categorical
+from modelcollapse.regimes import Mix, Replace
+
+P0 = Categorical([0.5, 0.3, 0.2])
+R = np.array([0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["kept-block", "fresh"])
+def test_neutral_curation_is_the_uncurated_closed_form(fresh):
+    """An equal reward selects nothing: the chain's homozygosity is the closed form of
+    theory.homozygosity for Mix (a separate derivation) and E[p^(m)] = p0; the
+    stationary value is the closed form's limit. A reward moves both (control)."""
+    ms = np.array([1, 2, 3, 6])
+    reg = Mix(4, 6, fresh=fresh, curation=BestOfK([0.0, 0.0, 0.0], 3))
+    path = theory.curated_path(P0, reg, ms)
+    want = theory.homozygosity(P0, Mix(4, 6, fresh=fresh), ms)
+    np.testing.assert_allclose(path.homozygosity, want, rtol=1e-12)
+    np.testing.assert_allclose(path.mean, np.tile(P0.p, (4, 1)), atol=1e-12)
+    st = theory.curated_stationary(P0, reg)
+    limit = theory.homozygosity(P0, Mix(4, 6, fresh=fresh), 2000)
+    assert st.homozygosity == pytest.approx(float(limit), rel=1e-10)
+    moved = theory.curated_path(P0, Mix(4, 6, fresh=fresh, curation=BestOfK(R, 3)), 6)
+    assert abs(moved.homozygosity - want[-1]) > 1e-3
+    assert moved.reward > P0.p @ R + 0.1
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["kept-block", "fresh"])
+@pytest.mark.parametrize("cur", [BestOfK(R, 3), Verifier([1.0, 0.4, 0.7])],
+                         ids=["best-of-3", "verifier"])
+def test_mix_chain_against_simulation(cur, fresh):
+    """E[p^(4)] of the chain against 4000 seeded numba replicates (|z| < 5); the
+    Replace chain (no real data) as negative control."""
+    reg = Mix(3, 5, fresh=fresh, curation=cur)
+    path = theory.curated_path(P0, reg, 4)
+    res = mc.simulate(P0, reg, 4, replicates=4000, seed=5, tokens=[0, 1, 2],
+                      progress=False)
+    m4 = res.statistic("token_prob")[:, 4]
+    se = m4.std(0) / math.sqrt(len(m4))
+    z = (m4.mean(0) - path.mean) / se
+    assert np.all(np.abs(z) < 5), z
+    alone = theory.curated_path(P0, Replace(5, curation=cur), 4).mean
+    assert np.abs((m4.mean(0) - alone) / se).max() > 5
+
+
+def test_stationary_law_two_solvers_and_the_large_n_limit():
+    """The stationary law equals the propagated law at a late generation; as N = n grows
+    it approaches the infinite-sample fixed point of real_data_stability as O(1/n)."""
+    reg = Mix(4, 6, fresh=True, curation=BestOfK(R, 3))
+    st = theory.curated_stationary(P0, reg)
+    late = theory.curated_path(P0, reg, 400)
+    np.testing.assert_allclose(st.mean, late.mean, atol=1e-12)
+    assert st.reward == pytest.approx(late.reward, abs=1e-12)
+    model = Categorical([0.4, 0.6])
+    gaps = []
+    for N in (10, 40):
+        reg = Mix(N, N, fresh=True, curation=BestOfK([1.0, 0.0], 4))
+        star = theory.real_data_stability(model, reg).fixed_point
+        gaps.append(abs(theory.curated_stationary(model, reg).mean[0] - star[0]))
+    assert gaps[0] / gaps[1] == pytest.approx(4.0, rel=0.1)
+    assert gaps[1] < 2e-3
+    # negative control: the stationary point is not p0 (selection moved it)
+    assert abs(star[0] - 0.4) > 0.1
+
+
+def test_stability_closed_forms():
+    """Without curation F(p) = (1-a) p0 + a p: p* = p0, radius a = lam/(1+lam) < 1 for
+    every lam (Bertrand et al.'s lam < 1/2 is sufficient only). The K=inf tilt: the
+    radius of the analytic Jacobian a (diag(w) - q w^T)/(w.p). Temperature T on two
+    equal tokens: p* = (1/2, 1/2), radius a/T: unstable when a > T."""
+    for syn in (50, 1000):
+        st = theory.real_data_stability(P0, Mix(100, syn))
+        a = syn / (100 + syn)
+        np.testing.assert_allclose(st.fixed_point, P0.p, atol=1e-12)
+        assert st.spectral_radius == pytest.approx(a, rel=1e-6) and st.stable
+        assert st.bertrand == (syn / 100 < 0.5) and st.kl_bound == 0.0
+    reg = Mix(100, 300, curation=BestOfK(R, math.inf))
+    st = theory.real_data_stability(P0, reg)
+    p, w, a = st.fixed_point, np.exp(R), reg.alpha
+    np.testing.assert_allclose(p, (1 - a) * P0.p + a * p * w / (p @ w), atol=1e-12)
+    J = a * (np.diag(w) - np.outer(p * w / (p @ w), w)) / (p @ w)
+    B = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])  # tangent basis e_i - e_3
+    Jt = np.linalg.lstsq(B, J @ B, rcond=None)[0]
+    assert st.spectral_radius == pytest.approx(np.abs(np.linalg.eigvals(Jt)).max(),
+                                               rel=1e-6)
+    half = Categorical([0.5, 0.5])
+    for T, a_syn, stable in ((0.5, 40, True), (0.5, 300, False)):
+        reg = Mix(100, a_syn, temperature=T)
+        st = theory.real_data_stability(half, reg)
+        assert st.spectral_radius == pytest.approx(reg.alpha / T, rel=1e-6)
+        assert st.stable is stable
+
+
+RARE = Categorical([0.98, 0.019, 0.001])
+
+
+def _path(lam, cur, steps=50):
+    p, out = RARE.p, []
+    for _ in range(steps):
+        p = (RARE.p + lam * curated_distribution(p, cur)) / (1 + lam)
+        out.append(p)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("K", [2, 4])
+def test_ferbach_real_data_bounds(K):
+    """Ferbach et al., along the exact infinite-sample path with lam (K-1) < 1: the
+    likelihood ratio p^(m)/p0 stays below c = 1/(1 - lam (K-1)), hence the KL to p0 below
+    log c (Thm 2.4), and E[e^r] above its reference floor (Thm 2.3). A rare token of
+    large reward brings the ratio within 15% of c: the bound at half the ratio (c = 1.8)
+    is broken (control)."""
+    r = np.array([0.0, 0.0, 8.0])
+    cur = BestOfK(r, K)
+    lam = 0.9 / (K - 1)
+    path = _path(lam, cur)
+    c = 1 / (1 - lam * (K - 1))
+    ratio = (path / RARE.p).max()
+    assert ratio <= c and ratio > 0.85 * c
+    assert ratio > 1 / (1 - lam / 2 * (K - 1))  # control
+    kl = (path * np.log(path / RARE.p)).sum(axis=1)
+    st = theory.real_data_stability(RARE, Mix(1000, round(1000 * lam), curation=cur))
+    assert st.kl_bound == pytest.approx(math.log(c), rel=1e-2)
+    assert kl.max() <= math.log(c)
+    np.testing.assert_allclose(st.fixed_point, path[-1], atol=1e-3)  # lam rounded
+    w = np.exp(r)
+    var = RARE.p @ w**2 - (RARE.p @ w) ** 2
+    floor = RARE.p @ w + lam / (1 + lam) ** 3 * (K - 1) * var / (K * w.max())
+    assert (path @ w).min() >= floor
+    assert RARE.p @ w < floor  # control: p0 itself is below it
+
+
+def test_bad_requests():
+    with pytest.raises(UnsupportedRegimeError, match="Mix"):
+        theory.real_data_stability(P0, Replace(10, curation=BestOfK(R, 3)))
+    with pytest.raises(UnsupportedRegimeError):
+        theory.curated_stationary(P0, Replace(10, curation=BestOfK(R, 3)))
+    with pytest.raises(ValueError, match="needs a regime with a curation"):
+        theory.curated_stationary(P0, Mix(3, 3))
+    with pytest.raises(ValueError, match="exact=True"):
+        theory.curated_path(P0, Mix(3, 3, curation=BestOfK(R, 3)), 2, exact=True)
+    with pytest.raises(TooLargeError, match="compositions"):
+        theory.curated_stationary(P0, Mix(60, 60, fresh=True, curation=BestOfK(R, 3)))
+    with pytest.raises(ValueError, match="rejects"):
+        theory.curated_stationary(Categorical([0.9, 0.1]), "mix:2:3:accept=0,1")
+    with pytest.raises(ValueError, match="3 entries, the model has 2"):
+        theory.real_data_stability(Categorical([0.5, 0.5]), "mix:3:3:accept=1,1,1")
