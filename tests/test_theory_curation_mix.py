@@ -121,7 +121,7 @@ def test_ferbach_real_data_bounds(K):
     """Ferbach et al., along the exact infinite-sample path with lam (K-1) < 1: the
     likelihood ratio p^(m)/p0 stays below c = 1/(1 - lam (K-1)), hence the KL to p0 below
     log c (Thm 2.4), and E[e^r] above its reference floor (Thm 2.3). A rare token of
-    large reward brings the ratio within 15% of c: the bound at half the ratio (c = 1.8)
+    large reward brings the ratio within 20% of c: the bound at half the ratio (c = 1.8)
     is broken (control)."""
     r = np.array([0.0, 0.0, 8.0])
     cur = BestOfK(r, K)
@@ -129,7 +129,7 @@ def test_ferbach_real_data_bounds(K):
     path = _path(lam, cur)
     c = 1 / (1 - lam * (K - 1))
     ratio = (path / RARE.p).max()
-    assert ratio <= c and ratio > 0.85 * c
+    assert ratio <= c and ratio > 0.8 * c
     assert ratio > 1 / (1 - lam / 2 * (K - 1))  # control
     kl = (path * np.log(path / RARE.p)).sum(axis=1)
     st = theory.real_data_stability(RARE, Mix(1000, round(1000 * lam), curation=cur))

@@ -29,6 +29,7 @@ MODULES = (
     "ngram_chains",
     "sequence_perplexity",
     "ferbach_curation",
+    "real_data_stability",
     "verification",
     "dohmatob_tails",
     "alemohammad_bias",

@@ -135,9 +135,9 @@ def real_data_stability(model, regime) -> RealDataStability:
     Notes
     -----
     :math:`p^*` is found by iterating :math:`F` from :math:`p^{(0)}` (to a residual
-    :data:`POLISH_FROM`, :data:`MAX_ITERATIONS` at most), then polished by Newton's method on the tangent
-    space; the Jacobian is by central differences (relative step ``1e-6``), so a
-    sampling policy with a cut (top-k, top-p) is differentiated on its smooth piece.
+    :data:`POLISH_FROM`, :data:`MAX_ITERATIONS` at most), then polished by Newton's
+    method on the tangent space; the Jacobian is by central differences (relative step
+    ``1e-6``), so a sampling policy with a cut (top-k, top-p) is differentiated on its smooth piece.
     """
     regime = as_regime(regime)
     F, sup = step_map(model, regime)
