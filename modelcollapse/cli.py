@@ -105,6 +105,26 @@ def _collapse_estimate(model, regime, args):
     return None, None, why.get(type(regime).__name__, "no collapse")
 
 
+def _curated_stationary(model, regime) -> dict:
+    """The long-run answer of a curated ``Mix``: the exact chain's stationary law where
+    it fits its cap, else the infinite-sample fixed point; and that fixed point's
+    stability."""
+    from . import theory
+    from .errors import TooLargeError
+
+    fixed = theory.real_data_stability(model, regime)
+    out = {"spectral_radius": fixed.spectral_radius}
+    try:
+        st = theory.curated_stationary(model, regime)
+        out.update(stationary_homozygosity=st.homozygosity, stationary_reward=st.reward,
+                   stationary_method="exact chain")
+    except TooLargeError:
+        out.update(stationary_homozygosity=fixed.homozygosity,
+                   stationary_reward=fixed.reward,
+                   stationary_method="infinite-sample fixed point; the chain is too large")
+    return out
+
+
 def _stationary_homozygosity(model, regime) -> float:
     r""":math:`\lim_m E\sum_i (p_i^{(m)})^2` of a regime that does not collapse."""
     from . import theory
@@ -168,6 +188,8 @@ def _cmd_collapse_time(args) -> int:
         result.update(expected_collapse_time=None, method=None, exact=None)
         if regime.sampling.plain and regime.curation is None:
             result["stationary_homozygosity"] = _stationary_homozygosity(model, regime)
+        elif regime.curation is not None and type(regime).__name__ == "Mix":
+            result.update(_curated_stationary(model, regime))
     if note:
         result["note"] = note
     if law is not None:
@@ -188,6 +210,12 @@ def _cmd_collapse_time(args) -> int:
         if "stationary_homozygosity" in result:
             print(f"S_inf      : {result['stationary_homozygosity']:.6f} "
                   "(limit of E sum_i p_i^2; 1 would mean collapse)")
+        if "stationary_reward" in result:
+            print(f"reward_inf : {result['stationary_reward']:.6f} "
+                  f"(limit of E v.p, v the curation's vector; {result['stationary_method']})")
+        if "spectral_radius" in result:
+            print(f"radius     : {result['spectral_radius']:.6f} (the infinite-sample map "
+                  "at its fixed point; below 1: stable)")
     else:
         kind = "exact" if est.exact else "approximation"
         print(f"E[T]       : {float(est):.6f} generations  [method={est.method}, {kind}]")

@@ -158,3 +158,28 @@ def test_bad_requests():
         theory.curated_stationary(Categorical([0.9, 0.1]), "mix:2:3:accept=0,1")
     with pytest.raises(ValueError, match="3 entries, the model has 2"):
         theory.real_data_stability(Categorical([0.5, 0.5]), "mix:3:3:accept=1,1,1")
+
+
+def test_cli_reports_the_stationary_answer(capsys):
+    """collapse-time of a curated Mix: no collapse, the exact chain's stationary reward
+    and homozygosity, the fixed point's radius; a chain above its cap falls back to the
+    infinite-sample fixed point and says so."""
+    import json
+
+    from modelcollapse.cli import main
+
+    assert main(["collapse-time", "--p", "0.5,0.3,0.2", "--regime", "mix:3:4",
+                 "--best-of", "3", "--reward", "0,1,2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    reg = Mix(3, 4, curation=BestOfK(R, 3))
+    st = theory.curated_stationary(P0, reg)
+    assert out["expected_collapse_time"] is None
+    assert out["stationary_reward"] == pytest.approx(st.reward, rel=1e-12)
+    assert out["stationary_homozygosity"] == pytest.approx(st.homozygosity, rel=1e-12)
+    assert out["stationary_method"] == "exact chain"
+    assert out["spectral_radius"] == pytest.approx(
+        theory.real_data_stability(P0, reg).spectral_radius, rel=1e-9)
+    assert main(["collapse-time", "--p", "0.5,0.3,0.2", "--regime", "mix:400:600",
+                 "--accept", "1,0.5,0.2"]) == 0
+    text = capsys.readouterr().out
+    assert "reward_inf" in text and "infinite-sample fixed point" in text
