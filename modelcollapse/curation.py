@@ -286,24 +286,32 @@ def expected_raw_samples(Q, n: int, curation: Verifier) -> np.ndarray:
         return n / acceptance_rate(Q, curation)
 
 
-def _best_of_row(q: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
+def _best_of_rows(P: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
+    r""":math:`\mathcal{C}_K` of every row of ``P`` by one vector-valued quadrature (each
+    row's weights scaled so that its largest weight on its support is 1: the Luce choice
+    is scale-free, and every row's integrand then decays on the same scale)."""
     from scipy.integrate import quad_vec
 
-    sup = np.flatnonzero(q > 0)
-    qs, ws = q[sup], w[sup]
-    ws = ws / ws.max()  # Luce choice is scale-free; the largest weight 1
-    logq = np.log(qs)
+    pos = P > 0
+    top = np.where(pos, w[None, :], 0.0).max(axis=1, keepdims=True)
+    ws = w[None, :] / top
+    with np.errstate(divide="ignore"):
+        logq = np.log(P)  # -inf off the support: no mass in the sum
 
     def f(tau):
         e = -tau * ws / k
-        m = e.max()
-        logs = m + math.log(np.exp(logq + e - m).sum())
+        a = logq + e
+        m = a.max(axis=1, keepdims=True)
+        logs = m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))
         return np.exp(e + (k - 1) * logs)
 
     val, _ = quad_vec(f, 0.0, np.inf, epsabs=QUAD_TOL, epsrel=QUAD_TOL, limit=10_000)
-    out = np.zeros_like(q)
-    out[sup] = qs * ws * val
-    return out / out.sum()
+    out = np.where(pos, P * ws * val, 0.0)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+#: Rows per vector-valued quadrature (bounds its memory).
+QUAD_ROWS = 512
 
 
 def curated_distribution(Q, curation: Curation | None) -> np.ndarray:
@@ -331,7 +339,8 @@ def curated_distribution(Q, curation: Curation | None) -> np.ndarray:
         out = out / out.sum(axis=1, keepdims=True)
     else:
         w = curation.weights
-        out = np.array([_best_of_row(row, w, curation.k) for row in P])
+        out = np.concatenate([_best_of_rows(P[i:i + QUAD_ROWS], w, curation.k)
+                              for i in range(0, P.shape[0], QUAD_ROWS)])
     return out.reshape(Qa.shape)
 
 
@@ -440,4 +449,4 @@ def curate_samples(rng: np.random.Generator, q, n: int, curation: Curation | Non
             raw += batch
         kept.append(tok[ok])
         need -= ok.size
-    return np.concatenate(kept), raw
+    return (np.concatenate(kept) if kept else np.empty(0, dtype=np.int64)), raw

@@ -14,11 +14,13 @@ import argparse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    from . import NAMES
+
     p = subparsers.add_parser(
         "figures", help="regenerate the publication figures (data files, PDF, PNG)",
         description="Compute each figure's data (seeded; written as <name>_data.npz and "
                     "<name>_data.json) and render <name>.pdf and <name>.png. Figures: "
-                    "fig1_simplex ... fig13_perplexity (or 1..13), or 'all'.")
+                    f"{NAMES[0]} ... {NAMES[-1]} (or 1..{len(NAMES)}), or 'all'.")
     p.add_argument("names", nargs="*", default=["all"], metavar="NAME",
                    help="figures to make (default: all)")
     p.add_argument("--quick", action="store_true",

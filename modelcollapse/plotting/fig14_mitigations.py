@@ -30,6 +30,7 @@ def compute(quick: bool = False) -> dict:
     rep = Replace(N, curation=cur)
     mix = Mix(N, N, curation=cur)
     chain = theory.curated_path(model, rep, m)
+    chain_mix = theory.curated_path(model, mix, m)
     det_rep = theory.curated_path(model, rep, m, method="deterministic")
     det_mix = theory.curated_path(model, mix, m, method="deterministic")
     r = np.array(REWARD)
@@ -67,6 +68,7 @@ def compute(quick: bool = False) -> dict:
                        "zipf_tokens": z.size, "cut_k": 100, "T0": 1000,
                        "clean_share": share, "backend": "numba"},
             "m": m, "chain_reward": chain.reward, "chain_hom": chain.homozygosity,
+            "chain_mix_reward": chain_mix.reward, "chain_mix_hom": chain_mix.homozygosity,
             "det_replace_reward": det_rep.reward, "det_mix_reward": det_mix.reward,
             "det_mix_hom": det_mix.homozygosity, **sims, "ratios": ratios,
             "fix_wrong": np.array(fix_wrong), "kept_wrong": kept, "T": T,
@@ -80,10 +82,11 @@ def plot(data):
     Luce choice among :math:`K = 4` candidates by a reward :math:`(0, 0.5, 1, 1.5)`:
     expected reward of the fit, exact chain (line) and simulation of the selection itself
     (points, ±2 s.e.), against the infinite-sample recursion (dotted); with the same 10
-    real samples kept each generation (Mix, equal shares) the reward settles below the
-    maximum. (b) Homozygosity :math:`E\sum_i p_i^2` of the same runs: without real data
-    the chain fixes on one token (homozygosity 1); with real data it stays put (above the
-    infinite-sample value, by the sampling noise of n = 10). (c) A
+    real samples kept each generation (Mix, equal shares; its exact chain on real and
+    synthetic counts, line) the reward settles below the maximum. (b) Homozygosity
+    :math:`E\sum_i p_i^2` of the same runs: without real data the chain fixes on one
+    token (homozygosity 1); with real data it stays put (above the infinite-sample value,
+    by the sampling noise of n = 10). (c) A
     verifier that keeps a right label with probability 1 and a wrong one with probability
     :math:`\psi`, a model wrong 30% of the time, retrained on :math:`n = 20` verified
     samples: the kept error rate :math:`p\psi/(p\psi + 1 - p)` and the probability that
@@ -106,24 +109,27 @@ def plot(data):
                 color=c0, ms=2.6, mfc="white", mew=0.7, elinewidth=0.5,
                 label="Replace, simulation")
     ax.plot(m, data["det_replace_reward"], ":", color=c0, lw=1.0, label=r"Replace, $n=\infty$")
+    ax.plot(m, data["chain_mix_reward"], color=c1, lw=1.1, label="Mix, exact chain")
     ax.errorbar(m, data["mix_reward"], yerr=2 * data["mix_reward_se"], fmt="s", color=c1,
                 ms=2.6, mfc="white", mew=0.7, elinewidth=0.5, label="Mix, simulation")
     ax.plot(m, data["det_mix_reward"], ":", color=c1, lw=1.0, label=r"Mix, $n=\infty$")
     ax.axhline(max(P["reward"]), color="0.6", lw=0.6)
     ax.set_xlabel("generation $m$")
     ax.set_ylabel(r"expected reward $E[r\cdot p^{(m)}]$")
-    ax.legend(loc="center right", fontsize=6.2, bbox_to_anchor=(1.0, 0.42))
+    ax.legend(loc="center right", fontsize=6.0, bbox_to_anchor=(1.0, 0.47), ncol=2,
+              columnspacing=0.8, handlelength=1.6)
     panel_label(ax, f"(a) best-of-{P['K']} curation, n = {P['n']}")
     bx.plot(m, data["chain_hom"], color=c0, lw=1.1, label="Replace, exact chain")
     bx.errorbar(m, data["replace_hom"], yerr=2 * data["replace_hom_se"], fmt="o", color=c0,
                 ms=2.6, mfc="white", mew=0.7, elinewidth=0.5, label="Replace, simulation")
+    bx.plot(m, data["chain_mix_hom"], color=c1, lw=1.1, label="Mix, exact chain")
     bx.errorbar(m, data["mix_hom"], yerr=2 * data["mix_hom_se"], fmt="s", color=c1, ms=2.6,
                 mfc="white", mew=0.7, elinewidth=0.5, label="Mix, simulation")
     bx.plot(m, data["det_mix_hom"], ":", color=c1, lw=1.0, label=r"Mix, $n=\infty$")
     bx.set_ylim(0, 1.05)
     bx.set_xlabel("generation $m$")
     bx.set_ylabel(r"homozygosity $E\sum_i (p_i^{(m)})^2$")
-    bx.legend(loc="center right", fontsize=6.2)
+    bx.legend(loc="center right", fontsize=6.2, bbox_to_anchor=(1.0, 0.66))
     panel_label(bx, "(b) diversity")
     x = data["ratios"]
     cx.plot(x, data["kept_wrong"], color=c2, lw=1.1, label="kept error rate (one step)")

@@ -39,8 +39,9 @@ from ...sampling import sampling_distribution
 from ..categorical.policy_chain import _compositions
 from .chain import MAX_STATES, curated_rows, multinomial_pmf, state_count
 
-#: ``fresh=False``: the largest total work, (number of real blocks) x (synthetic states)^2.
-MAX_WORK = 4_000_000
+#: ``fresh=False``: the largest total work, (number of real blocks) x (synthetic
+#: states)^2 (transition entries built one block at a time; about a second per 10^7).
+MAX_WORK = 30_000_000
 
 
 def mix_regime(regime, what: str):
@@ -117,11 +118,19 @@ class MixChain:
         else:
             self.fits_by_block = [(z[None, :] + self.Y) / (N + n) for z in self.Z]
             live = np.flatnonzero(self.law1 > 0)
-            # one curated map for every live block's fits (one quadrature, not one per block)
+            # one curated map for every live block's fits (equal rows mapped once); each
+            # block's transition matrix is built when it is used (memory: one block)
             laws = self._laws(np.concatenate([self.fits_by_block[zi] for zi in live]))
-            self.T_by_block = [None] * len(self.Z)
+            self.laws_by_block = [None] * len(self.Z)
             for j, zi in enumerate(live):
-                self.T_by_block[zi] = multinomial_pmf(laws[j * Cn:(j + 1) * Cn], self.Y, n)
+                self.laws_by_block[zi] = laws[j * Cn:(j + 1) * Cn]
+
+    def _blocks(self):
+        """``(block index, transition matrix)`` of each real block of positive
+        probability (``fresh=False``)."""
+        for zi, laws in enumerate(self.laws_by_block):
+            if laws is not None:
+                yield zi, multinomial_pmf(laws, self.Y, self.n)
 
     def _laws(self, fits: np.ndarray) -> np.ndarray:
         """The curated law of the next synthetic sample, per fit row (support only)."""
@@ -147,9 +156,7 @@ class MixChain:
             return np.array(means), np.array(homs)
         mean = np.zeros((generations - 1, self.sup.size))
         hom = np.zeros(generations - 1)
-        for zi, T in enumerate(self.T_by_block):
-            if T is None:
-                continue
+        for zi, T in self._blocks():
             F = self.fits_by_block[zi]
             v = self.law1[zi] * self.Y1[zi]
             h = (F ** 2).sum(axis=1)
@@ -166,9 +173,7 @@ class MixChain:
             return pi @ self.fits, float(pi @ (self.fits ** 2).sum(axis=1))
         mean = np.zeros(self.sup.size)
         hom = 0.0
-        for zi, T in enumerate(self.T_by_block):
-            if T is None:
-                continue
+        for zi, T in self._blocks():
             pi = _stationary(T)
             F = self.fits_by_block[zi]
             mean += self.law1[zi] * (pi @ F)
