@@ -183,3 +183,19 @@ def test_cli_reports_the_stationary_answer(capsys):
                  "--accept", "1,0.5,0.2"]) == 0
     text = capsys.readouterr().out
     assert "reward_inf" in text and "infinite-sample fixed point" in text
+
+
+def test_text_models_refuse_a_curated_regime():
+    """The n-gram text chain, the transformer harness and the VAE chain train on every
+    sample they draw: a curated regime is refused, not silently run uncurated."""
+    from modelcollapse.harness import CONFIGS, resolve_regime, run_vae_chain
+    from modelcollapse.montecarlo import text_chain
+
+    reg = Replace(200, curation=BestOfK([0.0, 1.0, 2.0], 3))
+    with pytest.raises(UnsupportedRegimeError, match="derived without curation"):
+        text_chain(np.arange(50) % 3, 3, 1, reg, 2)
+    with pytest.raises(UnsupportedRegimeError, match="harness"):
+        resolve_regime("replace:20000:accept=1,1,0.5", CONFIGS["tiny"])
+    with pytest.raises(UnsupportedRegimeError, match="VAE"):
+        run_vae_chain("tiny", reg, 1)
+    assert resolve_regime("replace:20000", CONFIGS["tiny"]) == Replace(20000)  # control

@@ -76,7 +76,7 @@ def resolve_regime(regime, config: HarnessConfig, real_fraction=None):
     ``"randomly-sampled"`` ``RandomlySampled(N)``, and ``"mix"`` / ``"mix-fresh"``
     ``Mix(round(r N), N - round(r N))`` with ``r = real_fraction`` (default 0.5), the
     share of real tokens in each training corpus from generation 2 on."""
-    from ..regimes import Mix, Regime, as_regime
+    from ..regimes import Mix, Regime, as_regime, refuse_curation
 
     if isinstance(regime, str) and ":" not in regime and regime.strip().lower() in REGIMES:
         kind = regime.strip().lower()
@@ -105,6 +105,8 @@ def resolve_regime(regime, config: HarnessConfig, real_fraction=None):
         raise
     except ValueError as exc:
         raise ValueError(f"unknown regime: {exc}") from None
+    refuse_curation(regime, "the transformer harness (it trains on every sampled "
+                            "sequence)")
     if regime.name not in REGIMES:
         raise ValueError(f"the harness runs the regimes {list(REGIMES)}, not "
                          f"{regime.name!r} (its token-level subsample would cut sampled "

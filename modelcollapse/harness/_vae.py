@@ -36,7 +36,7 @@ import numpy as np
 import optax
 
 from ..errors import UnsupportedRegimeError, WrongTypeError
-from ..regimes import Accumulate, Mix, Regime, Replace, as_regime
+from ..regimes import Accumulate, Mix, Regime, Replace, as_regime, refuse_curation
 from ._loop import _save_model
 from ._vae_config import VAE_CONFIGS, VAEConfig
 
@@ -221,6 +221,7 @@ def _plan(regime, config: VAEConfig) -> tuple[int, int, bool]:
         raise WrongTypeError(f"regime must be a Regime, its spec string or 'replace', got "
                              f"{type(regime).__name__}")
     regime = as_regime(regime)
+    refuse_curation(regime, "the VAE chain (it trains on every generated image)")
     if not regime.sampling.plain:
         raise UnsupportedRegimeError("the VAE chain samples its prior plainly: no sampling "
                                      "policy", ("Replace", "Mix"))

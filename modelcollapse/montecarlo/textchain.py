@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from ..models import check_positive_int
-from ..regimes import as_regime
+from ..regimes import as_regime, refuse_curation
 
 __all__ = ["TextChainResult", "text_chain"]
 
@@ -196,6 +196,7 @@ def text_chain(ids, vocab_size: int, order: int, regime, generations: int, *,
     if ids.ndim != 1 or ids.size <= k or ids.min() < 0 or ids.max() >= V:
         raise ValueError(f"ids must be more than {k} token ids in [0, {V})")
     regime = as_regime(regime)
+    refuse_curation(regime, "text_chain (it refits on every sampled token)")
     plan = regime.plan()
     if plan.sources != "last" or plan.pool != "none" or not regime.sampling.plain:
         raise ValueError(f"text_chain runs Replace and Mix with plain sampling, not "
