@@ -479,7 +479,9 @@ class MostRecent(Regime):
 @dataclass(frozen=True, repr=False)
 class RandomlySampled(Regime):
     r"""Generation ``m`` is trained on ``n`` samples, each from a model drawn uniformly
-    among :math:`p^{(0)}, \dots, p^{(m-1)}` (Seddik et al. §3.3)."""
+    among :math:`p^{(0)}, \dots, p^{(m-1)}` (Seddik et al. §3.3). With a ``curation``,
+    a sample drawn from :math:`p^{(0)}` is real (never curated) and one drawn from a
+    fitted model :math:`p^{(j)}`, :math:`j \ge 1`, is curated as in every regime."""
 
     name: ClassVar[str] = "randomly-sampled"
     n: int
@@ -487,11 +489,6 @@ class RandomlySampled(Regime):
     def __post_init__(self):
         super().__post_init__()
         object.__setattr__(self, "n", check_positive_int(self.n, "n"))
-        if self.curation is not None:
-            raise UnsupportedRegimeError(
-                "RandomlySampled with a curation is not defined yet (its samples of the "
-                "real model p^(0) are real, the others curated); use another regime",
-                ("Replace", "Mix", "MostRecent", "Accumulate", "AccumulateSubsample"))
 
     def plan(self) -> Plan:
         return Plan(self.n, sources="uniform", sampling=self.sampling,

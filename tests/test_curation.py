@@ -20,7 +20,7 @@ from modelcollapse.curation import (
 )
 from modelcollapse.errors import UnsupportedRegimeError, WrongTypeError
 from modelcollapse.models import Categorical
-from modelcollapse.regimes import Mix, RandomlySampled, Regime, Replace
+from modelcollapse.regimes import Mix, Regime, Replace
 
 Q = [Fraction(2, 5), Fraction(3, 10), Fraction(1, 5), Fraction(1, 10)]
 R = [0.0, 1.0, -0.5, 2.0]
@@ -180,8 +180,6 @@ def test_bad_curations():
         curated_distribution(np.array([0.0, 1.0]), Verifier([1, 0]))
     with pytest.raises(ValueError, match="keeps none"):
         curate_samples(np.random.default_rng(0), np.array([0.0, 1.0]), 5, Verifier([1, 0]))
-    with pytest.raises(UnsupportedRegimeError):
-        RandomlySampled(5, curation=Verifier([1, 1]))
 
 
 def test_simulation_stops_when_nothing_can_be_kept():

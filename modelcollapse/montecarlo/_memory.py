@@ -39,6 +39,8 @@ def state_bytes(problem, replicates: int, generations: int, backend: str) -> flo
     R, G = replicates, max(1, generations)
     hist = plan.window if plan.sources == "window" else 1
     if fam == "categorical":
+        if plan.sources == "uniform" and problem.curation is not None:
+            hist = G + 1  # a curated RandomlySampled keeps every model
         V = m.size
         per = V * 8 * (6 + hist + bool(plan.real) + (plan.pool != "none"))
         if backend == "jax":

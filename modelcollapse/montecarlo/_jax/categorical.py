@@ -6,8 +6,10 @@ Curation (:mod:`modelcollapse.curation`) applies to the samples of fitted models
 (``K`` candidates from ``q``, one chosen by a running Gumbel-max on the log-weights: the
 Luce rule, exactly, in ``O(n)`` memory); best of infinity and the verifier draw from the
 tilted law ``q w / sum(q w)``, the exact law of their kept samples (a verifier's kept
-samples are independent draws from ``q a / E_q a``). A verifier that keeps none of what
-a model emits is reported after the chunk (``ValueError``), as the other backends do."""
+samples are independent draws from ``q a / E_q a``). Under ``RandomlySampled`` each
+sample's source is drawn (uniform among the models so far) and the history keeps every
+model. A verifier that keeps none of what a model emits is reported after the chunk
+(``ValueError``), as the other backends do."""
 
 from __future__ import annotations
 
@@ -40,6 +42,10 @@ class CategoricalKernel(JaxKernel):
                 raise NotImplementedError("the JAX backend subsamples pools of one block "
                                           "of the last model per generation")
             self.grows = {"pool": (plan.n, 0)}
+        #: curated RandomlySampled keeps every model's law (slot j: model j)
+        self.every_model = plan.sources == "uniform" and self.cur is not None
+        if self.every_model:
+            self.grows = {"hist": (1, 0.0)}
         super().__init__(problem, replicates, seed_seq)
         p0v = model.p
         self.collapse_time = np.full(self.R, 0 if np.count_nonzero(p0v) == 1 else -1,
@@ -54,6 +60,10 @@ class CategoricalKernel(JaxKernel):
         padded = 1 << max(1, int(np.ceil(np.log2(problem.model.size))))
         sizes = [k for k in (problem.plan.n, problem.plan.real)
                  if 0 < k <= INVERSE_MAX_RATIO * padded]
+        plan = problem.plan
+        if plan.sources == "uniform" and problem.curation is not None:
+            # per sample: its source, uniform, candidate, search bounds, Gumbel key
+            return 24.0 * replicates * max(sizes, default=0) + 64.0 * replicates * plan.n
         if _curation_codes(problem.curation, padded)[0] == "best-of":
             # per kept sample: a candidate, its uniform, Gumbel key and index, the best
             return 24.0 * replicates * max(sizes, default=0) + 48.0 * replicates * \
@@ -78,9 +88,18 @@ class CategoricalKernel(JaxKernel):
             st["pool"] = jnp.zeros((0,), jnp.int64)
         if plan.sources == "window":
             st["ring"] = jnp.zeros((plan.window, self.P)).at[0].set(p0)
+        elif self.every_model:  # slot 0 (p0) is set once the history has room
+            st["hist"] = jnp.zeros((0, self.P))
+            st["bad"] = jnp.asarray(False)
         elif plan.sources == "uniform":
             st["qsum"] = p0
         return self._broadcast(st)
+
+    def _ensure_capacity(self, g1):
+        old = self.cap
+        super()._ensure_capacity(g1)
+        if self.every_model and old == 0 and self.cap:
+            self.state["hist"] = self.state["hist"].at[:, 0].set(self.p0np)
 
     def collapse_time_init(self):
         return 0 if np.count_nonzero(self.p0np) == 1 else -1
@@ -167,6 +186,74 @@ class CategoricalKernel(JaxKernel):
         keep = jnp.where(jnp.arange(n) < count, 1.0, 0.0)
         return jnp.zeros(q.shape[0], jnp.float64).at[tok].add(keep)
 
+    def kept_law(self, q):
+        """What the curated RandomlySampled history keeps of a fitted model that emits
+        from ``q``: ``q`` itself for best of a finite ``K`` (its candidates' law), else
+        the law of the kept samples (tilt, verifier); and whether a verifier keeps
+        none of ``q``'s support."""
+        jnp = core._jax.numpy
+        vec = jnp.asarray(self.cvec)
+        if self.cur == "best-of":
+            return q, jnp.asarray(False)
+        if self.cur == "tilt":
+            logit = jnp.where(q > 0, jnp.log(jnp.where(q > 0, q, 1.0)) + vec, -jnp.inf)
+            law = jnp.exp(logit - logit.max())
+            return law / law.sum(), jnp.asarray(False)
+        law = q * vec
+        bad = ~(law.sum() > 0)
+        law = jnp.where(bad, q, law)
+        return law / law.sum(), bad
+
+    def search(self, C, rows, u, last):
+        """Per sample ``i``: the first token ``t`` with ``C[rows[i], t] > u[i]`` (the
+        inverse of row ``rows[i]``'s cumulative law ``C``), at most ``last[rows[i]]``: a
+        binary search on gathered entries, ``O(log V)`` per sample."""
+        jnp = core._jax.numpy
+        lo = jnp.zeros(u.shape, jnp.int64)
+        hi = last[rows]
+        for _ in range(self.levels + 1):
+            active = lo < hi
+            mid = (lo + hi) // 2
+            go = C[rows, mid] > u
+            hi = jnp.where(active & go, mid, hi)
+            lo = jnp.where(active & ~go, mid + 1, lo)
+        return lo
+
+    def uniform_curated(self, key, n: int, hist, m):
+        """Counts of the ``n`` samples of a curated RandomlySampled generation ``m``:
+        each sample's source uniform among the models ``0..m-1`` (``hist[j]``, see
+        :meth:`kept_law`); a sample of model 0 is a plain draw of ``p0``, one of a
+        fitted model a draw of its kept law (tilt, verifier) or the Luce choice among
+        ``K`` candidates of it (running Gumbel-max, as :meth:`best_of`)."""
+        jax = core._jax
+        jnp = jax.numpy
+        ks, kc = jax.random.split(key)
+        src = jax.random.randint(ks, (n,), 0, m)
+        C = jnp.cumsum(hist, axis=1)
+        last = hist.shape[1] - 1 - jnp.argmax(hist[:, ::-1] > 0, axis=1)
+        top = C[src, -1]
+
+        def draw(k):
+            u = jax.random.uniform(k, (n,), jnp.float64) * top
+            return self.search(C, src, u, last)
+
+        if self.cur != "best-of":
+            tok = draw(kc)
+        else:
+            logw = jnp.asarray(self.cvec)
+
+            def body(j, carry):
+                best, tok = carry
+                ku, kg = jax.random.split(jax.random.fold_in(kc, j))
+                cand = draw(ku)
+                score = logw[cand] + jax.random.gumbel(kg, (n,), jnp.float64)
+                take = (score > best) & ((j == 0) | (src > 0))  # model 0: one candidate
+                return jnp.where(take, score, best), jnp.where(take, cand, tok)
+
+            init = (jnp.full(n, -jnp.inf), jnp.zeros(n, jnp.int64))
+            _, tok = jax.lax.fori_loop(0, self.K, body, init)
+        return jnp.zeros(self.P, jnp.float64).at[tok].add(1.0)
+
     def step(self, st, key, m):
         jax = core._jax
         jnp = jax.numpy
@@ -198,10 +285,11 @@ class CategoricalKernel(JaxKernel):
                     keys, st["ring"], on, ns)
                 return c.sum(0), jnp.any(none)
             size = k * per
+        elif self.every_model:  # curated: each sample's source drawn, then curated
+            def syn():
+                return self.uniform_curated(k_syn, n, st["hist"], m), st["bad"]
+            size = n
         else:  # each sample from a uniformly chosen model: the mean of their laws
-            if self.cur is not None:  # pragma: no cover - refused by RandomlySampled
-                raise NotImplementedError("curation of uniformly chosen models")
-
             def syn():
                 return self.mult(k_syn, n, st["qsum"] / mf), jnp.asarray(False)
             size = n
@@ -243,6 +331,10 @@ class CategoricalKernel(JaxKernel):
         st["q"] = q
         if plan.sources == "window":
             st["ring"] = st["ring"].at[m % plan.window].set(q)
+        elif self.every_model:
+            law, bad = self.kept_law(q)
+            st["hist"] = st["hist"].at[m].set(law)
+            st["bad"] = st["bad"] | bad
         elif plan.sources == "uniform":
             st["qsum"] = st["qsum"] + q
         st["p"] = p

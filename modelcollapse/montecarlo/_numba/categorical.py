@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from .samplers import (
+    CUR_NONE,
     CUR_VERIFIER,
     _copy,
     _curated_add,
@@ -218,8 +219,9 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colm
 
     ``P``: current fit, support ``sup[:nsup[0]]``; ``P1``: first fit; ``hist``: sampling
     distributions of the latest models, newest first (``"last"``: one; ``"window"``:
-    ``window``; ``"uniform"``: ``hist[0]`` is their running sum), model 0's being
-    ``p0`` itself; ``realc``: the real block's counts; ``pool``: the pooled counts.
+    ``window``; ``"uniform"``: ``hist[0]`` is their running sum, or, with a curation,
+    ``hist[j]`` is model ``j``'s), model 0's being ``p0`` itself; ``realc``: the real
+    block's counts; ``pool``: the pooled counts.
     ``cur = (kind, K)`` and ``cvec`` the curation of the samples of fitted models
     (:func:`~.samplers.curation_codes`; ``claw`` scratch); samples of ``p0`` are plain.
     """
@@ -264,10 +266,22 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colm
                     else:
                         _mult_add(rng, each, hist[j], idx, kj, c)
                 total = each * k
-            else:  # each sample from a uniformly chosen model: the mean of their laws
+            elif cur[0] == CUR_NONE:  # each from a uniformly chosen model: their mean law
                 q = hist[0] / m
                 kq = _support(q, idx)
                 _mult_add(rng, n, q, idx, kq, c)
+                total = n
+            else:  # curated: n allotted uniformly to models 0..m-1 (hist[j]: model j)
+                uni = np.full(m, 1.0 / m)
+                alloc = np.zeros(m)
+                _mult_add(rng, n, uni, np.arange(m), m, alloc)
+                for j in range(m):
+                    kj = _support(hist[j], idx)
+                    if j == 0:  # real samples: never curated
+                        _mult_add(rng, np.int64(alloc[0]), hist[0], idx, kj, c)
+                    else:  # every source is checked, as the other backends do
+                        _curated_add(rng, np.int64(alloc[j]), hist[j], idx, kj, cur[0],
+                                     cur[1], cvec, claw, c)
                 total = n
         if real > 0:
             if m == 1 or real_fresh:
@@ -308,6 +322,9 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colm
                 _copy(hist[j], hist[j - 1])
             hist[0, :] = 0.0
             _policy(P, sup, ns, T, top_k, top_p, hist[0])
+        elif cur[0] != CUR_NONE:  # curated uniform: every model kept, slot m
+            hist[m, :] = 0.0
+            _policy(P, sup, ns, T, top_k, top_p, hist[m])
         else:
             c[:] = 0.0
             _policy(P, sup, ns, T, top_k, top_p, c)
@@ -347,6 +364,9 @@ class CategoricalKernel(Threaded):
         self.P = np.tile(self.p0, (R, 1))
         self.P1 = np.zeros((R, V))
         self.hist = np.zeros((R, plan.window if plan.sources == "window" else 1, V))
+        #: curated RandomlySampled keeps every model (slot j: model j), grown per chunk
+        self.every_model = plan.sources == "uniform" and \
+            curation_codes(problem.curation, V)[0] != CUR_NONE
         self.hist[:, 0] = self.p0  # model 0 is sampled as it is
         self.realc = np.zeros((R, V) if plan.real else (R, 1))
         self.pool = np.zeros((R, V) if plan.pool != "none" else (R, 1))
@@ -403,6 +423,8 @@ class CategoricalKernel(Threaded):
         top_k = 0 if pol.top_k is None else int(pol.top_k)
         top_p = 1.0 if pol.top_p is None else float(pol.top_p)
         kind, K, cvec = curation_codes(self.problem.curation, self.p0.size)
+        if self.every_model:
+            self.hist = self._grow(self.hist, self.history_size(g1))
         cur = np.array([kind, K], dtype=np.int64)
         claw = np.zeros((self.R, self.p0.size if kind else 1))
 

@@ -7,7 +7,7 @@ consequences for a categorical model retrained on curated samples of itself:
   :math:`E[r \cdot p^{(m)}]` and homozygosity :math:`E[\sum_i (p^{(m)}_i)^2]` per
   generation: the exact chain for ``Replace(n)`` (small ``n``; ``exact=True`` in
   rational arithmetic) or the deterministic recursion of infinitely many samples
-  (``method="deterministic"``, every regime but ``RandomlySampled``).
+  (``method="deterministic"``, every regime).
 * :func:`curated_fixation` -- which token the chain fixes on, and when: the exact chain
   (small ``n``), the selection diffusion (two tokens, large ``n``) or Kimura's formula
   (two tokens, the ``K = inf`` tilt, weak selection).
@@ -109,9 +109,12 @@ def curated_path(model, regime, m, *, exact: bool = False, method: str = "auto")
         (:mod:`.chain`), or of ``Mix(real=N, synthetic=n)`` on real and synthetic counts
         (:mod:`.mix`; float64 only); ``"deterministic"``: infinitely many samples per generation,
         :math:`p^{(m+1)} = \mathcal{C}(\pi(p^{(m)}))` under ``Replace``, the same map
-        mixed with :math:`p^{(0)}` under ``Mix`` (share :math:`\alpha` synthetic) and
+        mixed with :math:`p^{(0)}` under ``Mix`` (share :math:`\alpha` synthetic),
         averaged over the pool or window under ``Accumulate`` /
-        ``AccumulateSubsample`` / ``MostRecent`` (sampling noise ignored).
+        ``AccumulateSubsample`` / ``MostRecent``, and over the uniformly chosen source
+        under ``RandomlySampled``, :math:`p^{(m)} = \frac1m\big(p^{(0)} +
+        \sum_{j=1}^{m-1} \mathcal{C}(\pi(p^{(j)}))\big)` (real samples uncurated;
+        sampling noise ignored).
 
     Returns
     -------
@@ -192,8 +195,6 @@ def _deterministic(model, regime, ms, scalar):
     cur = regime.curation
     if cur is None:
         raise ValueError(f"curated_path needs a regime with a curation; {regime!r} has none")
-    if isinstance(regime, RandomlySampled):  # pragma: no cover (refused at construction)
-        raise UnsupportedRegimeError("RandomlySampled", ("Replace",))
     cur.check_size(model.size)
     p0 = model.p
     pol = regime.sampling
@@ -211,6 +212,10 @@ def _deterministic(model, regime, ms, scalar):
             a = regime.alpha
             p = p0 if g == 1 else (1 - a) * p0 + a * laws[g - 1]
         elif isinstance(regime, (Accumulate, AccumulateSubsample)):
+            p = np.mean(laws[:g], axis=0)
+        elif isinstance(regime, RandomlySampled):
+            # each sample's source is uniform among models 0..g-1, so the fit's
+            # expectation is the mean of their kept laws (model 0's is p0, uncurated)
             p = np.mean(laws[:g], axis=0)
         elif isinstance(regime, MostRecent):
             k = min(regime.window, g)
