@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import theory
 from ..curation import BestOfK, Verifier, curated_distribution
-from ..models import Categorical
+from ..models import Categorical, Gaussian
 from ..montecarlo import simulate
 from ..regimes import Mix, Replace
 from ._registry import Theorem, close, mean_se, within, zcheck, zreject
@@ -94,6 +94,13 @@ def _stability():
     rho = np.abs(np.linalg.eigvals(np.linalg.lstsq(B, J @ B, rcond=None)[0])).max()
     rows.append(close(KEY, "K=inf tilt, lam=3: radius", "analytic Jacobian",
                       st.spectral_radius, rho, rtol=1e-6))
+    # the Gaussian family (realisable too): fresh real data, lam = 100, still stationary
+    g = Gaussian(np.zeros(2), np.eye(2))
+    reg = Mix(20, 2000, fresh=True)
+    v_star = theory.stationary_point(g, reg).trace_ratio
+    rows.append(close(KEY, "Gaussian, fresh real data, lam=100: E tr S_m / tr S_0 at m=5000",
+                      "stationary point", float(theory.expected_trace_ratio(g, reg, 5000)),
+                      v_star, rtol=1e-9, note=f"v*={v_star:.4f}: stable at lam=100"))
     half = Categorical([0.5, 0.5])
     for syn in (40, 300):
         reg = Mix(100, syn, temperature=0.5)
