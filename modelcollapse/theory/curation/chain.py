@@ -52,18 +52,25 @@ MAX_STATES = 3000
 EXACT_MAX_STATES = 60
 
 
-def curated_regime(regime, what: str):
-    """``(n, policy, curation)`` of a curated ``Replace`` regime (or its spec string)."""
+def checked_regime(regime, what: str, kind: type = Replace):
+    """``regime`` (or its spec string) as a curated regime of class ``kind``, the one
+    the exact chain of ``what`` is implemented for."""
     regime = as_regime(regime)
     if regime.curation is None:
         raise ValueError(f"{what} needs a regime with a curation (best_of=K:reward=... or "
                          f"accept=...); {regime!r} has none")
-    if not isinstance(regime, Replace):
+    if not isinstance(regime, kind):
         raise UnsupportedRegimeError(
-            f"the exact {what} chain is implemented for Replace(n); "
+            f"the exact {what} chain is implemented for {kind.__name__}; "
             f"{type(regime).__name__} with a curation: simulate it with "
             "modelcollapse.montecarlo, or use curated_path(method='deterministic')",
-            ("Replace",))
+            (kind.__name__,))
+    return regime
+
+
+def curated_regime(regime, what: str):
+    """``(n, policy, curation)`` of a curated ``Replace`` regime (or its spec string)."""
+    regime = checked_regime(regime, what)
     return regime.n, regime.sampling, regime.curation
 
 

@@ -32,12 +32,12 @@ import numpy as np
 from scipy import linalg
 
 from ...curation import Verifier
-from ...errors import TooLargeError, UnsupportedRegimeError
+from ...errors import TooLargeError
 from ...models import check_categorical
-from ...regimes import Mix, as_regime
+from ...regimes import Mix
 from ...sampling import sampling_distribution
 from ..categorical.policy_chain import _compositions
-from .chain import MAX_STATES, curated_rows, multinomial_pmf, state_count
+from .chain import MAX_STATES, checked_regime, curated_rows, multinomial_pmf, state_count
 
 #: ``fresh=False``: the largest total work, (number of real blocks) x (synthetic
 #: states)^2 (transition entries built one block at a time; about a second per 10^7).
@@ -46,16 +46,7 @@ MAX_WORK = 30_000_000
 
 def mix_regime(regime, what: str):
     """``(N, n, fresh, policy, curation)`` of a curated ``Mix``."""
-    regime = as_regime(regime)
-    if regime.curation is None:
-        raise ValueError(f"{what} needs a regime with a curation (best_of=K:reward=... or "
-                         f"accept=...); {regime!r} has none")
-    if not isinstance(regime, Mix):
-        raise UnsupportedRegimeError(
-            f"the exact {what} chain with real data is implemented for Mix; "
-            f"{type(regime).__name__} with a curation: simulate it with "
-            "modelcollapse.montecarlo, or use curated_path(method='deterministic')",
-            ("Mix",))
+    regime = checked_regime(regime, what, Mix)
     return regime.real, regime.synthetic, regime.fresh, regime.sampling, regime.curation
 
 
