@@ -91,8 +91,8 @@ def check_problem(model, regime, tokens=(), statistics=None, eps=0.01) -> Proble
     if tokens and fam != "categorical":
         raise ValueError("tokens applies to Categorical models only")
     allowed = _stats.STATISTICS[fam]
-    if statistics is None:
-        statistics = allowed
+    if statistics is None:  # all but the opt-in ones
+        statistics = tuple(s for s in allowed if s not in _stats.OPT_IN)
     elif isinstance(statistics, str):
         statistics = (statistics,)
     statistics = tuple(statistics)
@@ -407,8 +407,14 @@ def simulate(model, regime, generations: int | None = None, *, replicates: int =
         jax) so results do not depend on the number of threads; the numpy backend
         vectorises over replicates from one generator seeded with ``seed``.
     statistics : sequence of str, optional
-        Which statistics to record (default: all of the model's family; see
-        :data:`STATISTICS`). ``()`` records none (collapse times are still tracked).
+        Which statistics to record (default: all of the model's family but
+        ``raw_samples``; see :data:`STATISTICS` and :data:`DESCRIPTIONS`). ``()``
+        records none (collapse times are still tracked). ``"raw_samples"``
+        (Categorical): the samples drawn to build each generation's data, per
+        replicate: ``n K`` for best of ``K``, the verifier's raw draws (its kept
+        ``n`` plus a negative binomial :math:`\mathrm{NB}(n, E_q a)` where a backend
+        draws the kept samples from their law), ``n`` for best of infinity or
+        no curation; a real draw counts 1 (NaN at generation 0).
     tokens : sequence of int or str
         Categorical tokens whose probability (``token_prob``) and loss time to record.
     eps : float

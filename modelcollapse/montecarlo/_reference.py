@@ -39,7 +39,10 @@ def sources(regime, m: int, rng) -> list[tuple[int, int]]:
 
 class _RawModel:
     """Raw-sample operations of one replicate: ``sample(theta, k)``, ``fit(data)``,
-    ``concat(blocks)``, ``take(data, idx)`` and ``stats(theta)``."""
+    ``concat(blocks)``, ``take(data, idx)`` and ``stats(theta)``. ``drawn``: the raw
+    samples drawn for the current generation (``None`` at generation 0)."""
+
+    drawn = None
 
 
 class _RawCategorical(_RawModel):
@@ -53,16 +56,20 @@ class _RawCategorical(_RawModel):
 
     def sample(self, theta, k, j):
         if j == REAL:
+            self.drawn += k
             return self.rng.choice(self.V, size=k, p=theta)
         q = sampling_distribution(theta[None], self.policy)[0]
-        return curate_samples(self.rng, q, k, self.curation)[0]
+        tok, raw = curate_samples(self.rng, q, k, self.curation)
+        self.drawn += k if raw == float("inf") else raw  # best of inf: one per sample
+        return tok
 
     def fit(self, data, prev):
         return np.bincount(data, minlength=self.V) / data.size
 
     def stats(self, theta, names):
         return _stats.categorical_stats(theta[None], self.p0, None if self.p1 is None
-                                        else self.p1[None], self.tokens, names)
+                                        else self.p1[None], self.tokens, names,
+                                        raw=self.drawn)
 
 
 class _RawGaussian(_RawModel):
@@ -200,6 +207,7 @@ def _one_replicate(problem, generations, rng, names):
     for m in range(1, generations + 1):
         blocks = []
         start = 0
+        raw.drawn = 0
         for j, k in plan.blocks(m, rng):  # fixed design: consecutive blocks of its rows
             if fixed:
                 blocks.append(raw.sample(thetas[j], k, j, rows=raw.X_syn[start:start + k]))

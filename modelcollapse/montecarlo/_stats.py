@@ -15,7 +15,8 @@ from ..models import Model
 #: p^(1) and are NaN at generation 0.
 STATISTICS = {
     "categorical": ("support_size", "homozygosity", "entropy", "l1_real", "tv_real",
-                    "kl_real", "l1_first", "tv_first", "kl_first", "token_prob"),
+                    "kl_real", "l1_first", "tv_first", "kl_first", "token_prob",
+                    "raw_samples"),
     "gaussian": ("mean", "var", "mean_sq_error", "trace_ratio", "logdet_ratio", "w2"),
     "mixture": ("weights", "means", "covs"),
     "regression": ("test_error", "coef"),
@@ -34,6 +35,12 @@ DESCRIPTIONS = {
     "tv_first": "total variation to p^(1) (NaN at generation 0)",
     "kl_first": "KL(p^(m) || p^(1)) in nats (NaN at generation 0)",
     "token_prob": "p^(m)_i of the chosen tokens, shape (replicates, generations+1, k)",
+    "raw_samples": "samples drawn to build generation m's data (NaN at generation 0): "
+                   "each real draw counts 1, each kept synthetic sample what it cost "
+                   "(K candidates for best of K, the verifier's raw draws until its n "
+                   "are kept, 1 for best of infinity or no curation); samples reused "
+                   "from a kept real block or a pool are not drawn again. Recorded "
+                   "only when asked for",
     "mean": "fitted mean, shape (replicates, generations+1, d)",
     "var": "diagonal of the fitted covariance, shape (replicates, generations+1, d)",
     "mean_sq_error": "||mu_t - mu_0||^2",
@@ -53,6 +60,9 @@ DESCRIPTIONS = {
     "distinct": "n-gram: distinct (k+1)-grams over (k+1)-grams (tokens) of generation m's "
                 "training corpus, the distinct-n ratio (NaN at generation 0)",
 }
+#: Statistics recorded only when asked for (``statistics=[...]``), not by default: the
+#: raw-sample count costs the Numba and JAX kernels extra draws under a verifier.
+OPT_IN = frozenset({"raw_samples"})
 #: n-gram statistics averaged over contexts weighted by the real model's stationary
 #: context law pi0 (the harness's metric averages over contexts drawn from generation 0)
 NGRAM_WEIGHTED = {"homozygosity": "sum_c pi0(c) sum_x P_cx^2",
@@ -79,12 +89,16 @@ def _l1_kl(P: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return l1, terms.sum(axis=-1)
 
 
-def categorical_stats(P, p0, p1, tokens, names) -> dict:
+def categorical_stats(P, p0, p1, tokens, names, raw=None) -> dict:
     """Statistics of the fitted distributions ``P`` (shape ``(R, V)``) against the real
-    ``p0`` and the first generation ``p1`` (``(R, V)``, or None at generation 0)."""
+    ``p0`` and the first generation ``p1`` (``(R, V)``, or None at generation 0);
+    ``raw``: the samples drawn to build the fit (``(R,)``; None: NaN, generation 0)."""
     P = np.atleast_2d(P)
     out = {}
     want = set(names)
+    if "raw_samples" in want:
+        out["raw_samples"] = np.full(P.shape[0], np.nan) if raw is None else \
+            np.broadcast_to(np.asarray(raw, dtype=np.float64), (P.shape[0],)).copy()
     if "support_size" in want:
         out["support_size"] = np.count_nonzero(P, axis=1).astype(np.float64)
     if "homozygosity" in want:

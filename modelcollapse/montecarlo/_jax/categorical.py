@@ -37,6 +37,7 @@ class CategoricalKernel(JaxKernel):
         self.plan = plan = problem.plan
         self.tok = np.asarray(problem.tokens, dtype=np.int64)
         self.cur, self.K, self.cvec = _curation_codes(problem.curation, self.P)
+        self.want_raw = "raw_samples" in problem.statistics
         if plan.pool == "subsample":
             if plan.real or plan.synthetic_from != 1 or plan.sources != "last":
                 raise NotImplementedError("the JAX backend subsamples pools of one block "
@@ -44,8 +45,8 @@ class CategoricalKernel(JaxKernel):
             self.grows = {"pool": (plan.n, 0)}
         #: curated RandomlySampled keeps every model's law (slot j: model j)
         self.every_model = plan.sources == "uniform" and self.cur is not None
-        if self.every_model:
-            self.grows = {"hist": (1, 0.0)}
+        if self.every_model:  # and each model's acceptance rate (a verifier's raw draws)
+            self.grows = {"hist": (1, 0.0), "hacc": (1, 1.0)}
         super().__init__(problem, replicates, seed_seq)
         p0v = model.p
         self.collapse_time = np.full(self.R, 0 if np.count_nonzero(p0v) == 1 else -1,
@@ -90,6 +91,7 @@ class CategoricalKernel(JaxKernel):
             st["ring"] = jnp.zeros((plan.window, self.P)).at[0].set(p0)
         elif self.every_model:  # slot 0 (p0) is set once the history has room
             st["hist"] = jnp.zeros((0, self.P))
+            st["hacc"] = jnp.zeros((0,))
             st["bad"] = jnp.asarray(False)
         elif plan.sources == "uniform":
             st["qsum"] = p0
@@ -100,6 +102,7 @@ class CategoricalKernel(JaxKernel):
         super()._ensure_capacity(g1)
         if self.every_model and old == 0 and self.cap:
             self.state["hist"] = self.state["hist"].at[:, 0].set(self.p0np)
+            self.state["hacc"] = self.state["hacc"].at[:, 0].set(1.0)
 
     def collapse_time_init(self):
         return 0 if np.count_nonzero(self.p0np) == 1 else -1
@@ -239,6 +242,7 @@ class CategoricalKernel(JaxKernel):
 
         if self.cur != "best-of":
             tok = draw(kc)
+            return jnp.zeros(self.P, jnp.float64).at[tok].add(1.0), src
         else:
             logw = jnp.asarray(self.cvec)
 
@@ -252,7 +256,25 @@ class CategoricalKernel(JaxKernel):
 
             init = (jnp.full(n, -jnp.inf), jnp.zeros(n, jnp.int64))
             _, tok = jax.lax.fori_loop(0, self.K, body, init)
-        return jnp.zeros(self.P, jnp.float64).at[tok].add(1.0)
+        return jnp.zeros(self.P, jnp.float64).at[tok].add(1.0), src
+
+    def raw_count(self, key, count, acc):
+        """Raw samples a fitted model emits for ``count`` kept ones (arrays alike):
+        ``K count`` for best of ``K``, ``count`` for best of infinity, and for a verifier
+        of acceptance rate ``acc`` (when ``raw_samples`` is recorded: an extra draw)
+        ``count + NB(count, acc)``, drawn as a Poisson of a Gamma(count) times
+        ``(1 - acc)/acc`` (independent of the kept tokens, exact)."""
+        jax = core._jax
+        jnp = jax.numpy
+        if self.cur == "best-of":
+            return count * float(self.K)
+        if self.cur != "verifier" or not self.want_raw:
+            return count
+        kg, kp = jax.random.split(key)
+        live = (count > 0) & (acc > 0) & (acc < 1)
+        g = jax.random.gamma(kg, jnp.where(live, count, 1.0))
+        lam = jnp.where(live, g * (1 - acc) / jnp.where(live, acc, 1.0), 0.0)
+        return count + jnp.where(live, jax.random.poisson(kp, lam), 0).astype(jnp.float64)
 
     def step(self, st, key, m):
         jax = core._jax
@@ -261,14 +283,17 @@ class CategoricalKernel(JaxKernel):
         plan = self.plan
         n = plan.n
         st = dict(st)
-        k1, k2, _k3 = jax.random.split(key, 3)
+        k1, k2, k3 = jax.random.split(key, 3)
         k_syn = k2 if plan.real else k1
         mf = m.astype(jnp.float64)
         p0 = jnp.asarray(self.p0np)
-        # the synthetic blocks
+        vec = jnp.asarray(self.cvec)
+        # the synthetic blocks: (counts, a verifier keeps nothing, raw samples drawn)
         if plan.sources == "last":
             def syn():  # model m - 1: a fitted one from m = 2 on
-                return self.curated(k_syn, n, st["q"], m > 1)
+                c, none = self.curated(k_syn, n, st["q"], m > 1)
+                raw = jnp.where(m > 1, self.raw_count(k3, float(n), st["q"] @ vec), n)
+                return c, none, raw
             size = n
         elif plan.sources == "window":
             W = plan.window
@@ -283,22 +308,30 @@ class CategoricalKernel(JaxKernel):
             def syn():
                 c, none = jax.vmap(lambda kk, q, o, cnt: self.curated(kk, n, q, o, cnt))(
                     keys, st["ring"], on, ns)
-                return c.sum(0), jnp.any(none)
+                raw = jnp.where(on, self.raw_count(k3, ns, st["ring"] @ vec), ns)
+                return c.sum(0), jnp.any(none), raw.sum()
             size = k * per
         elif self.every_model:  # curated: each sample's source drawn, then curated
             def syn():
-                return self.uniform_curated(k_syn, n, st["hist"], m), st["bad"]
+                c, src = self.uniform_curated(k_syn, n, st["hist"], m)
+                alloc = jnp.zeros(st["hacc"].shape[0]).at[src].add(1.0)
+                raw = self.raw_count(k3, alloc, st["hacc"])
+                return c, st["bad"], alloc[0] + raw[1:].sum()  # model 0: real draws
             size = n
         else:  # each sample from a uniformly chosen model: the mean of their laws
             def syn():
-                return self.mult(k_syn, n, st["qsum"] / mf), jnp.asarray(False)
+                return self.mult(k_syn, n, st["qsum"] / mf), jnp.asarray(False), n
             size = n
         if plan.synthetic_from > 1:
             on = m >= plan.synthetic_from
-            counts, none = lax.cond(on, syn, lambda: (jnp.zeros(self.P), jnp.asarray(False)))
+            counts, none, drawn = lax.cond(
+                on, lambda: tuple(jnp.asarray(x, jnp.float64) if i == 2 else x
+                                  for i, x in enumerate(syn())),
+                lambda: (jnp.zeros(self.P), jnp.asarray(False), jnp.asarray(0.0)))
             total = jnp.where(on, size, 0)
         else:
-            (counts, none), total = syn(), size
+            (counts, none, drawn), total = syn(), size
+        drawn = jnp.asarray(drawn, jnp.float64)
         if "none_kept" in st:
             st["none_kept"] = st["none_kept"] | none
         # the real block
@@ -306,8 +339,10 @@ class CategoricalKernel(JaxKernel):
             N = plan.real
             if plan.real_fresh:
                 real = self.mult(k1, N, p0)
+                drawn = drawn + N
             else:
                 real = lax.cond(m == 1, lambda: self.mult(k1, N, p0), lambda: st["real"])
+                drawn = drawn + jnp.where(m == 1, N, 0)
             st["real"] = real
             counts = counts + real
             total = total + N
@@ -334,6 +369,7 @@ class CategoricalKernel(JaxKernel):
         elif self.every_model:
             law, bad = self.kept_law(q)
             st["hist"] = st["hist"].at[m].set(law)
+            st["hacc"] = st["hacc"].at[m].set(q @ vec)
             st["bad"] = st["bad"] | bad
         elif plan.sources == "uniform":
             st["qsum"] = st["qsum"] + q
@@ -344,9 +380,9 @@ class CategoricalKernel(JaxKernel):
         if self.tok.size:
             tp = p[jnp.asarray(self.tok)]
             st["lt"] = jnp.where((st["lt"] < 0) & (tp == 0), m, st["lt"])
-        return st, self.stats(p, st["p1"], supp)
+        return st, self.stats(p, st["p1"], supp, drawn)
 
-    def stats(self, p, p1, supp):
+    def stats(self, p, p1, supp, drawn):
         jnp = core._jax.numpy
         p0 = jnp.asarray(self.p0np)
         want = set(self.names)
@@ -365,6 +401,8 @@ class CategoricalKernel(JaxKernel):
                 out[f"kl_{tag}"] = jnp.sum(jnp.where(p > 0, p * (logp - lr), 0.0))
         if "token_prob" in want:
             out["token_prob"] = p[jnp.asarray(self.tok)]
+        if "raw_samples" in want:
+            out["raw_samples"] = drawn
         return {k: out[k] for k in self.names}
 
     def initial_stats(self):

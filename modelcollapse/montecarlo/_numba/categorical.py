@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from .samplers import (
+    CUR_BEST_OF,
     CUR_NONE,
     CUR_VERIFIER,
     _copy,
@@ -32,7 +33,9 @@ from .threads import ACCUMULATE, LAST, NONE, WINDOW, Threaded
 
 #: Order of the categorical statistics in the kernel's output rows.
 CAT_STATS = ("support_size", "homozygosity", "entropy", "l1_real", "kl_real", "l1_first",
-             "kl_first")
+             "kl_first", "raw_samples")
+#: Row of ``raw_samples`` (written by the chunk loops, not by :func:`_stats`).
+RAW = 7
 
 
 @njit(nogil=True, cache=True)
@@ -92,9 +95,10 @@ def _record(m, col, P, P1, sup, ns, p0, want, out, tokens, tokout, ct, lt):
 
 
 @njit(nogil=True, cache=True)
-def _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, j0):
+def _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, j0, raw):
     """A collapsed Replace chain is absorbed: every recorded column of the chunk from
-    position ``j0`` on holds the (constant) statistics of the collapsed fit."""
+    position ``j0`` on holds the (constant) statistics of the collapsed fit, and
+    ``raw`` samples drawn per generation."""
     first = -1
     for j in range(j0, colmap.size):
         c = colmap[j]
@@ -102,6 +106,7 @@ def _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, j0):
             continue
         if first < 0:
             _stats(P, sup, 1, p0, P1, True, want, out, c)
+            out[RAW, c] = raw
             first = c
         else:
             for s in range(out.shape[0]):
@@ -164,7 +169,7 @@ def _replace_chunk(rng, n, g0, g1, colmap, p0, P, P1, sup, nsup, cnt, tokens, wa
         col = m - g0 - 1
         ns = nsup[0]
         if ns == 1 and m > 1:  # collapsed: absorbing
-            _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, col)
+            _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, col, n)
             break
         if m == 1:
             for t in range(ns):
@@ -207,6 +212,8 @@ def _replace_chunk(rng, n, g0, g1, colmap, p0, P, P1, sup, nsup, cnt, tokens, wa
             else:
                 P[i] = 0.0
         nsup[0] = k
+        if colmap[col] >= 0:
+            out[RAW, colmap[col]] = n
         _record(m, colmap[col], P, P1, sup, k, p0, want, out, tokens, tokout, ct, lt)
 
 
@@ -228,6 +235,10 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colm
     src, n, window, real = plan[0], plan[1], plan[2], plan[3]
     real_fresh, syn_from, pooling = plan[4], plan[5], plan[6]
     absorbing = src == LAST and real == 0 and pooling == NONE
+    want_raw = want[RAW]
+    # a collapsed chain's verifier still draws a random number of raw samples
+    stays = not (want_raw and cur[0] == CUR_VERIFIER)
+    per_kept = float(cur[1]) if cur[0] == CUR_BEST_OF else 1.0  # best of K: K each
     V = p0.size
     c = np.zeros(V)
     idx = np.empty(V, dtype=np.int64)
@@ -239,21 +250,25 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colm
                 raise ValueError("the verifier keeps none of the tokens the model emits "
                                  "(acceptance is zero on its whole support): nothing can "
                                  "be kept")
-            if ns == 1 and m > 1:  # collapsed: absorbing
-                _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, col)
+            if ns == 1 and m > 1 and stays:  # collapsed: absorbing
+                _fill_absorbed(P, sup, p0, P1, want, out, tokens, tokout, colmap, col,
+                               n * per_kept)
                 break
             for t in range(ns):
                 c[sup[t]] = 0.0
         else:
             c[:] = 0.0
         total = 0
+        drawn = 0.0  # raw samples drawn for generation m
         if m >= syn_from:  # the synthetic blocks
             if src == LAST:
                 if m > 1:
-                    _curated_add(rng, n, hist[0], sup, ns, cur[0], cur[1], cvec, claw, c)
+                    drawn += _curated_add(rng, n, hist[0], sup, ns, cur[0], cur[1], cvec,
+                                          claw, c, want_raw)
                 else:
                     kq = _support(p0, idx)
                     _mult_add(rng, n, p0, idx, kq, c)
+                    drawn += n
                 total = n
             elif src == WINDOW:
                 k = min(window, m)
@@ -261,16 +276,18 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colm
                 for j in range(k):
                     kj = _support(hist[j], idx)
                     if m - 1 - j > 0:  # a fitted model (hist is newest first)
-                        _curated_add(rng, each, hist[j], idx, kj, cur[0], cur[1], cvec,
-                                     claw, c)
+                        drawn += _curated_add(rng, each, hist[j], idx, kj, cur[0], cur[1],
+                                              cvec, claw, c, want_raw)
                     else:
                         _mult_add(rng, each, hist[j], idx, kj, c)
+                        drawn += each
                 total = each * k
             elif cur[0] == CUR_NONE:  # each from a uniformly chosen model: their mean law
                 q = hist[0] / m
                 kq = _support(q, idx)
                 _mult_add(rng, n, q, idx, kq, c)
                 total = n
+                drawn += n
             else:  # curated: n allotted uniformly to models 0..m-1 (hist[j]: model j)
                 uni = np.full(m, 1.0 / m)
                 alloc = np.zeros(m)
@@ -279,15 +296,17 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colm
                     kj = _support(hist[j], idx)
                     if j == 0:  # real samples: never curated
                         _mult_add(rng, np.int64(alloc[0]), hist[0], idx, kj, c)
+                        drawn += alloc[0]
                     else:  # every source is checked, as the other backends do
-                        _curated_add(rng, np.int64(alloc[j]), hist[j], idx, kj, cur[0],
-                                     cur[1], cvec, claw, c)
+                        drawn += _curated_add(rng, np.int64(alloc[j]), hist[j], idx, kj,
+                                              cur[0], cur[1], cvec, claw, c, want_raw)
                 total = n
         if real > 0:
             if m == 1 or real_fresh:
                 realc[:] = 0.0
                 k0 = _support(p0, idx)
                 _mult_add(rng, real, p0, idx, k0, realc)
+                drawn += real
             for i in range(V):
                 c[i] += realc[i]
             total += real
@@ -330,6 +349,8 @@ def _categorical_chunk(rng, plan, T, top_k, top_p, cur, cvec, claw, g0, g1, colm
             _policy(P, sup, ns, T, top_k, top_p, c)
             for i in range(V):
                 hist[0, i] += c[i]
+        if colmap[col] >= 0:
+            out[RAW, colmap[col]] = drawn
         _record(m, colmap[col], P, P1, sup, ns, p0, want, out, tokens, tokout, ct, lt)
 
 
@@ -405,6 +426,7 @@ class CategoricalKernel(Threaded):
         out = np.empty((len(CAT_STATS), 1))
         idx = np.flatnonzero(self.p0)
         _stats(self.p0, idx, idx.size, self.p0, self.p0, False, self.want, out, 0)
+        out[RAW, 0] = np.nan  # nothing is drawn for generation 0
         row = dict(zip(CAT_STATS, out[:, 0], strict=False))
         res = {k: np.full((self.R, 1), row[k]) for k in self.names if k != "token_prob"}
         if "token_prob" in self.names:

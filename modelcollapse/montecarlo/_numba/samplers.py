@@ -138,9 +138,13 @@ def curation_codes(curation, V):
 
 
 @njit(nogil=True, cache=True)
-def _curated_add(rng, n, q, idx, nidx, kind, K, vec, law, out):
+def _curated_add(rng, n, q, idx, nidx, kind, K, vec, law, out, raw=False):
     """``out[idx] +=`` the counts of ``n`` kept samples of a model that emits from ``q``
-    (support ``idx``) under the curation ``(kind, K, vec)`` (:func:`curation_codes`).
+    (support ``idx``) under the curation ``(kind, K, vec)`` (:func:`curation_codes`);
+    returns the raw samples drawn for them: ``n K`` for best of ``K``, ``n`` for best of
+    infinity or none, and for the verifier (only if ``raw``, else ``n``: an extra draw)
+    ``n + NB(n, E_q a)``, the failures of ``n`` Bernoulli(``E_q a``) successes,
+    independent of the kept tokens.
 
     Best of ``K``: per kept sample, ``K`` candidates by inversion on the cumulative of
     ``q`` (in ``law``), one chosen by the Luce rule with weights ``vec`` (a running
@@ -150,7 +154,7 @@ def _curated_add(rng, n, q, idx, nidx, kind, K, vec, law, out):
     samples a rejection loop keeps; a ``ValueError`` if the verifier keeps nothing)."""
     if kind == CUR_NONE:
         _mult_add(rng, n, q, idx, nidx, out)
-        return
+        return float(n)
     if kind != CUR_BEST_OF:
         tot = 0.0
         for t in range(nidx):
@@ -163,7 +167,9 @@ def _curated_add(rng, n, q, idx, nidx, kind, K, vec, law, out):
         for t in range(nidx):
             law[idx[t]] /= tot
         _mult_add(rng, n, law, idx, nidx, out)
-        return
+        if raw and kind == CUR_VERIFIER and n > 0 and tot < 1.0:
+            return float(n + rng.negative_binomial(n, tot))
+        return float(n)
     acc = 0.0
     for t in range(nidx):
         acc += q[idx[t]]
@@ -186,6 +192,7 @@ def _curated_add(rng, n, q, idx, nidx, kind, K, vec, law, out):
             if c == 0 or rng.random() * s < w:
                 chosen = i
         out[chosen] += 1.0
+    return float(n * K)
 
 
 @njit(nogil=True, cache=True)

@@ -41,15 +41,21 @@ class CategoricalKernel(PlanKernel):
     def real_theta(self):
         return np.broadcast_to(self.p0, (self.R, self.V))
 
+    def _step(self, m):
+        self.drawn = np.zeros(self.R)  # raw samples drawn for generation m
+        super()._step(m)
+
     def draw(self, j, k, offset):
         cur = self.problem.curation
         if cur is None or j == 0:  # samples of p^(0) are real: never curated
+            self.drawn = self.drawn + k
             return self.rng.multinomial(k, self.history[j]).astype(np.float64)
         ks = np.broadcast_to(k, (self.R,))
         out = np.empty((self.R, self.V))
         for r in range(self.R):  # the selection itself, replicate by replicate
-            tok, _ = curate_samples(self.rng, self.history[j][r], int(ks[r]), cur)
+            tok, raw = curate_samples(self.rng, self.history[j][r], int(ks[r]), cur)
             out[r] = np.bincount(tok, minlength=self.V)
+            self.drawn[r] += ks[r] if raw == np.inf else raw  # best of inf: 1 each
         return out
 
     def merge(self, a, b):
@@ -67,7 +73,8 @@ class CategoricalKernel(PlanKernel):
         return sampling_distribution(self.P, self.problem.sampling)
 
     def _stats(self):
-        return _stats.categorical_stats(self.P, self.p0, self.P1, self.tokens, self.names)
+        return _stats.categorical_stats(self.P, self.p0, self.P1, self.tokens, self.names,
+                                        raw=getattr(self, "drawn", None))
 
     def _times(self, m):
         single = np.count_nonzero(self.P, axis=1) == 1
@@ -225,6 +232,8 @@ class ReplaceCountsKernel(_VectorKernel):
         pos = P > 0
         if "support_size" in want:
             out["support_size"] = np.count_nonzero(pos, axis=1).astype(np.float64)
+        if "raw_samples" in want:  # plain Replace: n draws a generation
+            out["raw_samples"] = np.full(R, np.nan if self.cnt is None else float(self.n))
         if "homozygosity" in want:
             out["homozygosity"] = np.einsum("rv,rv->r", P, P)
         if not want & {"entropy", "l1_real", "kl_real", "l1_first", "kl_first"}:
