@@ -211,11 +211,9 @@ def _deterministic(model, regime, ms, scalar):
         elif isinstance(regime, Mix):
             a = regime.alpha
             p = p0 if g == 1 else (1 - a) * p0 + a * laws[g - 1]
-        elif isinstance(regime, (Accumulate, AccumulateSubsample)):
-            p = np.mean(laws[:g], axis=0)
-        elif isinstance(regime, RandomlySampled):
-            # each sample's source is uniform among models 0..g-1, so the fit's
-            # expectation is the mean of their kept laws (model 0's is p0, uncurated)
+        elif isinstance(regime, (Accumulate, AccumulateSubsample, RandomlySampled)):
+            # the pool of every model's samples, or (RandomlySampled) each sample's source
+            # uniform among models 0..g-1: the mean of their kept laws (p0's uncurated)
             p = np.mean(laws[:g], axis=0)
         elif isinstance(regime, MostRecent):
             k = min(regime.window, g)
