@@ -14,7 +14,7 @@ from modelcollapse import theory
 from modelcollapse.curation import BestOfK, Verifier, curated_distribution
 from modelcollapse.errors import TooLargeError, UnsupportedRegimeError
 from modelcollapse.models import Categorical
-from modelcollapse.regimes import Mix, Replace
+from modelcollapse.regimes import Accumulate, Mix, MostRecent, Replace
 
 P0 = Categorical([0.5, 0.3, 0.2])
 R = np.array([0.0, 1.0, 2.0])
@@ -199,3 +199,59 @@ def test_text_models_refuse_a_curated_regime():
     with pytest.raises(UnsupportedRegimeError, match="VAE"):
         run_vae_chain("tiny", reg, 1)
     assert resolve_regime("replace:20000", CONFIGS["tiny"]) == Replace(20000)  # control
+
+
+CONV = [BestOfK(R, math.inf), Verifier([0.3, 0.6, 1.0]), BestOfK(R, 3)]
+
+
+@pytest.mark.parametrize("cur", CONV, ids=["tilt", "verifier", "best-of-3"])
+def test_convergence_geometric_rates(cur):
+    """Replace and MostRecent(k=3) approach the top token geometrically: the ratio of
+    successive gaps of the exact infinite-sample recursion equals the linearised rate
+    (max g, and the largest root of x^3 = (g/3)(x^2 + x + 1))."""
+    for reg in (Replace(10, curation=cur), MostRecent(10, 3, curation=cur)):
+        c = theory.curated_convergence(P0, reg)
+        assert c.kind == "geometric" and list(c.top) == [2]
+        path = theory.curated_path(P0, reg, [40, 41], method="deterministic")
+        gap = path.mean[:, :2].sum(axis=1)  # not 1 - p_2: no cancellation
+        assert gap[1] / gap[0] == pytest.approx(c.rate, rel=1e-4)
+    # negative control: MostRecent's rate is not Replace's
+    assert abs(theory.curated_convergence(P0, MostRecent(10, 3, curation=cur)).rate
+               - theory.curated_convergence(P0, Replace(10, curation=cur)).rate) > 0.1
+
+
+@pytest.mark.parametrize("cur", CONV[:2], ids=["tilt", "verifier"])
+def test_accumulating_real_data_still_collapses_diversity(cur):
+    """Accumulate keeps every real sample, yet the curated fit converges onto the top
+    token as a power of m: the second token's local exponent over [2000, 20000] within
+    0.015 of gamma = 1 - g (the gap shrinks as m grows); not the real share's 1/m."""
+    reg = Accumulate(10, curation=cur)
+    c = theory.curated_convergence(P0, reg)
+    assert c.kind == "power" and c.rate == pytest.approx(1 - c.gains[1], rel=1e-12)
+    ms = np.array([2000, 20000])
+    p1 = theory.curated_path(P0, reg, ms, method="deterministic").mean[:, 1]
+    slope = -np.diff(np.log(p1))[0] / np.log(10)
+    assert abs(slope - c.rate) < 0.015
+    assert abs(slope - 1.0) > 0.3  # control
+
+
+def test_convergence_gains_are_the_limit_of_the_map():
+    """g_i = lim C(p)_i / p_i as p nears the top token: best-of-3's quadrature map at a
+    distance 1e-6 of the Dirac, against K w_i / (w_i + (K-1) w*)."""
+    c = theory.curated_convergence(P0, Replace(10, curation=BestOfK(R, 3)))
+    eps = 1e-6
+    p = np.array([eps, eps, 1 - 2 * eps])
+    ratio = curated_distribution(p, BestOfK(R, 3))[:2] / eps
+    np.testing.assert_allclose(ratio, c.gains[:2], rtol=1e-5)
+    assert np.abs(ratio - np.exp(R[:2] - 2)).max() > 0.05  # control: not the tilt's
+
+
+def test_convergence_bad_requests():
+    with pytest.raises(UnsupportedRegimeError, match="real_data_stability"):
+        theory.curated_convergence(P0, Mix(3, 3, curation=BestOfK(R, 3)))
+    with pytest.raises(UnsupportedRegimeError, match="plain sampling"):
+        theory.curated_convergence(P0, Replace(3, temperature=0.5, curation=BestOfK(R, 3)))
+    with pytest.raises(ValueError, match="needs a regime with a curation"):
+        theory.curated_convergence(P0, Replace(3))
+    flat = theory.curated_convergence(P0, Accumulate(3, curation=BestOfK([1, 1, 1], 3)))
+    assert flat.rate == math.inf and list(flat.top) == [0, 1, 2]

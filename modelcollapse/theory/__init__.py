@@ -80,10 +80,12 @@ from .categorical import (
     token_loss,
 )
 from .curation import (
+    CuratedConvergence,
     CuratedFixation,
     CuratedPath,
     CuratedStationary,
     RealDataStability,
+    curated_convergence,
     curated_fixation,
     curated_path,
     curated_stationary,
@@ -136,6 +138,7 @@ from .tail import TailExponents, tail_exponents, tail_test_error
 
 __all__ = [
     "AutocorrelationTime",
+    "CuratedConvergence",
     "CuratedFixation",
     "CuratedPath",
     "CuratedStationary",
@@ -155,6 +158,7 @@ __all__ = [
     "accumulate_error_bound",
     "accumulate_replace_ratio",
     "collapse_time",
+    "curated_convergence",
     "curated_fixation",
     "curated_path",
     "curated_stationary",

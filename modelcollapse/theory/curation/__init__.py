@@ -19,6 +19,7 @@ References: Ferbach et al. 2024 (arXiv 2407.09499) for best-of-K curation; Feng 
 
 from __future__ import annotations
 
+from collections import deque
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -42,10 +43,16 @@ from .._results import check_generations
 from .chain import CuratedChain, curated_regime
 from .diffusion import diffusion_fixation, kimura_fixation
 from .mix import MixChain
-from .stability import RealDataStability, real_data_stability
+from .stability import (
+    CuratedConvergence,
+    RealDataStability,
+    curated_convergence,
+    real_data_stability,
+)
 
-__all__ = ["CuratedFixation", "CuratedPath", "CuratedStationary", "RealDataStability",
-           "curated_fixation", "curated_path", "curated_stationary", "real_data_stability"]
+__all__ = ["CuratedConvergence", "CuratedFixation", "CuratedPath", "CuratedStationary",
+           "RealDataStability", "curated_convergence", "curated_fixation", "curated_path",
+           "curated_stationary", "real_data_stability"]
 
 
 class CuratedPath(NamedTuple):
@@ -203,25 +210,29 @@ def _deterministic(model, regime, ms, scalar):
         return curated_distribution(sampling_distribution(p, pol), cur)
 
     G = int(ms.max())
-    fits = [p0]  # fits[j] = p^(j)
-    laws = [p0]  # laws[j]: what model j's samples follow (model 0: real, uncurated)
+    want = set(int(g) for g in ms.ravel())
+    fits = {}  # the requested p^(g)
+    recent = deque([p0], maxlen=regime.window if isinstance(regime, MostRecent) else 1)
+    total = p0.copy()  # sum of the kept laws of models 0..g-1 (model 0: real, uncurated)
     for g in range(1, G + 1):
         if isinstance(regime, Replace):
-            p = laws[g - 1]
+            p = recent[-1]
         elif isinstance(regime, Mix):
             a = regime.alpha
-            p = p0 if g == 1 else (1 - a) * p0 + a * laws[g - 1]
+            p = p0 if g == 1 else (1 - a) * p0 + a * recent[-1]
         elif isinstance(regime, (Accumulate, AccumulateSubsample, RandomlySampled)):
             # the pool of every model's samples, or (RandomlySampled) each sample's source
-            # uniform among models 0..g-1: the mean of their kept laws (p0's uncurated)
-            p = np.mean(laws[:g], axis=0)
+            # uniform among models 0..g-1: the mean of their kept laws
+            p = total / g
         elif isinstance(regime, MostRecent):
-            k = min(regime.window, g)
-            p = np.mean(laws[g - k:g], axis=0)
+            p = np.mean(recent, axis=0)  # the latest min(window, g) models
         else:  # pragma: no cover
             raise UnsupportedRegimeError(type(regime).__name__, ("Replace",))
-        fits.append(p)
-        laws.append(step(p))
+        if g in want:
+            fits[g] = p
+        law = step(p)
+        recent.append(law)
+        total = total + law
     v = cur.vector
     rows = [(fits[g], float(v @ fits[g]), float(fits[g] @ fits[g])) for g in ms.ravel()]
     return _pack(ms, scalar, rows, "deterministic", False)

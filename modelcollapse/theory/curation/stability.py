@@ -38,10 +38,11 @@ import numpy as np
 from ...curation import BestOfK, curated_distribution
 from ...errors import UnsupportedRegimeError
 from ...models import check_categorical
-from ...regimes import Mix, accepts_regime_spec, as_regime
+from ...regimes import Mix, MostRecent, Replace, accepts_regime_spec, as_regime
 from ...sampling import sampling_distribution
 
-__all__ = ["RealDataStability", "real_data_stability"]
+__all__ = ["CuratedConvergence", "RealDataStability", "curated_convergence",
+           "real_data_stability"]
 
 #: Fixed-point iterations before Newton's polish: at most this many, until the
 #: max-norm of ``F(p) - p`` is below :data:`POLISH_FROM`.
@@ -179,3 +180,98 @@ def real_data_stability(model, regime) -> RealDataStability:
         kl_bound = math.inf
     return RealDataStability(full, rho, rho < 1, lam, reward, float(full @ full),
                              kl_bound, lam < 0.5, residual)
+
+
+class CuratedConvergence(NamedTuple):
+    r"""How fast infinitely many curated samples drive the fit onto ``top`` (the support
+    tokens of the largest weight, reward or acceptance): the gap
+    :math:`1 - \sum_{i \in top} p^{(m)}_i` (and so the reward's gap to its maximum)
+    falls as ``rate**m`` (``kind="geometric"``) or as :math:`m^{-\text{rate}}`
+    (``kind="power"``). ``gains[i]`` is :math:`g_i = \lim \mathcal C(p)_i / p_i` as
+    :math:`p` nears the top set (``nan`` off the support); ``rate`` is ``inf`` for a
+    ``"power"`` and 0 for a ``"geometric"`` law when every support token is on top
+    (nothing to select)."""
+
+    top: np.ndarray
+    kind: str
+    rate: float
+    gains: np.ndarray
+
+
+def _gains(model, cur) -> tuple[np.ndarray, np.ndarray]:
+    sup = model.p > 0
+    w = cur.weights if isinstance(cur, BestOfK) else np.asarray(cur.vector, float)
+    wtop = w[sup].max()
+    top = np.flatnonzero(sup & (w == wtop))
+    if isinstance(cur, BestOfK) and not cur.limit:
+        g = cur.k * w / (w + (cur.k - 1) * wtop)  # the other K-1 candidates are on top
+    else:  # the tilt q w / E_q w, or a verifier's q a / E_q a
+        g = w / wtop
+    return top, np.where(sup, g, np.nan)
+
+
+@accepts_regime_spec(curation=True)
+def curated_convergence(model, regime) -> CuratedConvergence:
+    r"""The rate at which a curated regime, with infinitely many samples, converges onto
+    the reward's maximisers (``curated_path(method="deterministic")``).
+
+    Near the top set :math:`\mathcal C(p)_i \approx g_i p_i` for the other tokens:
+    :math:`g_i = K w_i/(w_i + (K-1)w^*)` for best-of-``K`` (the other ``K - 1``
+    candidates are on top), :math:`w_i/w^*` for the tilt and :math:`a_i/a^*` for a
+    verifier. Then
+
+    * ``Replace``: :math:`p^{(m+1)}_i \approx g_i p^{(m)}_i`, geometric with ratio
+      :math:`\max_i g_i`;
+    * ``MostRecent(n, k)``: :math:`p^{(m)}_i \approx \frac{g_i}{k}\sum_{j=1}^{k}
+      p^{(m-j)}_i`, geometric with the largest root of
+      :math:`x^k = \frac{g}{k}(x^{k-1} + \dots + 1)`, :math:`g = \max_i g_i`;
+    * ``Accumulate``, ``AccumulateSubsample``, ``RandomlySampled``:
+      :math:`p^{(m+1)}_i = \frac{m + g_i}{m+1} p^{(m)}_i`, so
+      :math:`p^{(m)}_i \propto \Gamma(m + g_i)/\Gamma(m+1) \sim m^{-(1 - g_i)}`: a
+      power law with exponent :math:`\gamma = \min_i (1 - g_i)`. Keeping every real
+      sample does not stop the collapse of diversity under curation: the real share
+      :math:`1/m` vanishes, and the gap closes as :math:`m^{-\gamma}`.
+
+    ``Mix`` keeps a fixed real share and converges to an interior point instead
+    (:func:`real_data_stability`). Plain sampling only.
+
+    Parameters
+    ----------
+    model : Categorical
+        :math:`p^{(0)}`.
+    regime : Regime or str
+        With a curation, plain sampling, not ``Mix``.
+
+    Returns
+    -------
+    CuratedConvergence
+    """
+    model = check_categorical(model)
+    regime = as_regime(regime)
+    cur = regime.curation
+    if cur is None:
+        raise ValueError(f"curated_convergence needs a regime with a curation; "
+                         f"{regime!r} has none")
+    if not regime.sampling.plain:
+        raise UnsupportedRegimeError(
+            "curated_convergence is derived for plain sampling (a temperature changes the "
+            "map near the top set): use curated_path(method='deterministic')",
+            ("plain sampling",))
+    if isinstance(regime, Mix):
+        raise UnsupportedRegimeError(
+            "Mix keeps a fixed real share and converges to an interior fixed point: use "
+            "real_data_stability", ("Replace", "MostRecent", "Accumulate",
+                                    "AccumulateSubsample", "RandomlySampled"))
+    cur.check_size(model.size)
+    top, gains = _gains(model, cur)
+    rest = np.isfinite(gains)
+    rest[top] = False
+    g = float(gains[rest].max()) if rest.any() else 0.0
+    if isinstance(regime, Replace):
+        return CuratedConvergence(top, "geometric", g, gains)
+    if isinstance(regime, MostRecent):
+        k = regime.window
+        # x^k - (g/k)(x^(k-1) + ... + 1) = 0: its largest root (real, in [0, 1))
+        roots = np.roots(np.concatenate([[1.0], np.full(k, -g / k)]))
+        return CuratedConvergence(top, "geometric", float(np.abs(roots).max()), gains)
+    return CuratedConvergence(top, "power", 1.0 - g if rest.any() else math.inf, gains)
