@@ -167,7 +167,7 @@ def _plot_law(law, path, title: str) -> None:
 
 def _cmd_collapse_time(args) -> int:
     from . import theory
-    from .regimes import Replace
+    from .regimes import Mix, Replace
 
     _check_plot_path(args.plot)
     model, desc = _model_from_args(args)
@@ -188,7 +188,7 @@ def _cmd_collapse_time(args) -> int:
         result.update(expected_collapse_time=None, method=None, exact=None)
         if regime.sampling.plain and regime.curation is None:
             result["stationary_homozygosity"] = _stationary_homozygosity(model, regime)
-        elif regime.curation is not None and type(regime).__name__ == "Mix":
+        elif regime.curation is not None and isinstance(regime, Mix):
             result.update(_curated_stationary(model, regime))
     if note:
         result["note"] = note

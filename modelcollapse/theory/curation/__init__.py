@@ -127,6 +127,8 @@ def curated_path(model, regime, m, *, exact: bool = False, method: str = "auto")
     -------
     CuratedPath
     """
+    if not isinstance(exact, (bool, np.bool_)):
+        raise WrongTypeError(f"exact must be True or False, got {exact!r}")
     ms = check_generations(m).astype(np.int64)
     scalar = ms.ndim == 0
     if np.any(ms < 1):

@@ -74,6 +74,25 @@ def curated_regime(regime, what: str):
     return regime.n, regime.sampling, regime.curation
 
 
+def rejected_states(X: np.ndarray, curation, sup: np.ndarray) -> np.ndarray:
+    """Count rows ``X`` (over the support ``sup``) whose tokens a verifier all rejects:
+    nothing can be kept of them."""
+    if not isinstance(curation, Verifier):
+        return np.zeros(X.shape[0], dtype=bool)
+    return (X * (np.asarray(curation.acceptance)[sup] > 0)).sum(axis=1) == 0
+
+
+def refuse_rejected_start(dead: np.ndarray, start, size: str) -> None:
+    """``ValueError`` when generation 1 (``size`` real samples) lands with positive
+    probability on a state of ``dead`` (:func:`rejected_states`)."""
+    if any(start[b] > 0 for b in np.flatnonzero(dead)):
+        raise ValueError(
+            f"with positive probability generation 1 ({size} real samples) holds only "
+            "tokens the verifier rejects, and then nothing can be kept: the curated "
+            f"regime is undefined for this model (raise {size}, or accept some of those "
+            "tokens)")
+
+
 def state_count(n: int, s: int) -> int:
     """Compositions of ``n`` into ``s`` labelled parts."""
     return math.comb(n + s - 1, s - 1)
@@ -155,19 +174,10 @@ class CuratedChain:
         self._check_start()
 
     def _dead_states(self) -> np.ndarray:
-        """States a verifier keeps nothing of (all their tokens rejected)."""
-        if not isinstance(self.curation, Verifier):
-            return np.zeros(self.S, dtype=bool)
-        a = np.asarray(self.curation.acceptance)[self.sup]
-        return (self.X * (a > 0)).sum(axis=1) == 0
+        return rejected_states(self.X, self.curation, self.sup)
 
     def _check_start(self):
-        if self.dead.any() and any(self.start[b] > 0 for b in np.flatnonzero(self.dead)):
-            raise ValueError(
-                "with positive probability generation 1 (n real samples) holds only "
-                "tokens the verifier rejects, and then nothing can be kept: the curated "
-                "regime is undefined for this model (raise n, or accept some of those "
-                "tokens)")
+        refuse_rejected_start(self.dead, self.start, "n")
 
     # ------------------------------------------------------------------ solvers
     @property

@@ -26,18 +26,25 @@ Neither chain collapses: every real token stays (``fresh=False``) or comes back
 
 from __future__ import annotations
 
-import math
+import warnings
 
 import numpy as np
 from scipy import linalg
 
-from ...curation import Verifier
 from ...errors import TooLargeError
 from ...models import check_categorical
 from ...regimes import Mix
 from ...sampling import sampling_distribution
 from ..categorical.policy_chain import _compositions
-from .chain import MAX_STATES, checked_regime, curated_rows, multinomial_pmf, state_count
+from .chain import (
+    MAX_STATES,
+    checked_regime,
+    curated_rows,
+    multinomial_pmf,
+    refuse_rejected_start,
+    rejected_states,
+    state_count,
+)
 
 #: ``fresh=False``: the largest total work, (number of real blocks) x (synthetic
 #: states)^2 (transition entries built one block at a time; about a second per 10^7).
@@ -81,22 +88,14 @@ class MixChain:
         self.Y = _compositions(n, s)
         self.fits1 = self.Z / N
         self.law1 = multinomial_pmf(p0[None, :], self.Z, N)[0]
-        if isinstance(cur, Verifier):
-            acc = np.asarray(cur.acceptance)[self.sup] > 0
-            dead = (self.Z * acc).sum(axis=1) == 0
-            if np.any(self.law1[dead] > 0):
-                raise ValueError(
-                    "with positive probability generation 1 (N real samples) holds only "
-                    "tokens the verifier rejects, and then nothing can be kept: the "
-                    "curated regime is undefined for this model (raise real, or accept "
-                    "some of those tokens)")
+        refuse_rejected_start(rejected_states(self.Z, cur, self.sup), self.law1, "real")
         # Gen 1 -> gen 2: Y ~ Mult(n, law of the gen-1 fit).
         self.Y1 = multinomial_pmf(self._laws(self.fits1), self.Y, n)
         if fresh:
             self.W = _compositions(N + n, s)
             self.fits = self.W / (N + n)
             index = {tuple(int(v) for v in row): i for i, row in enumerate(self.W)}
-            zlaw = multinomial_pmf(p0[None, :], self.Z, N)[0]
+            zlaw = self.law1  # a fresh real block has generation 1's law
             # conv[y, W'] = P(Z' + y = W') for a fresh real block Z'.
             conv = np.zeros((Cn, Cw))
             for zi, z in enumerate(self.Z):
@@ -158,32 +157,50 @@ class MixChain:
         return np.concatenate([means, mean]), np.concatenate([homs, hom])
 
     def stationary(self):
-        """``(mean fit, homozygosity)`` of the stationary law (the limit in ``m``)."""
+        """``(mean fit, homozygosity)`` of the stationary law (the limit in ``m``), each
+        chain solved on the states reachable from generation 2 (a kept block's chain also
+        lists synthetic counts of tokens the block lacks, which it never reaches)."""
         if self.fresh:
-            pi = _stationary(self.T)
-            return pi @ self.fits, float(pi @ (self.fits ** 2).sum(axis=1))
+            start = (self.law1 @ self.Y1) @ self.conv
+            live, pi = _stationary(self.T, start)
+            F = self.fits[live]
+            return pi @ F, float(pi @ (F ** 2).sum(axis=1))
         mean = np.zeros(self.sup.size)
         hom = 0.0
         for zi, T in self._blocks():
-            pi = _stationary(T)
-            F = self.fits_by_block[zi]
+            live, pi = _stationary(T, self.Y1[zi])
+            F = self.fits_by_block[zi][live]
             mean += self.law1[zi] * (pi @ F)
             hom += self.law1[zi] * float(pi @ (F ** 2).sum(axis=1))
         return mean, hom
 
 
-def _stationary(T: np.ndarray) -> np.ndarray:
-    r"""The stationary law of ``T``: :math:`\pi(I - T + \mathbf 1\mathbf 1^\top) =
-    \mathbf 1^\top` (non-singular exactly when the stationary law is unique)."""
-    S = T.shape[0]
-    A = np.eye(S) - T + 1.0
+def _reachable(T: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The states reachable from the support of ``start`` through ``T > 0``."""
+    seen = start > 0
+    frontier = seen.copy()
+    while frontier.any():
+        new = (T[frontier] > 0).any(axis=0) & ~seen
+        seen |= new
+        frontier = new
+    return np.flatnonzero(seen)
+
+
+def _stationary(T: np.ndarray, start: np.ndarray):
+    r"""``(states, law)``: the stationary law of ``T`` on the states reachable from
+    ``start``, from :math:`\pi(I - T + \mathbf 1\mathbf 1^\top) = \mathbf 1^\top`
+    (non-singular exactly when that law is unique; ``ValueError`` when it is not, or
+    when the system is too ill-conditioned to trust)."""
+    live = _reachable(T, start)
+    A = np.eye(live.size) - T[np.ix_(live, live)] + 1.0
     try:
-        pi = linalg.solve(A.T, np.ones(S))
-    except linalg.LinAlgError as exc:  # pragma: no cover (several closed classes)
-        raise ValueError("the curated chain has several stationary laws (several "
-                         "closed classes); the long-run answer depends on the start: "
-                         "use curated_path at a large m") from exc
-    if not math.isfinite(float(pi.sum())):  # pragma: no cover
-        raise ValueError("the stationary law could not be solved")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", linalg.LinAlgWarning)
+            pi = linalg.solve(A.T, np.ones(live.size))
+    except (linalg.LinAlgError, linalg.LinAlgWarning) as exc:
+        raise ValueError(
+            "the curated chain has several stationary laws (several closed classes, "
+            "e.g. under top_k=1), or its system is too ill-conditioned: the long-run "
+            "answer depends on the start; use curated_path at a large m") from exc
     pi = np.clip(pi, 0.0, None)
-    return pi / pi.sum()
+    return live, pi / pi.sum()

@@ -103,18 +103,49 @@ def step_map(model, regime):
     return F, sup
 
 
-def tangent_jacobian(F, x: np.ndarray) -> np.ndarray:
-    """The Jacobian of ``F`` at ``x`` on the tangent space of the simplex, in the basis
-    ``e_i - e_s`` (``i < s``): central differences with steps relative to ``x``."""
-    s = x.size
-    J = np.empty((s - 1, s - 1))
-    for i in range(s - 1):
-        h = 1e-6 * min(x[i], x[-1])
-        d = np.zeros(s)
-        d[i], d[-1] = h, -h
-        diff = (F(x + d) - F(x - d)) / (2 * h)
-        J[:, i] = diff[:-1]  # coordinates in the basis e_i - e_s (sum zero)
+def jacobian(F, x: np.ndarray) -> np.ndarray:
+    """The Jacobian of ``F`` (defined on the positive orthant, constant along rays) at
+    ``x``: central differences along each coordinate, with steps relative to that
+    coordinate. It maps every vector to the tangent space (sum zero) and ``x`` to 0, so
+    its eigenvalues are those of the map on the tangent space, and a 0."""
+    J = np.empty((x.size, x.size))
+    for i in range(x.size):
+        h = 1e-6 * x[i]
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        J[:, i] = (F(up) - F(down)) / (up[i] - down[i])  # the step actually taken
     return J
+
+
+def spectral_radius(F, x: np.ndarray) -> float:
+    """The spectral radius of ``F``'s Jacobian at ``x`` on the tangent space."""
+    return 0.0 if x.size == 1 else float(np.max(np.abs(np.linalg.eigvals(jacobian(F, x)))))
+
+
+def _iterate(F, x: np.ndarray, tol: float) -> np.ndarray:
+    for _ in range(MAX_ITERATIONS):
+        y = F(x)
+        done = np.max(np.abs(y - x)) < tol
+        x = y
+        if done:
+            break
+    return x
+
+
+def _newton(F, x: np.ndarray) -> np.ndarray:
+    """Newton's method on ``F(x) - x`` within the simplex (steps summing to zero)."""
+    for _ in range(20):
+        g = F(x) - x
+        if np.max(np.abs(g)) < TOLERANCE or x.size == 1:
+            break
+        A = np.vstack([jacobian(F, x) - np.eye(x.size), np.ones(x.size)])
+        step = np.linalg.lstsq(A, np.append(-g, 0.0), rcond=None)[0]
+        scale = 1.0
+        while np.any(x + scale * step <= 0):
+            scale /= 2
+        x = x + scale * step
+    return x
 
 
 @accepts_regime_spec(curation=True)
@@ -137,42 +168,40 @@ def real_data_stability(model, regime) -> RealDataStability:
     -----
     :math:`p^*` is found by iterating :math:`F` from :math:`p^{(0)}` (to a residual
     :data:`POLISH_FROM`, :data:`MAX_ITERATIONS` at most), then polished by Newton's
-    method on the tangent space; the Jacobian is by central differences (relative step
-    ``1e-6``), so a sampling policy with a cut (top-k, top-p) is differentiated on its smooth piece.
+    method within the simplex; where that point is unstable the iteration is followed
+    on, and the point kept only if the iteration never leaves it (the start lies on its
+    stable manifold, as for two equal tokens). The Jacobian is by central differences
+    (relative step ``1e-6``), so a sampling policy with a cut (top-k, top-p) is
+    differentiated on its smooth piece. ``kl_bound`` is Ferbach et al.'s for plain
+    sampling only (it needs :math:`\mathcal C(\pi(p)) \le K p`).
     """
     regime = as_regime(regime)
     F, sup = step_map(model, regime)
     model = check_categorical(model)
-    x = model.p[sup].copy()
-    for _ in range(MAX_ITERATIONS):
-        y = F(x)
-        done = np.max(np.abs(y - x)) < POLISH_FROM
-        x = y
-        if done:
-            break
-    for _ in range(20):  # Newton on G(x) = F(x) - x, in the tangent basis
-        g = F(x) - x
-        if np.max(np.abs(g)) < TOLERANCE or x.size == 1:
-            break
-        J = tangent_jacobian(F, x) - np.eye(x.size - 1)
-        try:
-            c = np.linalg.solve(J, -g[:-1])
-        except np.linalg.LinAlgError:  # pragma: no cover (a singular I - J)
-            break
-        step = np.append(c, -c.sum())
-        scale = 1.0
-        while np.any(x + scale * step <= 0):
-            scale /= 2
-        x = x + scale * step
+    x = _iterate(F, model.p[sup].copy(), POLISH_FROM)
+    star = _newton(F, x)
+    rho = spectral_radius(F, star)
+    if rho >= 1:
+        # the iteration may have passed slowly near an unstable point: follow it on, and
+        # keep that point only if it never leaves (p^(0) on its stable manifold)
+        y = x
+        for _ in range(MAX_ITERATIONS):
+            y = F(y)
+            dist = np.max(np.abs(y - star))
+            if dist > 1e-3 or dist < 1e-14:  # it leaves, or sits on the point
+                break
+        if np.max(np.abs(y - star)) > 1e-3:
+            star = _newton(F, _iterate(F, y, POLISH_FROM))
+            rho = spectral_radius(F, star)
+    x = star
     residual = float(np.max(np.abs(F(x) - x)))
-    rho = (0.0 if x.size == 1 else
-           float(np.max(np.abs(np.linalg.eigvals(tangent_jacobian(F, x))))))
     full = np.zeros(model.size)
     full[sup] = x
     cur = regime.curation
     lam = regime.synthetic / regime.real
     reward = float(cur.vector @ full) if cur is not None else math.nan
-    if isinstance(cur, BestOfK) and not cur.limit and lam * (cur.k - 1) < 1:
+    if (isinstance(cur, BestOfK) and not cur.limit and lam * (cur.k - 1) < 1
+            and regime.sampling.plain):  # the bound needs C(pi(p)) <= K p
         kl_bound = -math.log1p(-lam * (cur.k - 1))
     elif cur is None and regime.sampling.plain:
         kl_bound = 0.0  # best-of-1: p* = p^(0)
@@ -202,6 +231,9 @@ def _gains(model, cur) -> tuple[np.ndarray, np.ndarray]:
     sup = model.p > 0
     w = cur.weights if isinstance(cur, BestOfK) else np.asarray(cur.vector, float)
     wtop = w[sup].max()
+    if wtop <= 0:
+        raise ValueError("the verifier rejects every token of the model's support: "
+                         "nothing can be kept")
     top = np.flatnonzero(sup & (w == wtop))
     if isinstance(cur, BestOfK) and not cur.limit:
         g = cur.k * w / (w + (cur.k - 1) * wtop)  # the other K-1 candidates are on top
