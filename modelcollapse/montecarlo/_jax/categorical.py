@@ -151,43 +151,49 @@ class CategoricalKernel(JaxKernel):
         no = jnp.asarray(False)
         if self.cur is None:
             return self.mult(key, count, q), no
-        vec = jnp.asarray(self.cvec)
         if self.cur == "best-of":
+            vec = jnp.asarray(self.cvec)
             return jax.lax.cond(on, lambda: self.best_of(key, n, count, q, vec),
                                 lambda: self.mult(key, count, q)), no
-        if self.cur == "tilt":  # in log space: no weight underflows to zero
-            logit = jnp.where(q > 0, jnp.log(jnp.where(q > 0, q, 1.0)) + vec, -jnp.inf)
-            law = jnp.exp(logit - logit.max())
-            none = no
-        else:  # verifier: kept samples are i.i.d. from q a / E_q a
-            law = q * vec
-            none = on & ~(law.sum() > 0)
-            law = jnp.where(none, q, law)
-        law = law / law.sum()
-        return self.mult(key, count, jnp.where(on, law, q)), none
+        law, bad = self.kept_law(q)  # tilt, verifier: the kept samples' law
+        return self.mult(key, count, jnp.where(on, law, q)), on & bad
 
     def best_of(self, key, n: int, count, q, logw):
         """Counts of ``count`` kept samples (of ``n`` simulated), each the Luce choice
-        among ``K`` candidates from ``q``: a running Gumbel-max over the candidates
-        (``argmax_j logw[x_j] + G_j`` picks ``j`` with probability ``w_j / sum w``)."""
+        among ``K`` candidates from ``q`` (:meth:`luce`)."""
         jax = core._jax
         jnp = jax.numpy
         c = jnp.cumsum(q)
         last = q.shape[0] - 1 - jnp.argmax(q[::-1] > 0)
 
+        def draw(k):
+            u = jax.random.uniform(k, (n,), jnp.float64) * c[-1]
+            return jnp.minimum(jnp.searchsorted(c, u, side="right"), last)
+
+        tok = self.luce(key, n, draw, logw)
+        keep = jnp.where(jnp.arange(n) < count, 1.0, 0.0)
+        return jnp.zeros(q.shape[0], jnp.float64).at[tok].add(keep)
+
+    def luce(self, key, n: int, draw, logw, single=None):
+        """Tokens of ``n`` Luce choices, each among ``K`` candidates (``draw(key)``: one
+        candidate per choice): a running Gumbel-max, ``argmax_j logw[x_j] + G_j`` picks
+        ``j`` with probability ``w_j / sum w``; where ``single`` (a mask) only the first
+        candidate counts (a real sample, never curated)."""
+        jax = core._jax
+        jnp = jax.numpy
+
         def body(j, carry):
             best, tok = carry
             ku, kg = jax.random.split(jax.random.fold_in(key, j))
-            u = jax.random.uniform(ku, (n,), jnp.float64) * c[-1]
-            cand = jnp.minimum(jnp.searchsorted(c, u, side="right"), last)
+            cand = draw(ku)
             score = logw[cand] + jax.random.gumbel(kg, (n,), jnp.float64)
             take = score > best
+            if single is not None:
+                take = take & ((j == 0) | ~single)
             return jnp.where(take, score, best), jnp.where(take, cand, tok)
 
         init = (jnp.full(n, -jnp.inf), jnp.zeros(n, jnp.int64))
-        _, tok = jax.lax.fori_loop(0, self.K, body, init)
-        keep = jnp.where(jnp.arange(n) < count, 1.0, 0.0)
-        return jnp.zeros(q.shape[0], jnp.float64).at[tok].add(keep)
+        return jax.lax.fori_loop(0, self.K, body, init)[1]
 
     def kept_law(self, q):
         """What the curated RandomlySampled history keeps of a fitted model that emits
@@ -242,20 +248,8 @@ class CategoricalKernel(JaxKernel):
 
         if self.cur != "best-of":
             tok = draw(kc)
-            return jnp.zeros(self.P, jnp.float64).at[tok].add(1.0), src
         else:
-            logw = jnp.asarray(self.cvec)
-
-            def body(j, carry):
-                best, tok = carry
-                ku, kg = jax.random.split(jax.random.fold_in(kc, j))
-                cand = draw(ku)
-                score = logw[cand] + jax.random.gumbel(kg, (n,), jnp.float64)
-                take = (score > best) & ((j == 0) | (src > 0))  # model 0: one candidate
-                return jnp.where(take, score, best), jnp.where(take, cand, tok)
-
-            init = (jnp.full(n, -jnp.inf), jnp.zeros(n, jnp.int64))
-            _, tok = jax.lax.fori_loop(0, self.K, body, init)
+            tok = self.luce(kc, n, draw, jnp.asarray(self.cvec), single=src == 0)
         return jnp.zeros(self.P, jnp.float64).at[tok].add(1.0), src
 
     def raw_count(self, key, count, acc):
