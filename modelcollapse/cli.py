@@ -675,7 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", default="numba", choices=["numba", "numpy", "jax"])
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--statistics", help="statistics to record, comma-separated "
-                                        "(default: all of the model's)")
+                                        "(default: all of the model's but raw_samples, recorded "
+                                        "only when asked for)")
     s.add_argument("--out", metavar="FILE.npz", help="write the result here")
     s.add_argument("--progress", action="store_true", help="show a progress bar")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
