@@ -90,6 +90,7 @@ def test_exact_second_mean_control():
     assert np.abs(2 * rs - MODEL.p - rs).max() > 0.01
 
 
+@pytest.mark.slow
 def test_later_generations_agree_between_backends():
     """Generation 4 (sources up to p^(3)): Numba and JAX against NumPy, two-sample
     |z| < 5, for best of 3 (every model's candidates) and the verifier."""

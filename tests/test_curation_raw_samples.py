@@ -59,10 +59,13 @@ def _raw(regime, backend, G=2, replicates=R, seed=3):
                        statistics=["raw_samples"], progress=False).statistic("raw_samples")
 
 
-CASES = [(b, reg) for b in BACKENDS for reg in ("replace", "randomly-sampled")]
+KINDS = ("replace", "randomly-sampled")
+IDS = [f"{b}-{k}" for b in BACKENDS for k in KINDS]
+CASES = [pytest.param(b, k, marks=pytest.mark.slow) if (b, k) == ("jax", "randomly-sampled")
+         else (b, k) for b in BACKENDS for k in KINDS]
 
 
-@pytest.mark.parametrize(("backend", "kind"), CASES, ids=[f"{b}-{k}" for b, k in CASES])
+@pytest.mark.parametrize(("backend", "kind"), CASES, ids=IDS)
 def test_verifier_raw_draws_of_generation_two_are_exact(backend, kind):
     """Mean raw draws of generation 2 (|z| < 5); the Jensen value n / (a . E[p^(1)]) =
     n / (a . p0) for the curated block is rejected (|z| > 5)."""

@@ -117,7 +117,8 @@ def _path(lam, cur, steps=50):
     return np.array(out)
 
 
-@pytest.mark.parametrize("K", [2, pytest.param(4, marks=pytest.mark.slow)])
+@pytest.mark.slow  # verify checks the same bounds (curation.real-data)
+@pytest.mark.parametrize("K", [2, 4])
 def test_ferbach_real_data_bounds(K):
     """Ferbach et al., along the exact infinite-sample path with lam (K-1) < 1: the
     likelihood ratio p^(m)/p0 stays below c = 1/(1 - lam (K-1)), hence the KL to p0 below
