@@ -402,7 +402,8 @@ def curate_samples(rng: np.random.Generator, q, n: int, curation: Curation | Non
     emits from ``q``, and the number of raw samples drawn.
 
     :class:`BestOfK`: ``k`` candidates per kept sample, one chosen by the Luce rule
-    (Gumbel-max on the log-weights: exact); ``k = inf`` draws from the limit law.
+    (Gumbel-max on the log-weights: exact); ``k = inf`` draws the ``n`` from the limit
+    law (``n`` raw samples).
     :class:`Verifier`: draws, accepts each with probability ``a(x)`` and stops at the
     ``n``-th kept sample (``ValueError`` if the verifier keeps none of ``q``'s support,
     :class:`~modelcollapse.errors.TooLargeError` if more than :data:`MAX_RAW_SAMPLES`
@@ -415,7 +416,7 @@ def curate_samples(rng: np.random.Generator, q, n: int, curation: Curation | Non
     curation.check_size(V)
     if isinstance(curation, BestOfK):
         if curation.limit:
-            return rng.choice(V, size=n, p=curated_distribution(q, curation)), math.inf
+            return rng.choice(V, size=n, p=curated_distribution(q, curation)), n
         K = curation.k
         logw = np.log(curation.weights)
         out = np.empty(n, dtype=np.int64)

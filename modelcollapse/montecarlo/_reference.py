@@ -60,7 +60,7 @@ class _RawCategorical(_RawModel):
             return self.rng.choice(self.V, size=k, p=theta)
         q = sampling_distribution(theta[None], self.policy)[0]
         tok, raw = curate_samples(self.rng, q, k, self.curation)
-        self.drawn += k if raw == float("inf") else raw  # best of inf: one per sample
+        self.drawn += raw
         return tok
 
     def fit(self, data, prev):

@@ -55,7 +55,7 @@ class CategoricalKernel(PlanKernel):
         for r in range(self.R):  # the selection itself, replicate by replicate
             tok, raw = curate_samples(self.rng, self.history[j][r], int(ks[r]), cur)
             out[r] = np.bincount(tok, minlength=self.V)
-            self.drawn[r] += ks[r] if raw == np.inf else raw  # best of inf: 1 each
+            self.drawn[r] += raw
         return out
 
     def merge(self, a, b):

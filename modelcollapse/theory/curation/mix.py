@@ -95,16 +95,16 @@ class MixChain:
             self.W = _compositions(N + n, s)
             self.fits = self.W / (N + n)
             index = {tuple(int(v) for v in row): i for i, row in enumerate(self.W)}
-            zlaw = self.law1  # a fresh real block has generation 1's law
-            # conv[y, W'] = P(Z' + y = W') for a fresh real block Z'.
+            # conv[y, W'] = P(Z' + y = W') for a fresh real block Z' (generation 1's law)
             conv = np.zeros((Cn, Cw))
             for zi, z in enumerate(self.Z):
-                if zlaw[zi] == 0.0:
+                if self.law1[zi] == 0.0:
                     continue
                 tgt = [index[tuple(int(v) for v in row)] for row in self.Y + z]
-                conv[np.arange(Cn), tgt] += zlaw[zi]
-            self.conv = conv
+                conv[np.arange(Cn), tgt] += self.law1[zi]
             self.T = multinomial_pmf(self._laws(self.fits), self.Y, n) @ conv
+            #: the law of generation 2's pooled counts
+            self.start = (self.law1 @ self.Y1) @ conv
         else:
             self.fits_by_block = [(z[None, :] + self.Y) / (N + n) for z in self.Z]
             live = np.flatnonzero(self.law1 > 0)
@@ -138,7 +138,7 @@ class MixChain:
         if generations == 1:
             return np.array(means), np.array(homs)
         if self.fresh:
-            v = (self.law1 @ self.Y1) @ self.conv
+            v = self.start
             for _ in range(generations - 1):
                 means.append(v @ self.fits)
                 homs.append(v @ (self.fits ** 2).sum(axis=1))
@@ -161,8 +161,7 @@ class MixChain:
         chain solved on the states reachable from generation 2 (a kept block's chain also
         lists synthetic counts of tokens the block lacks, which it never reaches)."""
         if self.fresh:
-            start = (self.law1 @ self.Y1) @ self.conv
-            live, pi = _stationary(self.T, start)
+            live, pi = _stationary(self.T, self.start)
             F = self.fits[live]
             return pi @ F, float(pi @ (F ** 2).sum(axis=1))
         mean = np.zeros(self.sup.size)

@@ -190,7 +190,7 @@ def real_data_stability(model, regime) -> RealDataStability:
             dist = np.max(np.abs(y - star))
             if dist > 1e-3 or dist < 1e-14:  # it leaves, or sits on the point
                 break
-        if np.max(np.abs(y - star)) > 1e-3:
+        if dist > 1e-3:
             star = _newton(F, _iterate(F, y, POLISH_FROM))
             rho = spectral_radius(F, star)
     x = star
